@@ -1,0 +1,72 @@
+//! Command-line types only (clap); no logic.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::analysis::AnalysisCommand;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tokledger",
+    version,
+    about = "Exact token and cost accounting for AI coding agents, per analysis",
+    after_help = "Exit codes: 0 ok; 1 failed (unknown id, invalid transition, I/O, validation); \
+                  2 usage error; 3 session ambiguous; 75 ledger locked past the busy timeout."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Ledger file [default: $XDG_DATA_HOME/tokledger/ledger.db]
+    #[arg(long, global = true, env = "TOKLEDGER_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// How long to wait for another process's write lock, in seconds
+    #[arg(long, global = true, env = "TOKLEDGER_BUSY_TIMEOUT", value_name = "SECS", default_value_t = 10.0)]
+    pub busy_timeout: f64,
+    /// Print no status or progress (data and errors still print)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail on stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Record analyses and read sessions
+    #[command(subcommand)]
+    Analysis(AnalysisCommand),
+}
+
+/// Agent names accepted by `--tool` where a transcript is read.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolArg {
+    Claude,
+    Codex,
+    Amp,
+}
+
+impl From<ToolArg> for crate::usage::Tool {
+    fn from(t: ToolArg) -> Self {
+        match t {
+            ToolArg::Claude => crate::usage::Tool::Claude,
+            ToolArg::Codex => crate::usage::Tool::Codex,
+            ToolArg::Amp => crate::usage::Tool::Amp,
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! `tokledger analysis sessions list`
+
+use anyhow::Result;
+
+use crate::cli::ToolArg;
+use crate::ctx::Ctx;
+use crate::render;
+use crate::usage::Tool;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Only this agent's sessions
+    #[arg(long, value_enum)]
+    pub tool: Option<ToolArg>,
+    /// How many sessions to show
+    #[arg(long, default_value_t = 20, conflicts_with = "all")]
+    pub limit: usize,
+    /// Show every session
+    #[arg(long)]
+    pub all: bool,
+    /// One JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let tools: Vec<Tool> = args.tool.map_or(Tool::ALL.to_vec(), |t| vec![t.into()]);
+    let mut store = ctx.open_store()?;
+    crate::commands::read_transcripts(ctx, &mut store, &tools)?;
+    let rows = store.sessions(args.tool.map(Tool::from), (!args.all).then_some(args.limit))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        render::sessions::json(&mut out, &rows)
+    } else {
+        render::sessions::table(&mut out, &rows, ctx.stdout_is_terminal())
+    }
+}

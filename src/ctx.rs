@@ -1,0 +1,85 @@
+//! Resolved settings for one invocation; the only place that reads the process environment.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::error::Error;
+use crate::store::Store;
+use crate::transcript::Env;
+
+pub struct Ctx {
+    pub env: Env,
+    pub db_path: PathBuf,
+    pub busy: Duration,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub color: bool,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Ctx {
+    pub fn new(g: &GlobalArgs) -> Result<Ctx> {
+        let env = Env {
+            home: var("HOME").map(PathBuf::from).or_else(dirs::home_dir),
+            claude_config_dir: var("CLAUDE_CONFIG_DIR"),
+            codex_home: var("CODEX_HOME"),
+            amp_data_dir: var("AMP_DATA_DIR"),
+            xdg_data_home: var("XDG_DATA_HOME"),
+            xdg_config_home: var("XDG_CONFIG_HOME"),
+        };
+        let db_path = match &g.db {
+            Some(p) => p.clone(),
+            None => {
+                let data = env
+                    .xdg_data_home
+                    .as_ref()
+                    .map(PathBuf::from)
+                    .or_else(|| env.home.as_ref().map(|h| h.join(".local/share")))
+                    .context("cannot find the ledger: set HOME, XDG_DATA_HOME or --db")?;
+                data.join("tokledger/ledger.db")
+            }
+        };
+        if !g.busy_timeout.is_finite() || g.busy_timeout < 0.0 {
+            return Err(Error::Usage("--busy-timeout takes a number of seconds, 0 or more".into()).into());
+        }
+        let color = match g.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => var("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+        };
+        Ok(Ctx {
+            env,
+            db_path,
+            busy: Duration::from_secs_f64(g.busy_timeout),
+            quiet: g.quiet,
+            verbose: g.verbose,
+            color,
+        })
+    }
+
+    pub fn open_store(&self) -> Result<Store> {
+        Store::open(&self.db_path, self.busy)
+    }
+
+    /// A status or warning line on stderr (silenced by --quiet; warnings are not).
+    pub fn status(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    pub fn warn(&self, msg: &str) {
+        eprintln!("tokledger: warning: {msg}");
+    }
+
+    pub fn stdout_is_terminal(&self) -> bool {
+        std::io::stdout().is_terminal()
+    }
+}

@@ -1,0 +1,50 @@
+//! Errors that decide an exit code. Everything else is `anyhow` with context (exit 1).
+
+use std::path::PathBuf;
+
+/// Exit codes of SPEC §3.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const AMBIGUOUS: u8 = 3;
+    pub const LOCKED: u8 = 75;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the ledger {path} stayed locked by another tokledger process for more than {waited_ms} ms; nothing was written (retry, or raise --busy-timeout)")]
+    Locked { path: PathBuf, waited_ms: u64 },
+    #[error("the ledger {path} has schema version {found}, newer than this tokledger understands ({supported}); upgrade tokledger (the file was left untouched)")]
+    DatabaseTooNew { path: PathBuf, found: i64, supported: i64 },
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Ambiguous(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    InvalidState(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Locked { .. } => exit::LOCKED,
+            Error::Usage(_) => exit::USAGE,
+            Error::Ambiguous(_) => exit::AMBIGUOUS,
+            Error::DatabaseTooNew { .. } | Error::NotFound(_) | Error::InvalidState(_) => exit::FAILED,
+        }
+    }
+}
+
+/// The exit code for any error chain: the first typed error in it decides.
+pub fn exit_code_of(err: &anyhow::Error) -> u8 {
+    err.chain().find_map(|e| e.downcast_ref::<Error>()).map_or(exit::FAILED, Error::exit_code)
+}
+
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,341 @@
+//! The one ingest path: discover → decide what changed → read and parse (in parallel) →
+//! write (one writer, file order) → report.
+//!
+//! Memory stays bounded by the largest line: append-only files are read in chunks of
+//! complete lines, and each chunk's events are written before the next is read.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use anyhow::Result;
+
+use crate::discover::SourceFile;
+use crate::store::Store;
+use crate::store::write::{FileRecord, FileUpdate, IngestTx};
+use crate::transcript::{self, Parsed, Source, TranscriptFormat};
+
+const CHUNK: usize = 8 << 20;
+/// Commit after this many bytes read, so a long first read holds the write lock in slices
+/// and a killed process keeps what it had committed.
+const COMMIT_EVERY: u64 = 64 << 20;
+const HASH_WINDOW: u64 = 4096;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IngestReport {
+    pub files_seen: usize,
+    pub files_read: usize,
+    pub bytes_read: u64,
+    pub usage_events: usize,
+    pub malformed_lines: usize,
+    pub malformed_files: usize,
+    pub lossy_lines: usize,
+    pub incomplete_files: usize,
+    /// Files that could not be read, with the reason.
+    pub unreadable: Vec<String>,
+}
+
+impl IngestReport {
+    /// One line per kind of problem, for stderr.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        if self.malformed_lines > 0 {
+            w.push(format!(
+                "skipped {} malformed line{} in {} file{}",
+                self.malformed_lines,
+                s(self.malformed_lines),
+                self.malformed_files,
+                s(self.malformed_files)
+            ));
+        }
+        if self.lossy_lines > 0 {
+            w.push(format!(
+                "read {} line{} with invalid UTF-8 (bad bytes replaced)",
+                self.lossy_lines,
+                s(self.lossy_lines)
+            ));
+        }
+        if self.incomplete_files > 0 {
+            w.push(format!(
+                "{} file{} end{} in an incomplete line or document, left for the next read",
+                self.incomplete_files,
+                s(self.incomplete_files),
+                if self.incomplete_files == 1 { "s" } else { "" }
+            ));
+        }
+        w.extend(self.unreadable.iter().map(|u| format!("could not read {u}")));
+        w
+    }
+}
+
+/// FNV-1a: a small, stable content check (not a security hash).
+fn fnv1a(bytes: &[u8]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
+fn hash_range(f: &File, start: u64, len: u64) -> std::io::Result<i64> {
+    let mut buf = vec![0; usize::try_from(len).unwrap_or(0)];
+    f.read_exact_at(&mut buf, start)?;
+    Ok(fnv1a(&buf))
+}
+
+/// Content checks of what was consumed: its first and last few KiB.
+fn content_hashes(f: &File, consumed: u64) -> std::io::Result<(i64, i64)> {
+    let w = consumed.min(HASH_WINDOW);
+    Ok((hash_range(f, 0, w)?, hash_range(f, consumed - w, w)?))
+}
+
+/// A piece of a file's read, sent from a reader thread to the writer.
+struct Chunk {
+    parsed: Parsed,
+    /// Absolute offset up to which the file is now consumed.
+    consumed: u64,
+    hashes: (i64, i64),
+    bytes: u64,
+    last: bool,
+    error: Option<String>,
+}
+
+impl Chunk {
+    fn failed(e: &std::io::Error, path: &Path) -> Chunk {
+        Chunk {
+            parsed: Parsed::default(),
+            consumed: 0,
+            hashes: (0, 0),
+            bytes: 0,
+            last: true,
+            error: Some(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+/// Whether a file needs reading at all, from its size and mtime.
+fn unchanged(f: &SourceFile, rec: Option<&FileRecord>, fmt: &dyn TranscriptFormat) -> bool {
+    rec.is_some_and(|r| {
+        r.parser_version == fmt.parser_version()
+            && r.size == crate::store::to_i64(f.size)
+            && r.mtime_ns == f.mtime_ns
+    })
+}
+
+/// Read one file from where it was left (or from the start if it was rewritten), sending
+/// chunks of parsed complete lines.
+fn read_file(f: &SourceFile, rec: Option<&FileRecord>, tx: &SyncSender<Chunk>) {
+    let fmt = transcript::format_for(f.tool);
+    let mut file = match File::open(&f.path) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = tx.send(Chunk::failed(&e, &f.path));
+            return;
+        }
+    };
+    if let Err(e) = read_open_file(fmt, f, rec, &mut file, tx) {
+        let _ = tx.send(Chunk::failed(&e, &f.path));
+    }
+}
+
+fn read_open_file(
+    fmt: &dyn TranscriptFormat,
+    f: &SourceFile,
+    rec: Option<&FileRecord>,
+    file: &mut File,
+    tx: &SyncSender<Chunk>,
+) -> std::io::Result<()> {
+    let src = Source { path: &f.path, role: &f.role };
+    let size = file.metadata()?.len();
+    // Continue where we stopped only if what we consumed is still there, byte for byte.
+    let resume = match rec {
+        Some(r) if !fmt.whole_document() && r.parser_version == fmt.parser_version() => {
+            let consumed = u64::try_from(r.consumed).unwrap_or(0);
+            let same = consumed <= size && content_hashes(file, consumed)? == (r.head_hash, r.tail_hash);
+            same.then(|| (consumed, r.parser_state.clone()))
+        }
+        _ => None,
+    };
+    let (mut offset, mut state) = resume.unwrap_or((0, None));
+    if size < offset {
+        offset = 0;
+        state = None;
+    }
+
+    if fmt.whole_document() {
+        let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.read_to_end(&mut buf)?;
+        let parsed = fmt.parse(&src, &buf, None);
+        let consumed = parsed.consumed as u64;
+        let hashes = if consumed > 0 { content_hashes(file, consumed)? } else { (0, 0) };
+        let _ = tx.send(Chunk { parsed, consumed, hashes, bytes: buf.len() as u64, last: true, error: None });
+        return Ok(());
+    }
+
+    file.seek(SeekFrom::Start(offset))?;
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        // Top the buffer up to CHUNK bytes; a line longer than that doubles it.
+        let want = if buf.len() < CHUNK { CHUNK - buf.len() } else { buf.len() };
+        let n = file.by_ref().take(want as u64).read_to_end(&mut buf)?;
+        let eof = n == 0;
+        let cut = transcript::lines::complete_prefix_len(&buf);
+        if cut == 0 && !eof {
+            continue;
+        }
+        // At the end the parser also sees the unterminated tail, to report it.
+        let parsed = fmt.parse(&src, if eof { &buf } else { &buf[..cut] }, state.as_deref());
+        let used = parsed.consumed;
+        offset += used as u64;
+        state.clone_from(&parsed.state);
+        let hashes = content_hashes(file, offset)?;
+        let chunk = Chunk { parsed, consumed: offset, hashes, bytes: used as u64, last: eof, error: None };
+        if tx.send(chunk).is_err() || eof {
+            return Ok(());
+        }
+        buf.drain(..used);
+    }
+}
+
+/// Read everything that changed among `files` into the store.
+pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport> {
+    let known = store.files()?;
+    let mut report = IngestReport { files_seen: files.len(), ..Default::default() };
+    let todo: Vec<SourceFile> = files
+        .into_iter()
+        .filter(|f| !unchanged(f, known.get(&f.path), transcript::format_for(f.tool)))
+        .collect();
+    if todo.is_empty() {
+        return Ok(report);
+    }
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 4).min(todo.len());
+    std::thread::scope(|scope| -> Result<()> {
+        let mut receivers: Vec<Receiver<Chunk>> = Vec::new();
+        for w in 0..workers {
+            let (tx, rx) = sync_channel::<Chunk>(2);
+            receivers.push(rx);
+            let mine: Vec<&SourceFile> = todo.iter().skip(w).step_by(workers).collect();
+            let known = &known;
+            scope.spawn(move || {
+                for f in mine {
+                    read_file(f, known.get(&f.path), &tx);
+                }
+            });
+        }
+        // Write in file order (oldest first), so which copy of a response is read first,
+        // and so owns it, does not depend on thread timing.
+        let mut writer = Writer { store, pending_bytes: 0, batch: Vec::new() };
+        for (i, f) in todo.iter().enumerate() {
+            let rx = &receivers[i % workers];
+            loop {
+                let Ok(chunk) = rx.recv() else { break };
+                let last = chunk.last;
+                writer.accept(f, chunk, &mut report)?;
+                if last {
+                    break;
+                }
+            }
+        }
+        writer.flush()
+    })?;
+    Ok(report)
+}
+
+/// Collects chunks and writes them in transactions of about COMMIT_EVERY bytes.
+struct Writer<'s> {
+    store: &'s mut Store,
+    pending_bytes: u64,
+    batch: Vec<(SourceFile, Chunk)>,
+}
+
+impl Writer<'_> {
+    fn accept(&mut self, f: &SourceFile, chunk: Chunk, report: &mut IngestReport) -> Result<()> {
+        if let Some(e) = &chunk.error {
+            report.unreadable.push(e.clone());
+            return Ok(());
+        }
+        let p = &chunk.parsed;
+        report.bytes_read += chunk.bytes;
+        report.usage_events += p.usage.len();
+        report.malformed_lines += p.malformed;
+        report.lossy_lines += p.lossy_utf8;
+        if chunk.last {
+            report.files_read += 1;
+            report.incomplete_files += usize::from(p.incomplete_tail);
+        }
+        if p.malformed > 0 {
+            report.malformed_files += 1;
+        }
+        self.pending_bytes += chunk.bytes;
+        self.batch.push((f.clone(), chunk));
+        if self.pending_bytes >= COMMIT_EVERY {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.pending_bytes = 0;
+        let now = chrono::Utc::now().timestamp_millis();
+        self.store.write(|tx| {
+            let w = IngestTx::new(tx);
+            for (f, chunk) in &batch {
+                write_chunk(&w, f, chunk, now)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn write_chunk(w: &IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64) -> Result<()> {
+    let fmt = transcript::format_for(f.tool);
+    let p = &chunk.parsed;
+    let path = f.path.to_string_lossy();
+    // A file whose content names its session (old-layout sub-agent files) is filed under
+    // the first session it names.
+    let session = f.role.session_hint.as_deref().or_else(|| p.sessions.first().map(|s| s.session_id.as_str()));
+    let file_id = w.save_file(&FileUpdate {
+        path: &path,
+        tool: f.tool,
+        session_id: session,
+        size: crate::store::to_i64(f.size),
+        mtime_ns: f.mtime_ns,
+        consumed: crate::store::to_i64(chunk.consumed),
+        head_hash: chunk.hashes.0,
+        tail_hash: chunk.hashes.1,
+        parser_version: fmt.parser_version(),
+        parser_state: p.state.as_deref(),
+        read_at_ms: now_ms,
+    })?;
+    for e in &p.usage {
+        w.add_usage(f.tool, file_id, e)?;
+    }
+    for c in &p.tools {
+        w.add_tool_call(f.tool, c)?;
+    }
+    for c in &p.compactions {
+        w.add_compaction(f.tool, c)?;
+    }
+    let mtime_ms = f.mtime_ns / 1_000_000;
+    let main = f.role.main && !f.archived;
+    let mut touched: HashMap<&str, ()> = HashMap::new();
+    for s in &p.sessions {
+        touched.insert(&s.session_id, ());
+        w.touch_session(f.tool, s, &path, main, mtime_ms)?;
+    }
+    if let Some(hint) = f.role.session_hint.as_deref() {
+        if !touched.contains_key(hint) {
+            w.touch_session(f.tool, &crate::usage::SessionInfo::new(hint), &path, main, mtime_ms)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! tokledger: exact token accounting for AI coding agents.
+//!
+//! ```text
+//! main ─► cli (clap types) ─► app (Ctx, dispatch) ─► commands
+//! commands ─┬─► ingest ─┬─► discover            (files on disk)
+//!           │           ├─► transcript (pure)   (bytes → usage, tool calls, compactions)
+//!           │           └─► store               (SQL, one writer)
+//!           ├─► store                           (queries → plain structs)
+//!           └─► render                          (structs → table | JSON)
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod ctx;
+pub mod discover;
+pub mod error;
+pub mod ingest;
+pub mod render;
+pub mod store;
+pub mod transcript;
+pub mod usage;

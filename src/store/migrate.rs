@@ -1,0 +1,43 @@
+//! Schema migrations keyed by `PRAGMA user_version`, applied in one IMMEDIATE transaction
+//! that reads the version itself (so two processes opening a new ledger cannot both migrate).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+
+use crate::error::Error;
+
+/// Append-only: never edit a migration that has shipped.
+const MIGRATIONS: &[&str] = &[include_str!("sql/0001_init.sql")];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn user_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+pub fn check_version(conn: &Connection, path: &Path) -> Result<()> {
+    let found = user_version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::DatabaseTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION }.into());
+    }
+    Ok(())
+}
+
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    if user_version(conn)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let found = user_version(&tx)?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::DatabaseTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION }.into());
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        tx.execute_batch(sql).with_context(|| format!("ledger migration {} failed", i + 1))?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}

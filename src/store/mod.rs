@@ -1,0 +1,90 @@
+//! The ledger: the only module that speaks SQL.
+//!
+//! One SQLite file in WAL mode. Write transactions take the write lock up front
+//! (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy timeout instead of failing on
+//! a lock upgrade; a lock held past the timeout becomes [`Error::Locked`] (exit 75).
+
+mod migrate;
+pub mod sessions;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+
+use crate::error::Error;
+
+pub use migrate::SCHEMA_VERSION;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    busy: Duration,
+}
+
+impl Store {
+    /// Open (creating it if needed) and migrate the ledger at `path`.
+    pub fn open(path: &Path, busy: Duration) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("could not create the ledger directory {}", dir.display()))?;
+        }
+        let conn = Connection::open(path).with_context(|| format!("could not open the ledger {}", path.display()))?;
+        let mut store = Store { conn, path: path.to_owned(), busy };
+        store.init().map_err(|e| store.classify(e))?;
+        Ok(store)
+    }
+
+    fn init(&mut self) -> Result<()> {
+        self.conn.busy_timeout(self.busy)?;
+        // Refuse a newer ledger before anything could write to it.
+        migrate::check_version(&self.conn, &self.path)?;
+        let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            anyhow::bail!("could not switch the ledger {} to WAL mode (got {mode})", self.path.display());
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        self.conn.set_transaction_behavior(TransactionBehavior::Immediate);
+        migrate::migrate(&mut self.conn, &self.path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` in one write transaction (IMMEDIATE); commit when it returns `Ok`.
+    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+        let r = (|| {
+            let tx = self.conn.transaction()?;
+            let v = f(&tx)?;
+            tx.commit()?;
+            Ok(v)
+        })();
+        r.map_err(|e| self.classify(e))
+    }
+
+    /// Read-only access (a deferred read transaction is implicit per statement).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&self.conn).map_err(|e| self.classify(e))
+    }
+
+    /// Turn SQLite's busy/locked errors into the typed error behind exit 75.
+    fn classify(&self, e: anyhow::Error) -> anyhow::Error {
+        let busy = e.chain().filter_map(|c| c.downcast_ref::<rusqlite::Error>()).any(|c| {
+            matches!(c.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+        });
+        if busy {
+            let waited_ms = u64::try_from(self.busy.as_millis()).unwrap_or(u64::MAX);
+            return Error::Locked { path: self.path.clone(), waited_ms }.into();
+        }
+        e
+    }
+}
+
+/// SQLite stores i64; sizes and offsets fit.
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,77 @@
+-- Transcript files we have read, and how far.
+CREATE TABLE source_files (
+    id              INTEGER PRIMARY KEY,
+    path            TEXT NOT NULL UNIQUE,
+    tool            TEXT NOT NULL,
+    session_id      TEXT,
+    size            INTEGER NOT NULL,
+    mtime_ns        INTEGER NOT NULL,
+    consumed        INTEGER NOT NULL,   -- bytes of complete lines read (whole size for Amp)
+    head_hash       INTEGER NOT NULL,   -- FNV-1a of the first <=4 KiB of what was consumed
+    tail_hash       INTEGER NOT NULL,   -- FNV-1a of the last <=4 KiB of what was consumed
+    parser_version  INTEGER NOT NULL,
+    parser_state    TEXT,               -- JSON the parser resumes from at `consumed`
+    read_at_ms      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX source_files_session ON source_files(tool, session_id);
+
+CREATE TABLE sessions (
+    tool              TEXT NOT NULL,
+    session_id        TEXT NOT NULL,
+    path              TEXT,             -- the main transcript file
+    project           TEXT,             -- working directory
+    git_branch        TEXT,
+    cli_version       TEXT,
+    first_ts_ms       INTEGER,
+    last_ts_ms        INTEGER,
+    last_modified_ms  INTEGER,          -- newest mtime of the session's files
+    PRIMARY KEY (tool, session_id)
+) STRICT;
+
+-- One row per API response; copies of the same response merge into it (max per field).
+CREATE TABLE usage_events (
+    id                        INTEGER PRIMARY KEY,
+    dedup_key                 TEXT NOT NULL UNIQUE,
+    tool                      TEXT NOT NULL,
+    session_id                TEXT NOT NULL,
+    request_id                TEXT,
+    ts_ms                     INTEGER,
+    model                     TEXT,
+    input_tokens              INTEGER NOT NULL,
+    cache_creation_tokens     INTEGER NOT NULL,
+    cache_creation_5m_tokens  INTEGER NOT NULL,
+    cache_creation_1h_tokens  INTEGER NOT NULL,
+    cache_read_tokens         INTEGER NOT NULL,
+    output_tokens             INTEGER NOT NULL,
+    reasoning_tokens          INTEGER NOT NULL,
+    sidechain                 INTEGER NOT NULL,
+    speed                     TEXT,
+    file_id                   INTEGER NOT NULL   -- the file of the first copy read
+) STRICT;
+CREATE INDEX usage_events_session ON usage_events(tool, session_id, ts_ms);
+CREATE INDEX usage_events_ts ON usage_events(ts_ms);
+
+CREATE TABLE tool_calls (
+    tool          TEXT NOT NULL,
+    call_id       TEXT NOT NULL,
+    session_id    TEXT NOT NULL,
+    name          TEXT,
+    called_at_ms  INTEGER,
+    result_at_ms  INTEGER,
+    failed        INTEGER,            -- NULL: no result seen (or the format does not say)
+    duration_ms   INTEGER,            -- stated by the transcript; else result - called
+    file_path     TEXT,
+    PRIMARY KEY (tool, call_id)
+) STRICT;
+CREATE INDEX tool_calls_session ON tool_calls(tool, session_id);
+
+CREATE TABLE compactions (
+    dedup_key   TEXT PRIMARY KEY,
+    tool        TEXT NOT NULL,
+    session_id  TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    at_ms       INTEGER,
+    trigger     TEXT,
+    pre_tokens  INTEGER
+) STRICT;
+CREATE INDEX compactions_session ON compactions(tool, session_id);

@@ -1,0 +1,264 @@
+//! What ingest writes: file records, usage, tool calls, compactions, sessions.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use rusqlite::{Transaction, params};
+
+use super::Store;
+use crate::usage::{Compaction, SessionInfo, Tool, ToolCall, UsageEvent};
+
+/// How far a transcript file was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRecord {
+    pub id: i64,
+    pub path: PathBuf,
+    pub tool: String,
+    pub session_id: Option<String>,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub consumed: i64,
+    pub head_hash: i64,
+    pub tail_hash: i64,
+    pub parser_version: i64,
+    pub parser_state: Option<String>,
+}
+
+/// A file record to save after a read (the id is assigned on first save).
+#[derive(Clone, Debug)]
+pub struct FileUpdate<'a> {
+    pub path: &'a str,
+    pub tool: Tool,
+    pub session_id: Option<&'a str>,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub consumed: i64,
+    pub head_hash: i64,
+    pub tail_hash: i64,
+    pub parser_version: i64,
+    pub parser_state: Option<&'a str>,
+    pub read_at_ms: i64,
+}
+
+const FILE_COLUMNS: &str =
+    "id, path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash, parser_version, parser_state";
+
+fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRecord> {
+    Ok(FileRecord {
+        id: r.get(0)?,
+        path: PathBuf::from(r.get::<_, String>(1)?),
+        tool: r.get(2)?,
+        session_id: r.get(3)?,
+        size: r.get(4)?,
+        mtime_ns: r.get(5)?,
+        consumed: r.get(6)?,
+        head_hash: r.get(7)?,
+        tail_hash: r.get(8)?,
+        parser_version: r.get(9)?,
+        parser_state: r.get(10)?,
+    })
+}
+
+impl Store {
+    /// Every file record, by path (one query; ingest decides per file what to read).
+    pub fn files(&self) -> Result<HashMap<PathBuf, FileRecord>> {
+        self.read(|c| {
+            let mut st = c.prepare(&format!("SELECT {FILE_COLUMNS} FROM source_files"))?;
+            let rows = st.query_map([], file_row)?;
+            let mut out = HashMap::new();
+            for r in rows {
+                let r = r?;
+                out.insert(r.path.clone(), r);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The files known to belong to one session.
+    pub fn session_files(&self, tool: Tool, session_id: &str) -> Result<Vec<FileRecord>> {
+        self.read(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {FILE_COLUMNS} FROM source_files WHERE tool = ?1 AND session_id = ?2 ORDER BY path"
+            ))?;
+            let rows = st.query_map(params![tool.as_str(), session_id], file_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+}
+
+/// Writes of one ingest transaction, through cached prepared statements.
+pub struct IngestTx<'t> {
+    tx: &'t Transaction<'t>,
+}
+
+impl<'t> IngestTx<'t> {
+    pub fn new(tx: &'t Transaction<'t>) -> Self {
+        IngestTx { tx }
+    }
+
+    pub fn save_file(&self, f: &FileUpdate<'_>) -> Result<i64> {
+        let id: i64 = self.tx.prepare_cached(
+            "INSERT INTO source_files(path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash,
+                                      parser_version, parser_state, read_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT(path) DO UPDATE SET tool = excluded.tool,
+                 session_id = coalesce(excluded.session_id, session_id), size = excluded.size,
+                 mtime_ns = excluded.mtime_ns, consumed = excluded.consumed, head_hash = excluded.head_hash,
+                 tail_hash = excluded.tail_hash, parser_version = excluded.parser_version,
+                 parser_state = excluded.parser_state, read_at_ms = excluded.read_at_ms
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                f.path,
+                f.tool.as_str(),
+                f.session_id,
+                f.size,
+                f.mtime_ns,
+                f.consumed,
+                f.head_hash,
+                f.tail_hash,
+                f.parser_version,
+                f.parser_state,
+                f.read_at_ms
+            ],
+            |r| r.get(0),
+        )?;
+        Ok(id)
+    }
+
+    /// Insert a response, or merge it into an earlier copy of the same response: each
+    /// counter keeps its maximum (never a sum), the earliest time stays, and a main-thread
+    /// copy takes over a sidechain replay. Two copies under one key whose request ids both
+    /// exist and differ, neither a sidechain, are different responses: the second is kept
+    /// under `key:request_id`.
+    pub fn add_usage(&self, tool: Tool, file_id: i64, e: &UsageEvent) -> Result<()> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO usage_events(dedup_key, tool, session_id, request_id, ts_ms, model, input_tokens,
+                 cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_tokens,
+                 output_tokens, reasoning_tokens, sidechain, speed, file_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT(dedup_key) DO UPDATE SET
+                 input_tokens = max(input_tokens, excluded.input_tokens),
+                 cache_creation_tokens = max(cache_creation_tokens, excluded.cache_creation_tokens),
+                 cache_creation_5m_tokens = max(cache_creation_5m_tokens, excluded.cache_creation_5m_tokens),
+                 cache_creation_1h_tokens = max(cache_creation_1h_tokens, excluded.cache_creation_1h_tokens),
+                 cache_read_tokens = max(cache_read_tokens, excluded.cache_read_tokens),
+                 output_tokens = max(output_tokens, excluded.output_tokens),
+                 reasoning_tokens = max(reasoning_tokens, excluded.reasoning_tokens),
+                 ts_ms = coalesce(min(ts_ms, excluded.ts_ms), ts_ms, excluded.ts_ms),
+                 model = coalesce(model, excluded.model),
+                 speed = coalesce(excluded.speed, speed),
+                 request_id = coalesce(request_id, excluded.request_id),
+                 session_id = CASE WHEN sidechain = 1 AND excluded.sidechain = 0
+                                   THEN excluded.session_id ELSE session_id END,
+                 sidechain = min(sidechain, excluded.sidechain)
+             WHERE sidechain = 1 OR excluded.sidechain = 1 OR request_id IS NULL
+                OR excluded.request_id IS NULL OR request_id = excluded.request_id",
+        )?;
+        let t = &e.tokens;
+        let mut run = |key: &str| -> Result<usize> {
+            Ok(st.execute(params![
+                key,
+                tool.as_str(),
+                e.session_id,
+                e.request_id,
+                e.timestamp_ms,
+                e.model,
+                t.input_tokens,
+                t.cache_creation_tokens,
+                t.cache_creation_5m_tokens,
+                t.cache_creation_1h_tokens,
+                t.cache_read_tokens,
+                t.output_tokens,
+                t.reasoning_tokens,
+                e.sidechain,
+                e.speed,
+                file_id
+            ])?)
+        };
+        if run(&e.dedup_key)? == 0 {
+            let rid = e.request_id.as_deref().unwrap_or_default();
+            run(&format!("{}:{rid}", e.dedup_key))?;
+        }
+        Ok(())
+    }
+
+    pub fn add_tool_call(&self, tool: Tool, c: &ToolCall) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO tool_calls(tool, call_id, session_id, name, called_at_ms, result_at_ms, failed,
+                                        duration_ms, file_path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(tool, call_id) DO UPDATE SET
+                     name = coalesce(name, excluded.name),
+                     called_at_ms = coalesce(min(called_at_ms, excluded.called_at_ms), called_at_ms, excluded.called_at_ms),
+                     result_at_ms = coalesce(excluded.result_at_ms, result_at_ms),
+                     failed = coalesce(excluded.failed, failed),
+                     duration_ms = coalesce(excluded.duration_ms, duration_ms),
+                     file_path = coalesce(file_path, excluded.file_path)",
+            )?
+            .execute(params![
+                tool.as_str(),
+                c.call_id,
+                c.session_id,
+                c.name,
+                c.called_at_ms,
+                c.result_at_ms,
+                c.failed,
+                c.duration_ms,
+                c.file_path
+            ])?;
+        Ok(())
+    }
+
+    pub fn add_compaction(&self, tool: Tool, c: &Compaction) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO compactions(dedup_key, tool, session_id, kind, at_ms, trigger, pre_tokens)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![c.dedup_key, tool.as_str(), c.session_id, c.kind, c.at_ms, c.trigger, c.pre_tokens])?;
+        Ok(())
+    }
+
+    /// Record what a file says about its session. `main_path` is set when the file is the
+    /// session's active main transcript (its path then wins over any other).
+    pub fn touch_session(
+        &self,
+        tool: Tool,
+        info: &SessionInfo,
+        path: &str,
+        main_path: bool,
+        mtime_ms: i64,
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sessions(tool, session_id, path, project, git_branch, cli_version, first_ts_ms,
+                                      last_ts_ms, last_modified_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(tool, session_id) DO UPDATE SET
+                     path = CASE WHEN ?10 THEN excluded.path ELSE coalesce(path, excluded.path) END,
+                     project = coalesce(excluded.project, project),
+                     git_branch = coalesce(excluded.git_branch, git_branch),
+                     cli_version = coalesce(excluded.cli_version, cli_version),
+                     first_ts_ms = coalesce(min(first_ts_ms, excluded.first_ts_ms), first_ts_ms, excluded.first_ts_ms),
+                     last_ts_ms = coalesce(max(last_ts_ms, excluded.last_ts_ms), last_ts_ms, excluded.last_ts_ms),
+                     last_modified_ms = max(last_modified_ms, excluded.last_modified_ms)",
+            )?
+            .execute(params![
+                tool.as_str(),
+                info.session_id,
+                path,
+                info.cwd,
+                info.git_branch,
+                info.cli_version,
+                info.first_ts_ms,
+                info.last_ts_ms,
+                mtime_ms,
+                main_path
+            ])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,178 @@
+//! Domain types shared by parsers, ingest, store and rendering. No IO here.
+
+use serde::Serialize;
+
+/// The agents whose transcripts we read, plus the labels `analysis add` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tool {
+    Claude,
+    Codex,
+    Amp,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 3] = [Tool::Claude, Tool::Codex, Tool::Amp];
+
+    /// The stable name stored in SQLite and printed in JSON; never rename.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tool::Claude => "claude",
+            Tool::Codex => "codex",
+            Tool::Amp => "amp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tool> {
+        Tool::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Tool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Token buckets of one response (or a sum of responses). Names match SQL and JSON.
+///
+/// `cache_creation_tokens` is the total of cache writes; the 5-minute and 1-hour parts are
+/// kept apart because they are priced differently (Claude only; zero elsewhere).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Tokens {
+    pub input_tokens: i64,
+    pub cache_creation_tokens: i64,
+    pub cache_creation_5m_tokens: i64,
+    pub cache_creation_1h_tokens: i64,
+    pub cache_read_tokens: i64,
+    pub output_tokens: i64,
+    pub reasoning_tokens: i64,
+}
+
+impl Tokens {
+    /// input + cache creation + cache read + output (reasoning is part of output).
+    pub fn total(&self) -> i64 {
+        self.input_tokens + self.cache_creation_tokens + self.cache_read_tokens + self.output_tokens
+    }
+
+    /// Input side as the analysis log counts it: input + cache creation + cache read.
+    pub fn input_side(&self) -> i64 {
+        self.input_tokens + self.cache_creation_tokens + self.cache_read_tokens
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Tokens::default()
+    }
+
+    fn zip(&self, o: &Tokens, f: impl Fn(i64, i64) -> i64) -> Tokens {
+        Tokens {
+            input_tokens: f(self.input_tokens, o.input_tokens),
+            cache_creation_tokens: f(self.cache_creation_tokens, o.cache_creation_tokens),
+            cache_creation_5m_tokens: f(self.cache_creation_5m_tokens, o.cache_creation_5m_tokens),
+            cache_creation_1h_tokens: f(self.cache_creation_1h_tokens, o.cache_creation_1h_tokens),
+            cache_read_tokens: f(self.cache_read_tokens, o.cache_read_tokens),
+            output_tokens: f(self.output_tokens, o.output_tokens),
+            reasoning_tokens: f(self.reasoning_tokens, o.reasoning_tokens),
+        }
+    }
+
+    pub fn add(&self, o: &Tokens) -> Tokens {
+        self.zip(o, i64::saturating_add)
+    }
+
+    pub fn sub(&self, o: &Tokens) -> Tokens {
+        self.zip(o, i64::saturating_sub)
+    }
+
+    /// Field-by-field maximum: how two copies of one response merge (a streaming snapshot
+    /// never holds more than the final line, so the max of each field is the final value).
+    pub fn max(&self, o: &Tokens) -> Tokens {
+        self.zip(o, i64::max)
+    }
+}
+
+/// One API response's usage as read from a transcript.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UsageEvent {
+    /// Identity of the response across all files; copies with the same key merge.
+    pub dedup_key: String,
+    pub session_id: String,
+    /// Claude `requestId`; two copies under one key with different request ids are kept
+    /// apart unless one of them is a sidechain replay (see docs/FORMATS.md).
+    pub request_id: Option<String>,
+    pub timestamp_ms: Option<i64>,
+    pub model: Option<String>,
+    pub tokens: Tokens,
+    pub sidechain: bool,
+    /// Claude `usage.speed` (`fast` is priced differently).
+    pub speed: Option<String>,
+}
+
+/// A tool call or its result; the store merges the two halves by `(tool, call_id)`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ToolCall {
+    pub call_id: String,
+    pub session_id: String,
+    pub name: Option<String>,
+    pub called_at_ms: Option<i64>,
+    pub file_path: Option<String>,
+    pub result_at_ms: Option<i64>,
+    /// `None` until the result is seen (or when the format does not say).
+    pub failed: Option<bool>,
+    /// A duration the transcript states; otherwise the store derives one from the times.
+    pub duration_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Compaction {
+    pub dedup_key: String,
+    pub session_id: String,
+    /// `compact` (the context was summarised) or `microcompact` (old tool results cleared).
+    pub kind: &'static str,
+    pub at_ms: Option<i64>,
+    pub trigger: Option<String>,
+    pub pre_tokens: Option<i64>,
+}
+
+/// What a transcript says about its session; later values win, times widen.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SessionInfo {
+    pub session_id: String,
+    pub cwd: Option<String>,
+    pub git_branch: Option<String>,
+    pub cli_version: Option<String>,
+    pub first_ts_ms: Option<i64>,
+    pub last_ts_ms: Option<i64>,
+}
+
+impl SessionInfo {
+    pub fn new(session_id: &str) -> Self {
+        SessionInfo { session_id: session_id.to_owned(), ..Default::default() }
+    }
+
+    pub fn saw_time(&mut self, ts: Option<i64>) {
+        if let Some(t) = ts {
+            self.first_ts_ms = Some(self.first_ts_ms.map_or(t, |f| f.min(t)));
+            self.last_ts_ms = Some(self.last_ts_ms.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    pub fn set_if_some(slot: &mut Option<String>, v: Option<&str>) {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            if slot.as_deref() != Some(v) {
+                *slot = Some(v.to_owned());
+            }
+        }
+    }
+}
+
+/// Parse an RFC 3339 timestamp into Unix milliseconds.
+pub fn parse_ts_ms(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_millis())
+}
+
+/// Format Unix milliseconds as RFC 3339 UTC (`2026-05-01T10:00:00.000Z`).
+pub fn format_ts_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
