@@ -11,7 +11,8 @@
 #   --strict     exit 1 when a tokledger/ccusage run fails or a total does not match
 #
 # Everything goes to bench-out/ (git-ignored):
-#   bench-out/home/        fake HOME made by scripts/gen_history.py (reused when --mb/--seed match)
+#   bench-out/home/        fake HOME made by scripts/gen_history.py (reused when --mb, --seed and
+#                          the generator version match; delete it to force a new one)
 #   bench-out/home/expected.json   the exact totals of that history
 #   bench-out/ccusage/     ccusage@20.0.24 + its native linux binary (installed once with npm)
 #   bench-out/ledger.db    tokledger's ledger (deleted before every cold run)
@@ -29,7 +30,7 @@ BUILD=1
 STRICT=0
 CCUSAGE_VERSION=20.0.24
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -88,10 +89,12 @@ fi
 # --------------------------------------------------------------------------- history
 gen_matches() {
     [ -f "$HOME_DIR/expected.json" ] || return 1
-    "$PY" - "$HOME_DIR/expected.json" "$MB" "$SEED" <<'EOF'
-import json, sys
+    "$PY" - "$HOME_DIR/expected.json" "$MB" "$SEED" "$ROOT/scripts/gen_history.py" <<'EOF'
+import json, re, sys
 g = json.load(open(sys.argv[1])).get("generator", {})
-ok = float(g.get("mb", -1)) == float(sys.argv[2]) and int(g.get("seed", -1)) == int(sys.argv[3])
+m = re.search(r"^GENERATOR_VERSION = (\d+)", open(sys.argv[4]).read(), re.M)
+ok = (float(g.get("mb", -1)) == float(sys.argv[2]) and int(g.get("seed", -1)) == int(sys.argv[3])
+      and m is not None and int(g.get("version", -1)) == int(m.group(1)))
 sys.exit(0 if ok else 1)
 EOF
 }
@@ -148,14 +151,19 @@ timed() {
     local name="$1" run="$2" stdout="$3"; shift 3
     local tf="$LOGS/time.$$"
     rm -f "$tf"
+    local t0="$EPOCHREALTIME"
     run_env /usr/bin/time -f '%e %M' -o "$tf" "$@" >"$stdout" 2>"$LOGS/$name.$run.err"
     local rc=$?
-    local wall="NA" rss="NA"
-    if [ -s "$tf" ]; then read -r wall rss < <(tail -n 1 "$tf"); fi
+    local t1="$EPOCHREALTIME"
+    local wall="NA" rss="NA" gnu_wall=""
+    if [ -s "$tf" ]; then read -r gnu_wall rss < <(tail -n 1 "$tf"); fi
     # GNU time writes "Command exited with non-zero status N" before the numbers.
-    case "$wall" in ''|*[!0-9.]*) wall="NA"; rss="NA" ;; esac
+    case "$rss" in ''|*[!0-9]*) rss="NA" ;; esac
+    # Wall time: GNU time's %e has 10 ms resolution, too coarse for a warm run; take bash's
+    # microsecond clock around the same call (adds ~1-2 ms of env + time start-up).
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$run" "$wall" "$rss" "$rc" >>"$TIMINGS"
-    printf '  %-16s run %s: %6s s  %8s KB  rc=%s\n' "$name" "$run" "$wall" "$rss" "$rc"
+    printf '  %-16s run %s: %7s s (time %%e %5s)  %8s KB  rc=%s\n' "$name" "$run" "$wall" "$gnu_wall" "$rss" "$rc"
     if [ "$rc" -ne 0 ]; then
         echo "    stderr (last lines of $LOGS/$name.$run.err):"
         tail -n 5 "$LOGS/$name.$run.err" | sed 's/^/      /'
@@ -221,13 +229,13 @@ LABEL = {
     "ccusage-daily": "ccusage daily --offline --json",
 }
 med = {}
-print("%-44s %4s %4s %9s %9s %9s %10s" % ("command", "runs", "ok", "wall med", "wall min", "wall max", "RSS med"))
+print("%-44s %4s %4s %9s %9s %9s %10s" % ("command", "runs", "ok", "wall med", "wall min", "wall max", "peak RSS"))
 for name in ("tokledger-cold", "tokledger-warm", "ccusage-session", "ccusage-daily"):
     r = rows.get(name)
     if not r:
         print("%-44s %s" % (LABEL[name], "not run"))
         continue
-    good = [(float(w), int(m)) for w, m, rc in r if rc == 0 and w != "NA"]
+    good = [(float(w), int(m)) for w, m, rc in r if rc == 0 and w != "NA" and m != "NA"]
     if not good:
         print("%-44s %4d %4d   (every run failed; see bench-out/logs/%s.*.err)" % (LABEL[name], len(r), 0, name))
         problems += 1
@@ -237,13 +245,13 @@ for name in ("tokledger-cold", "tokledger-warm", "ccusage-session", "ccusage-dai
     walls = [w for w, _ in good]
     rss = statistics.median([m for _, m in good]) / 1024.0
     med[name] = (statistics.median(walls), rss)
-    print("%-44s %4d %4d %8.2fs %8.2fs %8.2fs %7.0f MB" % (LABEL[name], len(r), len(good), med[name][0],
+    print("%-44s %4d %4d %8.3fs %8.3fs %8.3fs %7.0f MB" % (LABEL[name], len(r), len(good), med[name][0],
                                                          min(walls), max(walls), rss))
 
 print()
 def ratio(a, b, label):
     if a in med and b in med and med[b][0] > 0:
-        print("  %-46s %6.2fx" % (label, med[a][0] / med[b][0]))
+        print("  %-46s %7.3fx" % (label, med[a][0] / med[b][0]))
     else:
         print("  %-46s %6s" % (label, "n/a"))
 ratio("tokledger-cold", "ccusage-session", "tokledger cold / ccusage session (wall)")
@@ -370,7 +378,8 @@ if cc_ok == "1":
 else:
     print("\ncorrectness: ccusage not run, skipped")
 
-print("\nnotes: timings include process start; page cache warm for every run; logs in bench-out/logs/")
+print("\nnotes: wall = bash clock around /usr/bin/time (includes process start); peak RSS = GNU time %M;"
+      "\n       medians over the successful runs; page cache warm for every run; logs in bench-out/logs/")
 sys.exit(1 if problems else 0)
 EOF
 REPORT_RC=$?

@@ -27,7 +27,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "TOKLEDGER_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// How long to wait for another process's write lock, in seconds
-    #[arg(long, global = true, env = "TOKLEDGER_BUSY_TIMEOUT", value_name = "SECS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        global = true,
+        env = "TOKLEDGER_BUSY_TIMEOUT",
+        value_name = "SECS",
+        default_value_t = 10.0
+    )]
     pub busy_timeout: f64,
     /// Print no status or progress (data and errors still print)
     #[arg(short, long, global = true)]

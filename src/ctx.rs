@@ -47,7 +47,9 @@ impl Ctx {
             }
         };
         if !g.busy_timeout.is_finite() || g.busy_timeout < 0.0 {
-            return Err(Error::Usage("--busy-timeout takes a number of seconds, 0 or more".into()).into());
+            return Err(
+                Error::Usage("--busy-timeout takes a number of seconds, 0 or more".into()).into(),
+            );
         }
         let color = match g.color {
             ColorChoice::Always => true,

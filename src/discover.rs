@@ -35,26 +35,54 @@ pub fn discover(env: &Env, formats: &[&dyn TranscriptFormat]) -> Vec<SourceFile>
     for fmt in formats {
         for root in fmt.roots(env) {
             // Two configured roots may be one directory (a symlinked ~/.config/claude).
-            let Ok(canon) = root.dir.canonicalize() else { continue };
+            let Ok(canon) = root.dir.canonicalize() else {
+                continue;
+            };
             if !seen_roots.insert(canon) {
                 continue;
             }
             walk_root(*fmt, &root.dir, root.archived, &mut out);
         }
     }
-    out.sort_by(|a, b| a.mtime_ns.cmp(&b.mtime_ns).then_with(|| a.path.cmp(&b.path)));
+    out.sort_by(|a, b| {
+        a.mtime_ns
+            .cmp(&b.mtime_ns)
+            .then_with(|| a.path.cmp(&b.path))
+    });
     out
 }
 
-pub fn walk_root(fmt: &dyn TranscriptFormat, dir: &Path, archived: bool, out: &mut Vec<SourceFile>) {
-    for entry in walkdir::WalkDir::new(dir).follow_links(false).into_iter().filter_map(Result::ok) {
+pub fn walk_root(
+    fmt: &dyn TranscriptFormat,
+    dir: &Path,
+    archived: bool,
+    out: &mut Vec<SourceFile>,
+) {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         if !entry.file_type().is_file() {
             continue;
         }
         let path = entry.path();
-        let Ok(rel) = path.strip_prefix(dir) else { continue };
-        let Some(role) = fmt.classify(rel) else { continue };
-        let Ok((size, mtime_ns)) = stat(path) else { continue };
-        out.push(SourceFile { tool: fmt.tool(), path: path.to_owned(), role, archived, size, mtime_ns });
+        let Ok(rel) = path.strip_prefix(dir) else {
+            continue;
+        };
+        let Some(role) = fmt.classify(rel) else {
+            continue;
+        };
+        let Ok((size, mtime_ns)) = stat(path) else {
+            continue;
+        };
+        out.push(SourceFile {
+            tool: fmt.tool(),
+            path: path.to_owned(),
+            role,
+            archived,
+            size,
+            mtime_ns,
+        });
     }
 }

@@ -13,10 +13,18 @@ pub mod exit {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("the ledger {path} stayed locked by another tokledger process for more than {waited_ms} ms; nothing was written (retry, or raise --busy-timeout)")]
+    #[error(
+        "the ledger {path} stayed locked by another tokledger process for more than {waited_ms} ms; nothing was written (retry, or raise --busy-timeout)"
+    )]
     Locked { path: PathBuf, waited_ms: u64 },
-    #[error("the ledger {path} has schema version {found}, newer than this tokledger understands ({supported}); upgrade tokledger (the file was left untouched)")]
-    DatabaseTooNew { path: PathBuf, found: i64, supported: i64 },
+    #[error(
+        "the ledger {path} has schema version {found}, newer than this tokledger understands ({supported}); upgrade tokledger (the file was left untouched)"
+    )]
+    DatabaseTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -33,14 +41,18 @@ impl Error {
             Error::Locked { .. } => exit::LOCKED,
             Error::Usage(_) => exit::USAGE,
             Error::Ambiguous(_) => exit::AMBIGUOUS,
-            Error::DatabaseTooNew { .. } | Error::NotFound(_) | Error::InvalidState(_) => exit::FAILED,
+            Error::DatabaseTooNew { .. } | Error::NotFound(_) | Error::InvalidState(_) => {
+                exit::FAILED
+            }
         }
     }
 }
 
 /// The exit code for any error chain: the first typed error in it decides.
 pub fn exit_code_of(err: &anyhow::Error) -> u8 {
-    err.chain().find_map(|e| e.downcast_ref::<Error>()).map_or(exit::FAILED, Error::exit_code)
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Error>())
+        .map_or(exit::FAILED, Error::exit_code)
 }
 
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -67,7 +67,11 @@ impl IngestReport {
                 if self.incomplete_files == 1 { "s" } else { "" }
             ));
         }
-        w.extend(self.unreadable.iter().map(|u| format!("could not read {u}")));
+        w.extend(
+            self.unreadable
+                .iter()
+                .map(|u| format!("could not read {u}")),
+        );
         w
     }
 }
@@ -150,13 +154,17 @@ fn read_open_file(
     file: &mut File,
     tx: &SyncSender<Chunk>,
 ) -> std::io::Result<()> {
-    let src = Source { path: &f.path, role: &f.role };
+    let src = Source {
+        path: &f.path,
+        role: &f.role,
+    };
     let size = file.metadata()?.len();
     // Continue where we stopped only if what we consumed is still there, byte for byte.
     let resume = match rec {
         Some(r) if !fmt.whole_document() && r.parser_version == fmt.parser_version() => {
             let consumed = u64::try_from(r.consumed).unwrap_or(0);
-            let same = consumed <= size && content_hashes(file, consumed)? == (r.head_hash, r.tail_hash);
+            let same =
+                consumed <= size && content_hashes(file, consumed)? == (r.head_hash, r.tail_hash);
             same.then(|| (consumed, r.parser_state.clone()))
         }
         _ => None,
@@ -172,8 +180,19 @@ fn read_open_file(
         file.read_to_end(&mut buf)?;
         let parsed = fmt.parse(&src, &buf, None);
         let consumed = parsed.consumed as u64;
-        let hashes = if consumed > 0 { content_hashes(file, consumed)? } else { (0, 0) };
-        let _ = tx.send(Chunk { parsed, consumed, hashes, bytes: buf.len() as u64, last: true, error: None });
+        let hashes = if consumed > 0 {
+            content_hashes(file, consumed)?
+        } else {
+            (0, 0)
+        };
+        let _ = tx.send(Chunk {
+            parsed,
+            consumed,
+            hashes,
+            bytes: buf.len() as u64,
+            last: true,
+            error: None,
+        });
         return Ok(());
     }
 
@@ -181,7 +200,11 @@ fn read_open_file(
     let mut buf: Vec<u8> = Vec::new();
     loop {
         // Top the buffer up to CHUNK bytes; a line longer than that doubles it.
-        let want = if buf.len() < CHUNK { CHUNK - buf.len() } else { buf.len() };
+        let want = if buf.len() < CHUNK {
+            CHUNK - buf.len()
+        } else {
+            buf.len()
+        };
         let n = file.by_ref().take(want as u64).read_to_end(&mut buf)?;
         let eof = n == 0;
         let cut = transcript::lines::complete_prefix_len(&buf);
@@ -194,7 +217,14 @@ fn read_open_file(
         offset += used as u64;
         state.clone_from(&parsed.state);
         let hashes = content_hashes(file, offset)?;
-        let chunk = Chunk { parsed, consumed: offset, hashes, bytes: used as u64, last: eof, error: None };
+        let chunk = Chunk {
+            parsed,
+            consumed: offset,
+            hashes,
+            bytes: used as u64,
+            last: eof,
+            error: None,
+        };
         if tx.send(chunk).is_err() || eof {
             return Ok(());
         }
@@ -205,7 +235,10 @@ fn read_open_file(
 /// Read everything that changed among `files` into the store.
 pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport> {
     let known = store.files()?;
-    let mut report = IngestReport { files_seen: files.len(), ..Default::default() };
+    let mut report = IngestReport {
+        files_seen: files.len(),
+        ..Default::default()
+    };
     let todo: Vec<SourceFile> = files
         .into_iter()
         .filter(|f| !unchanged(f, known.get(&f.path), transcript::format_for(f.tool)))
@@ -213,7 +246,10 @@ pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport>
     if todo.is_empty() {
         return Ok(report);
     }
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 4).min(todo.len());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, 4)
+        .min(todo.len());
     std::thread::scope(|scope| -> Result<()> {
         let mut receivers: Vec<Receiver<Chunk>> = Vec::new();
         for w in 0..workers {
@@ -229,11 +265,14 @@ pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport>
         }
         // Write in file order (oldest first), so which copy of a response is read first,
         // and so owns it, does not depend on thread timing.
-        let mut writer = Writer { store, pending_bytes: 0, batch: Vec::new() };
+        let mut writer = Writer {
+            store,
+            pending_bytes: 0,
+            batch: Vec::new(),
+        };
         for (i, f) in todo.iter().enumerate() {
             let rx = &receivers[i % workers];
-            loop {
-                let Ok(chunk) = rx.recv() else { break };
+            while let Ok(chunk) = rx.recv() {
                 let last = chunk.last;
                 writer.accept(f, chunk, &mut report)?;
                 if last {
@@ -302,7 +341,11 @@ fn write_chunk(w: &IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64) -> 
     let path = f.path.to_string_lossy();
     // A file whose content names its session (old-layout sub-agent files) is filed under
     // the first session it names.
-    let session = f.role.session_hint.as_deref().or_else(|| p.sessions.first().map(|s| s.session_id.as_str()));
+    let session = f
+        .role
+        .session_hint
+        .as_deref()
+        .or_else(|| p.sessions.first().map(|s| s.session_id.as_str()));
     let file_id = w.save_file(&FileUpdate {
         path: &path,
         tool: f.tool,
@@ -332,10 +375,16 @@ fn write_chunk(w: &IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64) -> 
         touched.insert(&s.session_id, ());
         w.touch_session(f.tool, s, &path, main, mtime_ms)?;
     }
-    if let Some(hint) = f.role.session_hint.as_deref() {
-        if !touched.contains_key(hint) {
-            w.touch_session(f.tool, &crate::usage::SessionInfo::new(hint), &path, main, mtime_ms)?;
-        }
+    if let Some(hint) = f.role.session_hint.as_deref()
+        && !touched.contains_key(hint)
+    {
+        w.touch_session(
+            f.tool,
+            &crate::usage::SessionInfo::new(hint),
+            &path,
+            main,
+            mtime_ms,
+        )?;
     }
     Ok(())
 }

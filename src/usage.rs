@@ -146,7 +146,10 @@ pub struct SessionInfo {
 
 impl SessionInfo {
     pub fn new(session_id: &str) -> Self {
-        SessionInfo { session_id: session_id.to_owned(), ..Default::default() }
+        SessionInfo {
+            session_id: session_id.to_owned(),
+            ..Default::default()
+        }
     }
 
     pub fn saw_time(&mut self, ts: Option<i64>) {
@@ -157,17 +160,19 @@ impl SessionInfo {
     }
 
     pub fn set_if_some(slot: &mut Option<String>, v: Option<&str>) {
-        if let Some(v) = v.filter(|v| !v.is_empty()) {
-            if slot.as_deref() != Some(v) {
-                *slot = Some(v.to_owned());
-            }
+        if let Some(v) = v.filter(|v| !v.is_empty())
+            && slot.as_deref() != Some(v)
+        {
+            *slot = Some(v.to_owned());
         }
     }
 }
 
 /// Parse an RFC 3339 timestamp into Unix milliseconds.
 pub fn parse_ts_ms(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_millis())
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.timestamp_millis())
 }
 
 /// Format Unix milliseconds as RFC 3339 UTC (`2026-05-01T10:00:00.000Z`).

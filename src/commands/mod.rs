@@ -9,8 +9,15 @@ use crate::store::Store;
 use crate::usage::Tool;
 
 /// The incremental read every reading command starts with; warnings go to stderr.
-pub fn read_transcripts(ctx: &Ctx, store: &mut Store, tools: &[Tool]) -> Result<crate::ingest::IngestReport> {
-    let formats: Vec<_> = tools.iter().map(|t| crate::transcript::format_for(*t)).collect();
+pub fn read_transcripts(
+    ctx: &Ctx,
+    store: &mut Store,
+    tools: &[Tool],
+) -> Result<crate::ingest::IngestReport> {
+    let formats: Vec<_> = tools
+        .iter()
+        .map(|t| crate::transcript::format_for(*t))
+        .collect();
     let files = crate::discover::discover(&ctx.env, &formats);
     let report = crate::ingest::ingest(store, files)?;
     for w in report.warnings() {

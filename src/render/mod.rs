@@ -19,7 +19,8 @@ pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result
 pub fn new_table(header: &[&str], tty: bool) -> Table {
     let mut t = Table::new();
     if tty {
-        t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        t.load_preset(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
     } else {
         t.load_preset(presets::NOTHING).force_no_tty();
     }

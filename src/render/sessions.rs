@@ -54,7 +54,12 @@ pub fn json(out: &mut dyn Write, rows: &[SessionSummary]) -> Result<()> {
     struct Doc<'a> {
         sessions: Vec<SessionJson<'a>>,
     }
-    super::write_json(out, &Doc { sessions: rows.iter().map(SessionJson::from).collect() })
+    super::write_json(
+        out,
+        &Doc {
+            sessions: rows.iter().map(SessionJson::from).collect(),
+        },
+    )
 }
 
 pub fn table(out: &mut dyn Write, rows: &[SessionSummary], tty: bool) -> Result<()> {
@@ -62,7 +67,17 @@ pub fn table(out: &mut dyn Write, rows: &[SessionSummary], tty: bool) -> Result<
         writeln!(out, "no sessions found")?;
         return Ok(());
     }
-    let mut t = super::new_table(&["tool", "session", "project", "last modified", "tokens", "models"], tty);
+    let mut t = super::new_table(
+        &[
+            "tool",
+            "session",
+            "project",
+            "last modified",
+            "tokens",
+            "models",
+        ],
+        tty,
+    );
     for s in rows {
         t.add_row(vec![
             s.tool.clone(),

@@ -20,7 +20,12 @@ fn user_version(conn: &Connection) -> Result<i64> {
 pub fn check_version(conn: &Connection, path: &Path) -> Result<()> {
     let found = user_version(conn)?;
     if found > SCHEMA_VERSION {
-        return Err(Error::DatabaseTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION }.into());
+        return Err(Error::DatabaseTooNew {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        }
+        .into());
     }
     Ok(())
 }
@@ -32,10 +37,20 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let tx = conn.transaction()?;
     let found = user_version(&tx)?;
     if found > SCHEMA_VERSION {
-        return Err(Error::DatabaseTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION }.into());
+        return Err(Error::DatabaseTooNew {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        }
+        .into());
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
-        tx.execute_batch(sql).with_context(|| format!("ledger migration {} failed", i + 1))?;
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        tx.execute_batch(sql)
+            .with_context(|| format!("ledger migration {} failed", i + 1))?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

@@ -28,11 +28,17 @@ impl Store {
     /// Open (creating it if needed) and migrate the ledger at `path`.
     pub fn open(path: &Path, busy: Duration) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("could not create the ledger directory {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("could not create the ledger directory {}", dir.display())
+            })?;
         }
-        let conn = Connection::open(path).with_context(|| format!("could not open the ledger {}", path.display()))?;
-        let mut store = Store { conn, path: path.to_owned(), busy };
+        let conn = Connection::open(path)
+            .with_context(|| format!("could not open the ledger {}", path.display()))?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+            busy,
+        };
         store.init().map_err(|e| store.classify(e))?;
         Ok(store)
     }
@@ -41,13 +47,19 @@ impl Store {
         self.conn.busy_timeout(self.busy)?;
         // Refuse a newer ledger before anything could write to it.
         migrate::check_version(&self.conn, &self.path)?;
-        let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            anyhow::bail!("could not switch the ledger {} to WAL mode (got {mode})", self.path.display());
+            anyhow::bail!(
+                "could not switch the ledger {} to WAL mode (got {mode})",
+                self.path.display()
+            );
         }
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
-        self.conn.set_transaction_behavior(TransactionBehavior::Immediate);
+        self.conn
+            .set_transaction_behavior(TransactionBehavior::Immediate);
         migrate::migrate(&mut self.conn, &self.path)
     }
 
@@ -56,7 +68,10 @@ impl Store {
     }
 
     /// Run `f` in one write transaction (IMMEDIATE); commit when it returns `Ok`.
-    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
         let r = (|| {
             let tx = self.conn.transaction()?;
             let v = f(&tx)?;
@@ -73,12 +88,22 @@ impl Store {
 
     /// Turn SQLite's busy/locked errors into the typed error behind exit 75.
     fn classify(&self, e: anyhow::Error) -> anyhow::Error {
-        let busy = e.chain().filter_map(|c| c.downcast_ref::<rusqlite::Error>()).any(|c| {
-            matches!(c.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
-        });
+        let busy = e
+            .chain()
+            .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
+            .any(|c| {
+                matches!(
+                    c.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                )
+            });
         if busy {
             let waited_ms = u64::try_from(self.busy.as_millis()).unwrap_or(u64::MAX);
-            return Error::Locked { path: self.path.clone(), waited_ms }.into();
+            return Error::Locked {
+                path: self.path.clone(),
+                waited_ms,
+            }
+            .into();
         }
         e
     }

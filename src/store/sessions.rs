@@ -40,7 +40,11 @@ pub(crate) fn tokens_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Tok
 
 impl Store {
     /// Sessions, newest first; `limit` of `None` means all.
-    pub fn sessions(&self, tool: Option<Tool>, limit: Option<usize>) -> Result<Vec<SessionSummary>> {
+    pub fn sessions(
+        &self,
+        tool: Option<Tool>,
+        limit: Option<usize>,
+    ) -> Result<Vec<SessionSummary>> {
         self.read(|c| {
             let sql = format!(
                 "WITH u AS (SELECT tool, session_id, {SUM_COLUMNS}, group_concat(DISTINCT model) AS models

@@ -41,8 +41,7 @@ pub struct FileUpdate<'a> {
     pub read_at_ms: i64,
 }
 
-const FILE_COLUMNS: &str =
-    "id, path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash, parser_version, parser_state";
+const FILE_COLUMNS: &str = "id, path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash, parser_version, parser_state";
 
 fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRecord> {
     Ok(FileRecord {

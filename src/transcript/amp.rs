@@ -152,12 +152,17 @@ fn tokens_of(u: &MessageUsage) -> Tokens {
 fn ledger_tokens(t: &LedgerTokens) -> Tokens {
     let input = t.input.unwrap_or(0).max(0);
     let mut output = t.output.unwrap_or(0).max(0);
-    if let Some(total) = t.total {
-        if output == 0 && total > input {
-            output = total - input;
-        }
+    if let Some(total) = t.total
+        && output == 0
+        && total > input
+    {
+        output = total - input;
     }
-    Tokens { input_tokens: input, output_tokens: output, ..Tokens::default() }
+    Tokens {
+        input_tokens: input,
+        output_tokens: output,
+        ..Tokens::default()
+    }
 }
 
 impl TranscriptFormat for Amp {
@@ -179,7 +184,12 @@ impl TranscriptFormat for Amp {
                 .into_iter()
                 .collect(),
         };
-        dirs.into_iter().map(|d| Root { dir: d.join("threads"), archived: false }).collect()
+        dirs.into_iter()
+            .map(|d| Root {
+                dir: d.join("threads"),
+                archived: false,
+            })
+            .collect()
     }
 
     fn classify(&self, rel: &Path) -> Option<FileRole> {
@@ -188,7 +198,10 @@ impl TranscriptFormat for Amp {
             _ => return None,
         };
         let stem = name.strip_suffix(".json")?;
-        stem.starts_with("T-").then(|| FileRole { session_hint: Some(stem.to_owned()), main: true })
+        stem.starts_with("T-").then(|| FileRole {
+            session_hint: Some(stem.to_owned()),
+            main: true,
+        })
     }
 
     fn whole_document(&self) -> bool {
@@ -226,13 +239,23 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
     info.saw_time(thread.created);
     if let Some(init) = thread.env.as_ref().and_then(|e| e.initial.as_ref()) {
         let cwd = init.cwd.clone().or_else(|| {
-            init.trees.iter().find_map(|t| t.uri.as_deref()?.strip_prefix("file://").map(str::to_owned))
+            init.trees
+                .iter()
+                .find_map(|t| t.uri.as_deref()?.strip_prefix("file://").map(str::to_owned))
         });
         SessionInfo::set_if_some(&mut info.cwd, cwd.as_deref());
-        let git_ref = init.trees.iter().find_map(|t| t.repository.as_ref()?.git_ref.clone());
-        let branch = git_ref.as_deref().map(|r| r.strip_prefix("refs/heads/").unwrap_or(r));
+        let git_ref = init
+            .trees
+            .iter()
+            .find_map(|t| t.repository.as_ref()?.git_ref.clone());
+        let branch = git_ref
+            .as_deref()
+            .map(|r| r.strip_prefix("refs/heads/").unwrap_or(r));
         SessionInfo::set_if_some(&mut info.git_branch, branch);
-        let version = init.platform.as_ref().and_then(|p| p.client_version.as_deref());
+        let version = init
+            .platform
+            .as_ref()
+            .and_then(|p| p.client_version.as_deref());
         SessionInfo::set_if_some(&mut info.cli_version, version);
     }
 
@@ -241,7 +264,11 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
     let mut msg_time: HashMap<i64, Option<i64>> = HashMap::new();
     let mut usage_at: HashMap<i64, usize> = HashMap::new();
     for m in &thread.messages {
-        let own = m.usage.as_ref().and_then(|u| u.timestamp.as_deref()).and_then(parse_ts_ms);
+        let own = m
+            .usage
+            .as_ref()
+            .and_then(|u| u.timestamp.as_deref())
+            .and_then(parse_ts_ms);
         if let Some(s) = m.meta.as_ref().and_then(|m| m.sent_at) {
             clock = Some(s);
         }
@@ -254,7 +281,10 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
                 Some("tool_use") => {
                     let Some(id) = &b.id else { continue };
                     let path = b.input.as_ref().and_then(|i| {
-                        i.get("path").or_else(|| i.get("file_path")).and_then(|p| p.as_str()).map(str::to_owned)
+                        i.get("path")
+                            .or_else(|| i.get("file_path"))
+                            .and_then(|p| p.as_str())
+                            .map(str::to_owned)
                     });
                     out.tools.push(ToolCall {
                         call_id: id.clone(),
@@ -268,7 +298,8 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
                 Some("tool_result") => {
                     let Some(id) = &b.tool_use_id else { continue };
                     let status = b.run.as_ref().and_then(|r| r.status.as_deref());
-                    let failed = status.map(|s| matches!(s, "error" | "cancelled" | "rejected-by-user"));
+                    let failed =
+                        status.map(|s| matches!(s, "error" | "cancelled" | "rejected-by-user"));
                     out.tools.push(ToolCall {
                         call_id: id.clone(),
                         session_id: session.to_owned(),
@@ -290,26 +321,31 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
                 _ => {}
             }
         }
-        if m.role.as_deref() == Some("assistant") {
-            if let Some(u) = &m.usage {
-                let tokens = tokens_of(u);
-                let model = u.model.clone();
-                usage_at.insert(mid, out.usage.len());
-                out.usage.push(UsageEvent {
-                    dedup_key: format!("amp:{session}:m{mid}"),
-                    session_id: session.to_owned(),
-                    request_id: None,
-                    timestamp_ms: at,
-                    model,
-                    tokens,
-                    sidechain: false,
-                    speed: None,
-                });
-            }
+        if m.role.as_deref() == Some("assistant")
+            && let Some(u) = &m.usage
+        {
+            let tokens = tokens_of(u);
+            let model = u.model.clone();
+            usage_at.insert(mid, out.usage.len());
+            out.usage.push(UsageEvent {
+                dedup_key: format!("amp:{session}:m{mid}"),
+                session_id: session.to_owned(),
+                request_id: None,
+                timestamp_ms: at,
+                model,
+                tokens,
+                sidechain: false,
+                speed: None,
+            });
         }
     }
 
-    for (i, ev) in thread.usage_ledger.iter().flat_map(|l| l.events.iter()).enumerate() {
+    for (i, ev) in thread
+        .usage_ledger
+        .iter()
+        .flat_map(|l| l.events.iter())
+        .enumerate()
+    {
         let tokens = ev.tokens.as_ref().map(ledger_tokens).unwrap_or_default();
         let ts = ev.timestamp.as_deref().and_then(parse_ts_ms);
         match ev.to_message_id.and_then(|m| usage_at.get(&m).copied()) {
@@ -327,7 +363,10 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
                     continue;
                 }
                 let key = ev.id.clone().unwrap_or_else(|| i.to_string());
-                let at = ts.or_else(|| ev.to_message_id.and_then(|m| msg_time.get(&m).copied().flatten()));
+                let at = ts.or_else(|| {
+                    ev.to_message_id
+                        .and_then(|m| msg_time.get(&m).copied().flatten())
+                });
                 out.usage.push(UsageEvent {
                     dedup_key: format!("amp:{session}:e{key}"),
                     session_id: session.to_owned(),

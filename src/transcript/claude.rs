@@ -152,7 +152,9 @@ fn tokens_of(u: &Usage) -> Tokens {
     let split_sum = n(m5) + n(h1);
     // The summed field is the total of cache writes; the TTL split says how it divides.
     // Without a split every write is a 5-minute write (the API's default TTL).
-    let creation = u.cache_creation_input_tokens.map_or(split_sum, |c| n(Some(c)).max(split_sum));
+    let creation = u
+        .cache_creation_input_tokens
+        .map_or(split_sum, |c| n(Some(c)).max(split_sum));
     let h1 = n(h1).min(creation);
     Tokens {
         input_tokens: n(u.input_tokens),
@@ -202,8 +204,15 @@ impl TranscriptFormat for Claude {
         };
         dirs.into_iter()
             .map(|d| {
-                let dir = if d.ends_with("projects") { d } else { d.join("projects") };
-                Root { dir, archived: false }
+                let dir = if d.ends_with("projects") {
+                    d
+                } else {
+                    d.join("projects")
+                };
+                Root {
+                    dir,
+                    archived: false,
+                }
             })
             .collect()
     }
@@ -220,11 +229,18 @@ impl TranscriptFormat for Claude {
         let stem = file.strip_suffix(".jsonl")?;
         match parts.as_slice() {
             // Old layout: sidechain files beside the sessions; the lines name the parent.
-            [_, _] if stem.starts_with("agent-") => Some(FileRole { session_hint: None, main: false }),
-            [_, _] => Some(FileRole { session_hint: Some(stem.to_owned()), main: true }),
-            [_, session, "subagents", .., _] if file != "journal.jsonl" => {
-                Some(FileRole { session_hint: Some((*session).to_owned()), main: false })
-            }
+            [_, _] if stem.starts_with("agent-") => Some(FileRole {
+                session_hint: None,
+                main: false,
+            }),
+            [_, _] => Some(FileRole {
+                session_hint: Some(stem.to_owned()),
+                main: true,
+            }),
+            [_, session, "subagents", .., _] if file != "journal.jsonl" => Some(FileRole {
+                session_hint: Some((*session).to_owned()),
+                main: false,
+            }),
             _ => None,
         }
     }
@@ -257,30 +273,38 @@ impl TranscriptFormat for Claude {
             let info = out.session_mut(&session);
             info.saw_time(ts);
             crate::usage::SessionInfo::set_if_some(&mut info.cwd, line.cwd.as_deref());
-            crate::usage::SessionInfo::set_if_some(&mut info.git_branch, line.git_branch.as_deref());
+            crate::usage::SessionInfo::set_if_some(
+                &mut info.git_branch,
+                line.git_branch.as_deref(),
+            );
             crate::usage::SessionInfo::set_if_some(&mut info.cli_version, line.version.as_deref());
 
             match line.kind.as_deref() {
                 Some("assistant") => {
                     let Some(msg) = &line.message else { continue };
                     for b in &msg.content.0 {
-                        if b.kind.as_deref() == Some("tool_use") {
-                            if let Some(id) = &b.id {
-                                out.tools.push(ToolCall {
-                                    call_id: id.to_string(),
-                                    session_id: session.clone(),
-                                    name: b.name.as_deref().map(str::to_owned),
-                                    called_at_ms: ts,
-                                    file_path: b.input.as_ref().and_then(|i| {
-                                        i.file_path.clone().or_else(|| i.notebook_path.clone()).or_else(|| i.path.clone())
-                                    }),
-                                    ..Default::default()
-                                });
-                            }
+                        if b.kind.as_deref() == Some("tool_use")
+                            && let Some(id) = &b.id
+                        {
+                            out.tools.push(ToolCall {
+                                call_id: id.to_string(),
+                                session_id: session.clone(),
+                                name: b.name.as_deref().map(str::to_owned),
+                                called_at_ms: ts,
+                                file_path: b.input.as_ref().and_then(|i| {
+                                    i.file_path
+                                        .clone()
+                                        .or_else(|| i.notebook_path.clone())
+                                        .or_else(|| i.path.clone())
+                                }),
+                                ..Default::default()
+                            });
                         }
                     }
                     let model = msg.model.as_deref();
-                    let (Some(usage), Some(id)) = (&msg.usage, &msg.id) else { continue };
+                    let (Some(usage), Some(id)) = (&msg.usage, &msg.id) else {
+                        continue;
+                    };
                     if model == Some(SYNTHETIC_MODEL) {
                         continue;
                     }
@@ -306,23 +330,25 @@ impl TranscriptFormat for Claude {
                 Some("user") => {
                     let Some(msg) = &line.message else { continue };
                     for b in &msg.content.0 {
-                        if b.kind.as_deref() == Some("tool_result") {
-                            if let Some(id) = &b.tool_use_id {
-                                out.tools.push(ToolCall {
-                                    call_id: id.to_string(),
-                                    session_id: session.clone(),
-                                    result_at_ms: ts,
-                                    failed: Some(b.is_error == Some(true)),
-                                    ..Default::default()
-                                });
-                            }
+                        if b.kind.as_deref() == Some("tool_result")
+                            && let Some(id) = &b.tool_use_id
+                        {
+                            out.tools.push(ToolCall {
+                                call_id: id.to_string(),
+                                session_id: session.clone(),
+                                result_at_ms: ts,
+                                failed: Some(b.is_error == Some(true)),
+                                ..Default::default()
+                            });
                         }
                     }
                 }
                 Some("system") => {
                     let (kind, meta) = match line.subtype.as_deref() {
                         Some("compact_boundary") => ("compact", &line.compact_metadata),
-                        Some("microcompact_boundary") => ("microcompact", &line.microcompact_metadata),
+                        Some("microcompact_boundary") => {
+                            ("microcompact", &line.microcompact_metadata)
+                        }
                         _ => continue,
                     };
                     let key = match &line.uuid {

@@ -65,7 +65,10 @@ impl Counters {
     }
 
     fn same_usage(&self, o: &Counters) -> bool {
-        let strip = |c: &Counters| Counters { total_tokens: 0, ..*c };
+        let strip = |c: &Counters| Counters {
+            total_tokens: 0,
+            ..*c
+        };
         strip(self) == strip(o)
     }
 
@@ -183,8 +186,14 @@ impl TranscriptFormat for Codex {
             .into_iter()
             .flat_map(|h| {
                 [
-                    Root { dir: h.join("sessions"), archived: false },
-                    Root { dir: h.join("archived_sessions"), archived: true },
+                    Root {
+                        dir: h.join("sessions"),
+                        archived: false,
+                    },
+                    Root {
+                        dir: h.join("archived_sessions"),
+                        archived: true,
+                    },
                 ]
             })
             .collect()
@@ -196,11 +205,16 @@ impl TranscriptFormat for Codex {
             _ => return None,
         };
         let stem = name.strip_prefix("rollout-")?.strip_suffix(".jsonl")?;
-        Some(FileRole { session_hint: thread_id_from_stem(stem), main: true })
+        Some(FileRole {
+            session_hint: thread_id_from_stem(stem),
+            main: true,
+        })
     }
 
     fn parse(&self, src: &Source<'_>, bytes: &[u8], state: Option<&str>) -> Parsed {
-        let mut st: State = state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        let mut st: State = state
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
         let mut out = Parsed::default();
         let session = src.fallback_session();
         let mut lines = Lines::new(bytes);
@@ -216,22 +230,29 @@ impl TranscriptFormat for Codex {
             out.lossy_utf8 += usize::from(lossy);
             let ts = env.timestamp.as_deref().and_then(parse_ts_ms);
             out.session_mut(&session).saw_time(ts);
-            let Some(raw_payload) = env.payload else { continue };
+            let Some(raw_payload) = env.payload else {
+                continue;
+            };
             let was_compacted = std::mem::take(&mut st.last_was_compacted);
             let env_kind = env.kind.as_deref().unwrap_or("");
-            let pk = serde_json::from_str::<Kind<'_>>(raw_payload.get()).ok().and_then(|k| k.kind);
+            let pk = serde_json::from_str::<Kind<'_>>(raw_payload.get())
+                .ok()
+                .and_then(|k| k.kind);
             let payload_kind = pk.as_deref().unwrap_or("");
             let json = raw_payload.get();
             let ok = match (env_kind, payload_kind) {
-                ("session_meta", _) => {
-                    serde_json::from_str(json).map(|p| on_session_meta(&mut st, &mut out, &session, p)).is_ok()
-                }
+                ("session_meta", _) => serde_json::from_str(json)
+                    .map(|p| on_session_meta(&mut st, &mut out, &session, p))
+                    .is_ok(),
                 ("turn_context", _) => serde_json::from_str(json)
                     .map(|p: TurnContext| {
                         if let Some(m) = p.model.as_deref().filter(|m| !m.is_empty()) {
                             st.model = Some(m.to_owned());
                         }
-                        SessionInfo::set_if_some(&mut out.session_mut(&session).cwd, p.cwd.as_deref());
+                        SessionInfo::set_if_some(
+                            &mut out.session_mut(&session).cwd,
+                            p.cwd.as_deref(),
+                        );
                     })
                     .is_ok(),
                 ("event_msg", "token_count") => serde_json::from_str(json)
@@ -243,30 +264,36 @@ impl TranscriptFormat for Codex {
                         }
                     })
                     .is_ok(),
-                ("response_item", k @ ("function_call" | "custom_tool_call" | "local_shell_call")) => {
-                    serde_json::from_str(json).map(|p: CallItem| on_call(&mut out, &session, ts, k, p)).is_ok()
-                }
-                ("response_item", "function_call_output" | "custom_tool_call_output") => serde_json::from_str(json)
-                    .map(|p: OutputItem<'_>| {
-                        let Some(id) = p.call_id else { return };
-                        let (failed, duration_ms) = p.output.map_or((None, None), judge_output);
-                        out.tools.push(ToolCall {
-                            call_id: id,
-                            session_id: session.clone(),
-                            result_at_ms: ts,
-                            failed,
-                            duration_ms,
-                            ..Default::default()
-                        });
-                    })
+                (
+                    "response_item",
+                    k @ ("function_call" | "custom_tool_call" | "local_shell_call"),
+                ) => serde_json::from_str(json)
+                    .map(|p: CallItem| on_call(&mut out, &session, ts, k, p))
                     .is_ok(),
+                ("response_item", "function_call_output" | "custom_tool_call_output") => {
+                    serde_json::from_str(json)
+                        .map(|p: OutputItem<'_>| {
+                            let Some(id) = p.call_id else { return };
+                            let (failed, duration_ms) = p.output.map_or((None, None), judge_output);
+                            out.tools.push(ToolCall {
+                                call_id: id,
+                                session_id: session.clone(),
+                                result_at_ms: ts,
+                                failed,
+                                duration_ms,
+                                ..Default::default()
+                            });
+                        })
+                        .is_ok()
+                }
                 ("event_msg", "exec_command_end" | "patch_apply_end" | "mcp_tool_call_end") => {
                     serde_json::from_str(json)
                         .map(|p: ToolEnd| {
                             let Some(id) = p.call_id else { return };
                             let failed = p.exit_code.map(|c| c != 0).or(p.success.map(|s| !s));
-                            let duration_ms =
-                                p.duration.map(|d| d.secs.unwrap_or(0) * 1000 + d.nanos.unwrap_or(0) / 1_000_000);
+                            let duration_ms = p.duration.map(|d| {
+                                d.secs.unwrap_or(0) * 1000 + d.nanos.unwrap_or(0) / 1_000_000
+                            });
                             out.tools.push(ToolCall {
                                 call_id: id,
                                 session_id: session.clone(),
@@ -314,20 +341,32 @@ fn on_session_meta(st: &mut State, out: &mut Parsed, session: &str, p: SessionMe
         return;
     }
     st.saw_meta = true;
-    let parent = p.forked_from_id.or_else(|| p.source.as_ref().and_then(spawn_parent));
+    let parent = p
+        .forked_from_id
+        .or_else(|| p.source.as_ref().and_then(spawn_parent));
     st.scope = Some(parent.or(p.id).unwrap_or_else(|| session.to_owned()));
     let info = out.session_mut(session);
     SessionInfo::set_if_some(&mut info.cwd, p.cwd.as_deref());
     SessionInfo::set_if_some(&mut info.cli_version, p.cli_version.as_deref());
-    SessionInfo::set_if_some(&mut info.git_branch, p.git.as_ref().and_then(|g| g.branch.as_deref()));
+    SessionInfo::set_if_some(
+        &mut info.git_branch,
+        p.git.as_ref().and_then(|g| g.branch.as_deref()),
+    );
 }
 
 fn on_call(out: &mut Parsed, session: &str, ts: Option<i64>, kind: &str, p: CallItem) {
     let Some(id) = p.call_id else { return };
-    let name = p.name.or_else(|| (kind == "local_shell_call").then(|| "local_shell".to_owned()));
+    let name = p
+        .name
+        .or_else(|| (kind == "local_shell_call").then(|| "local_shell".to_owned()));
     let file_path = p.input.as_deref().and_then(patch_path).or_else(|| {
         let v: serde_json::Value = serde_json::from_str(p.arguments.as_deref()?).ok()?;
-        Some(v.get("file_path").or_else(|| v.get("path"))?.as_str()?.to_owned())
+        Some(
+            v.get("file_path")
+                .or_else(|| v.get("path"))?
+                .as_str()?
+                .to_owned(),
+        )
     });
     out.tools.push(ToolCall {
         call_id: id,
@@ -340,7 +379,13 @@ fn on_call(out: &mut Parsed, session: &str, ts: Option<i64>, kind: &str, p: Call
 }
 
 /// Apply one `token_count` to the watermark; the usage it adds, if any.
-fn count(st: &mut State, info: &Info, ts: Option<i64>, session: &str, model: Option<String>) -> Option<UsageEvent> {
+fn count(
+    st: &mut State,
+    info: &Info,
+    ts: Option<i64>,
+    session: &str,
+    model: Option<String>,
+) -> Option<UsageEvent> {
     let total = info.total_token_usage;
     let last = info.last_token_usage;
     let delta = match (total, st.prev) {
@@ -360,7 +405,8 @@ fn count(st: &mut State, info: &Info, ts: Option<i64>, session: &str, model: Opt
                 input_tokens: base.input_tokens + delta.input_tokens,
                 cached_input_tokens: base.cached_input_tokens + delta.cached_input_tokens,
                 output_tokens: base.output_tokens + delta.output_tokens,
-                reasoning_output_tokens: base.reasoning_output_tokens + delta.reasoning_output_tokens,
+                reasoning_output_tokens: base.reasoning_output_tokens
+                    + delta.reasoning_output_tokens,
                 total_tokens: base.total_tokens + delta.total_tokens,
             });
         }
@@ -400,7 +446,8 @@ fn count(st: &mut State, info: &Info, ts: Option<i64>, session: &str, model: Opt
 /// `rollout-2026-05-01T10-00-00-<uuid>` → `<uuid>` (the 36 characters after the time).
 fn thread_id_from_stem(stem: &str) -> Option<String> {
     let id = stem.get(20..)?;
-    (id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')).then(|| id.to_owned())
+    (id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
+        .then(|| id.to_owned())
 }
 
 fn spawn_parent(source: &serde_json::Value) -> Option<String> {
@@ -423,21 +470,38 @@ fn patch_path(body: &str) -> Option<String> {
 /// legacy `{"output", "metadata": {"exit_code", "duration_seconds"}}` JSON, and the
 /// failure texts of apply_patch and MCP.
 fn judge_output(output: &RawValue) -> (Option<bool>, Option<i64>) {
-    let Ok(text) = serde_json::from_str::<Cow<'_, str>>(output.get()) else { return (None, None) };
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-        if let Some(meta) = v.get("metadata") {
-            let failed = meta.get("exit_code").and_then(serde_json::Value::as_i64).map(|c| c != 0);
-            let dur = meta.get("duration_seconds").and_then(serde_json::Value::as_f64).map(secs_to_ms);
-            return (failed, dur);
-        }
+    let Ok(text) = serde_json::from_str::<Cow<'_, str>>(output.get()) else {
+        return (None, None);
+    };
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+        && let Some(meta) = v.get("metadata")
+    {
+        let failed = meta
+            .get("exit_code")
+            .and_then(serde_json::Value::as_i64)
+            .map(|c| c != 0);
+        let dur = meta
+            .get("duration_seconds")
+            .and_then(serde_json::Value::as_f64)
+            .map(secs_to_ms);
+        return (failed, dur);
     }
     let mut failed = None;
     let mut duration = None;
     for line in text.lines().take(8) {
-        if let Some(c) = line.strip_prefix("Exit code: ").or_else(|| line.strip_prefix("Process exited with code ")) {
+        if let Some(c) = line
+            .strip_prefix("Exit code: ")
+            .or_else(|| line.strip_prefix("Process exited with code "))
+        {
             failed = c.trim().parse::<i64>().ok().map(|c| c != 0);
         } else if let Some(w) = line.strip_prefix("Wall time: ") {
-            duration = w.trim().trim_end_matches("seconds").trim().parse::<f64>().ok().map(secs_to_ms);
+            duration = w
+                .trim()
+                .trim_end_matches("seconds")
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .map(secs_to_ms);
         }
     }
     if failed.is_none() {
@@ -451,7 +515,10 @@ fn judge_output(output: &RawValue) -> (Option<bool>, Option<i64>) {
     (failed, duration)
 }
 
-#[expect(clippy::cast_possible_truncation, reason = "durations are far below i64::MAX ms")]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "durations are far below i64::MAX ms"
+)]
 fn secs_to_ms(s: f64) -> i64 {
     (s * 1000.0).round() as i64
 }

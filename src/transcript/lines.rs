@@ -20,7 +20,9 @@ impl<'a> Lines<'a> {
 
     /// True when bytes remain after the last complete line.
     pub fn has_tail(&self) -> bool {
-        self.buf[self.pos..].iter().any(|b| !b.is_ascii_whitespace())
+        self.buf[self.pos..]
+            .iter()
+            .any(|b| !b.is_ascii_whitespace())
     }
 }
 

@@ -54,7 +54,10 @@ impl Source<'_> {
     /// The session id to use when the content names none.
     pub fn fallback_session(&self) -> String {
         self.role.session_hint.clone().unwrap_or_else(|| {
-            self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+            self.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
         })
     }
 }

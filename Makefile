@@ -1,0 +1,28 @@
+# The two commands of the README: `make demo` and `make test`.
+CARGO ?= cargo
+DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
+
+.PHONY: demo test lint fixtures bench-ingest
+
+## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
+demo:
+	$(CARGO) build --release --quiet
+	HOME=$(CURDIR)/fixtures/home XDG_CONFIG_HOME= XDG_DATA_HOME= CLAUDE_CONFIG_DIR= CODEX_HOME= AMP_DATA_DIR= \
+		./target/release/tokledger --db $(DEMO_DB) analysis sessions list --all
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+
+## Formatting, lints and every test.
+test: lint
+	$(CARGO) test --all-targets
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --quiet -- -D warnings
+
+## Rewrite fixtures/ from scripts/make_fixtures.py.
+fixtures:
+	python3 scripts/make_fixtures.py
+
+## Cold/warm ingest benchmark against ccusage (see docs/PERFORMANCE.md).
+bench-ingest:
+	scripts/bench_ingest.sh
