@@ -11,8 +11,19 @@ use crate::error::Error;
 use crate::store::Store;
 use crate::transcript::Env;
 
+/// What the calling agent tells us about its session through the environment.
+#[derive(Clone, Debug, Default)]
+pub struct AgentEnv {
+    /// Codex puts its thread id into its shell tool's environment.
+    pub codex_thread_id: Option<String>,
+    /// Set by `tokledger hook claude` through `CLAUDE_ENV_FILE`, or by hand.
+    pub tokledger_session_id: Option<String>,
+    pub tokledger_session_path: Option<String>,
+}
+
 pub struct Ctx {
     pub env: Env,
+    pub agent: AgentEnv,
     pub db_path: PathBuf,
     pub busy: Duration,
     pub quiet: bool,
@@ -56,8 +67,14 @@ impl Ctx {
             ColorChoice::Never => false,
             ColorChoice::Auto => var("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
         };
+        let agent = AgentEnv {
+            codex_thread_id: var("CODEX_THREAD_ID"),
+            tokledger_session_id: var("TOKLEDGER_SESSION_ID"),
+            tokledger_session_path: var("TOKLEDGER_SESSION_PATH"),
+        };
         Ok(Ctx {
             env,
+            agent,
             db_path,
             busy: Duration::from_secs_f64(g.busy_timeout),
             quiet: g.quiet,

@@ -58,7 +58,18 @@ pub fn walk_root(
     archived: bool,
     out: &mut Vec<SourceFile>,
 ) {
-    for entry in walkdir::WalkDir::new(dir)
+    walk_below(fmt, dir, dir, archived, out);
+}
+
+/// Walk `start`, a directory inside the root `dir`, classifying paths relative to `dir`.
+fn walk_below(
+    fmt: &dyn TranscriptFormat,
+    dir: &Path,
+    start: &Path,
+    archived: bool,
+    out: &mut Vec<SourceFile>,
+) {
+    for entry in walkdir::WalkDir::new(start)
         .follow_links(false)
         .into_iter()
         .filter_map(Result::ok)
@@ -85,4 +96,76 @@ pub fn walk_root(
             mtime_ns,
         });
     }
+}
+
+/// A known path as a source of `fmt`, if it lies below one of its roots and is a transcript.
+pub fn source_for_path(fmt: &dyn TranscriptFormat, env: &Env, path: &Path) -> Option<SourceFile> {
+    let canon = path.canonicalize().ok()?;
+    fmt.roots(env).into_iter().find_map(|root| {
+        let dir = root.dir.canonicalize().ok()?;
+        let rel = canon.strip_prefix(&dir).ok()?;
+        let role = fmt.classify(rel)?;
+        let (size, mtime_ns) = stat(path).ok()?;
+        Some(SourceFile {
+            tool: fmt.tool(),
+            path: path.to_owned(),
+            role,
+            archived: root.archived,
+            size,
+            mtime_ns,
+        })
+    })
+}
+
+/// The files of one session: those the ledger already tied to it, or (for a session it has
+/// not seen) those whose path names it; for Claude also every sub-agent file that has
+/// appeared in `<session>/subagents/` since.
+pub fn session_sources(
+    fmt: &dyn TranscriptFormat,
+    env: &Env,
+    known: &[PathBuf],
+    session_id: &str,
+) -> Vec<SourceFile> {
+    let mut files: Vec<SourceFile> = known
+        .iter()
+        .filter_map(|p| source_for_path(fmt, env, p))
+        .collect();
+    if files.is_empty() {
+        files = discover(env, &[fmt])
+            .into_iter()
+            .filter(|f| f.role.session_hint.as_deref() == Some(session_id))
+            .collect();
+    }
+    if fmt.tool() == Tool::Claude {
+        let mains: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| f.role.main)
+            .map(|f| f.path.with_extension(""))
+            .collect();
+        for dir in mains {
+            let sub = dir.join("subagents");
+            if !sub.is_dir() {
+                continue;
+            }
+            // <root>/<project>/<session>/subagents: classify relative to <root>.
+            let root = dir
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let mut found = Vec::new();
+            walk_below(fmt, &root, &sub, false, &mut found);
+            for f in found {
+                if !files.iter().any(|k| k.path == f.path) {
+                    files.push(f);
+                }
+            }
+        }
+    }
+    files.sort_by(|a, b| {
+        a.mtime_ns
+            .cmp(&b.mtime_ns)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    files
 }

@@ -11,9 +11,11 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod binding;
 pub mod cli;
 pub mod commands;
 pub mod ctx;
+pub mod dates;
 pub mod discover;
 pub mod error;
 pub mod ingest;

@@ -1,6 +1,6 @@
 //! Domain types shared by parsers, ingest, store and rendering. No IO here.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The agents whose transcripts we read, plus the labels `analysis add` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +37,8 @@ impl std::fmt::Display for Tool {
 ///
 /// `cache_creation_tokens` is the total of cache writes; the 5-minute and 1-hour parts are
 /// kept apart because they are priced differently (Claude only; zero elsewhere).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Tokens {
     pub input_tokens: i64,
     pub cache_creation_tokens: i64,
@@ -180,4 +181,37 @@ pub fn format_ts_ms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
+}
+
+/// A session's cumulative usage at one moment, per model (`""` when the transcript names none).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Snapshot(pub std::collections::BTreeMap<String, Tokens>);
+
+impl Snapshot {
+    pub fn sum(&self) -> Tokens {
+        self.0.values().fold(Tokens::default(), |a, t| a.add(t))
+    }
+
+    pub fn total(&self) -> i64 {
+        self.sum().total()
+    }
+
+    /// Per-model usage since `earlier` (models with nothing new are left out).
+    pub fn since(&self, earlier: &Snapshot) -> Snapshot {
+        let mut out = std::collections::BTreeMap::new();
+        for (model, now) in &self.0 {
+            let before = earlier.0.get(model).copied().unwrap_or_default();
+            let d = now.sub(&before);
+            if !d.is_zero() {
+                out.insert(model.clone(), d);
+            }
+        }
+        Snapshot(out)
+    }
+}
+
+/// Now as RFC 3339 UTC with milliseconds.
+pub fn now_rfc3339() -> String {
+    format_ts_ms(chrono::Utc::now().timestamp_millis())
 }

@@ -1,5 +1,6 @@
 //! Output: tables and JSON written to a `Write`. Knows nothing of SQL or clap.
 
+pub mod analysis;
 pub mod human;
 pub mod sessions;
 

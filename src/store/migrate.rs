@@ -9,7 +9,10 @@ use rusqlite::Connection;
 use crate::error::Error;
 
 /// Append-only: never edit a migration that has shipped.
-const MIGRATIONS: &[&str] = &[include_str!("sql/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("sql/0001_init.sql"),
+    include_str!("sql/0002_analyses.sql"),
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 

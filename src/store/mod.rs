@@ -4,6 +4,7 @@
 //! (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy timeout instead of failing on
 //! a lock upgrade; a lock held past the timeout becomes [`Error::Locked`] (exit 75).
 
+pub mod analyses;
 mod migrate;
 pub mod sessions;
 pub mod write;

@@ -2,11 +2,32 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use crate::ctx::Ctx;
+use crate::store::Store;
+use crate::store::analyses::Analysis;
+use crate::usage::Tool;
 
+pub mod add;
+pub mod complete;
+pub mod list;
+pub mod mark;
 pub mod sessions_list;
+pub mod show;
+pub mod start;
 
 #[derive(Subcommand, Debug)]
 pub enum AnalysisCommand {
+    /// Start an analysis bound to one agent session; prints its id
+    Start(start::Args),
+    /// Record a named stage of a running analysis
+    Mark(mark::Args),
+    /// Close an analysis with its token deltas
+    Complete(complete::Args),
+    /// Add a one-shot row (manual tokens, or the usage of one transcript)
+    Add(add::Args),
+    /// Show one analysis
+    Show(show::Args),
+    /// List analyses
+    List(list::Args),
     /// Transcript sessions the ledger knows
     #[command(subcommand)]
     Sessions(SessionsCommand),
@@ -20,6 +41,83 @@ pub enum SessionsCommand {
 
 pub fn run(ctx: &Ctx, cmd: AnalysisCommand) -> Result<()> {
     match cmd {
+        AnalysisCommand::Start(a) => start::run(ctx, &a),
+        AnalysisCommand::Mark(a) => mark::run(ctx, &a),
+        AnalysisCommand::Complete(a) => complete::run(ctx, &a),
+        AnalysisCommand::Add(a) => add::run(ctx, &a),
+        AnalysisCommand::Show(a) => show::run(ctx, &a),
+        AnalysisCommand::List(a) => list::run(ctx, &a),
         AnalysisCommand::Sessions(SessionsCommand::List(a)) => sessions_list::run(ctx, &a),
     }
+}
+
+/// Row labels for `tool` (wider than the agents we read: manual and other rows exist).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowTool {
+    Claude,
+    Codex,
+    Amp,
+    Manual,
+    Other,
+}
+
+impl RowTool {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowTool::Claude => "claude",
+            RowTool::Codex => "codex",
+            RowTool::Amp => "amp",
+            RowTool::Manual => "manual",
+            RowTool::Other => "other",
+        }
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowStatus {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+impl RowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::InProgress => "in_progress",
+            RowStatus::Completed => "completed",
+            RowStatus::Failed => "failed",
+        }
+    }
+}
+
+/// `start` and `add` print the new id alone (for `id=$(…)`), or the row with `--json`.
+fn print_row_or_id(ctx: &Ctx, row: &Analysis, json: bool) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if json {
+        return crate::render::analysis::json(&mut out, row);
+    }
+    writeln!(out, "{}", row.id)?;
+    if ctx.verbose {
+        ctx.status(&format!(
+            "{} bound to {} session {} ({})",
+            row.id,
+            row.tool,
+            row.usage_session_id.as_deref().unwrap_or("-"),
+            row.session_binding.as_deref().unwrap_or("-")
+        ));
+    }
+    Ok(())
+}
+
+/// Check the row can take `verb`, then read what its session appended since.
+fn read_bound_session(ctx: &Ctx, store: &mut Store, id: &str, verb: &str) -> Result<Analysis> {
+    let row = store.analysis_if_in_progress(id, verb)?;
+    if let (Some(tool), Some(session)) = (
+        row.usage_provider.as_deref().and_then(Tool::parse),
+        &row.usage_session_id,
+    ) {
+        crate::binding::read_session(ctx, store, tool, session)?;
+    }
+    Ok(row)
 }

@@ -1,0 +1,239 @@
+//! Which session an analysis belongs to (SPEC §3 "Which session"), and reading just that
+//! session's transcripts.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::ctx::Ctx;
+use crate::error::Error;
+use crate::render::human::{short_time, thousands};
+use crate::store::Store;
+use crate::transcript::{self, TranscriptFormat};
+use crate::usage::Tool;
+
+/// The chosen session and how it was chosen (recorded on the row as `session_binding`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub session_id: String,
+    pub how: &'static str,
+}
+
+/// What the caller passed explicitly.
+#[derive(Clone, Debug, Default)]
+pub struct Explicit {
+    pub session_id: Option<String>,
+    pub session_path: Option<PathBuf>,
+    /// Two candidates modified within this many seconds of each other are ambiguous.
+    pub window_secs: f64,
+}
+
+/// Read what changed in one session's files (sub-agent files new since included).
+pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> Result<()> {
+    let fmt = transcript::format_for(tool);
+    let known: Vec<PathBuf> = store
+        .session_files(tool, session_id)?
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    let files = crate::discover::session_sources(fmt, &ctx.env, &known, session_id);
+    let report = crate::ingest::ingest(store, files)?;
+    for w in report.warnings() {
+        ctx.warn(&w);
+    }
+    Ok(())
+}
+
+/// Read one transcript file (and, for Claude, its session's sub-agent files); the session
+/// it belongs to.
+pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Result<String> {
+    let fmt = transcript::format_for(tool);
+    if !path.is_file() {
+        return Err(Error::NotFound(format!("no transcript file at {}", path.display())).into());
+    }
+    let src = crate::discover::source_for_path(fmt, &ctx.env, path)
+        .unwrap_or_else(|| outside_roots(fmt, path));
+    let hint = src.role.session_hint.clone();
+    let report = crate::ingest::ingest(store, vec![src])?;
+    for w in report.warnings() {
+        ctx.warn(&w);
+    }
+    let stored = store.files()?.get(path).and_then(|r| r.session_id.clone());
+    let session = stored
+        .or(hint)
+        .with_context(|| format!("{} names no session", path.display()))?;
+    read_session(ctx, store, tool, &session)?;
+    Ok(session)
+}
+
+/// A file outside the agent's usual folders: its name is its session id.
+fn outside_roots(fmt: &dyn TranscriptFormat, path: &Path) -> crate::discover::SourceFile {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let role = fmt
+        .classify(Path::new(&name))
+        .unwrap_or(transcript::FileRole {
+            session_hint: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+            main: true,
+        });
+    let (size, mtime_ns) = crate::discover::stat(path).unwrap_or((0, 0));
+    crate::discover::SourceFile {
+        tool: fmt.tool(),
+        path: path.to_owned(),
+        role,
+        archived: false,
+        size,
+        mtime_ns,
+    }
+}
+
+/// Choose the session for `start`, reading its transcripts on the way.
+pub fn resolve(ctx: &Ctx, store: &mut Store, tool: Tool, explicit: &Explicit) -> Result<Binding> {
+    if let Some(id) = &explicit.session_id {
+        read_session(ctx, store, tool, id)?;
+        return Ok(Binding {
+            session_id: id.clone(),
+            how: "usage_session_id",
+        });
+    }
+    if let Some(path) = &explicit.session_path {
+        let id = read_path(ctx, store, tool, path)?;
+        return Ok(Binding {
+            session_id: id,
+            how: "usage_session_path",
+        });
+    }
+    if let Some(b) = from_agent(ctx, tool) {
+        read_session(ctx, store, tool, &b.session_id)?;
+        return Ok(b);
+    }
+    if let Some(path) = &ctx.agent.tokledger_session_path {
+        let id = read_path(ctx, store, tool, Path::new(path))?;
+        return Ok(Binding {
+            session_id: id,
+            how: "tokledger_session_path",
+        });
+    }
+    heuristic(ctx, store, tool, explicit.window_secs)
+}
+
+/// What the agent itself says about the running session.
+fn from_agent(ctx: &Ctx, tool: Tool) -> Option<Binding> {
+    if tool == Tool::Codex {
+        if let Some(id) = &ctx.agent.codex_thread_id {
+            return Some(Binding {
+                session_id: id.clone(),
+                how: "codex_thread_id",
+            });
+        }
+    }
+    if tool == Tool::Claude {
+        if let Some(id) = claude_ancestor_session(ctx) {
+            return Some(Binding {
+                session_id: id,
+                how: "claude_process",
+            });
+        }
+    }
+    ctx.agent.tokledger_session_id.clone().map(|id| Binding {
+        session_id: id,
+        how: "tokledger_session_id",
+    })
+}
+
+/// A running Claude Code writes `<config>/sessions/<pid>.json` holding its `sessionId`:
+/// look for one among our ancestors.
+fn claude_ancestor_session(ctx: &Ctx) -> Option<String> {
+    let configs: Vec<PathBuf> = transcript::CLAUDE
+        .roots(&ctx.env)
+        .into_iter()
+        .filter_map(|r| r.dir.parent().map(Path::to_path_buf))
+        .collect();
+    let mut pid = std::os::unix::process::parent_id();
+    for _ in 0..64 {
+        if pid <= 1 {
+            break;
+        }
+        for dir in &configs {
+            let file = dir.join("sessions").join(format!("{pid}.json"));
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                let v: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+                if let Some(id) = v
+                    .as_ref()
+                    .and_then(|v| v.get("sessionId"))
+                    .and_then(|s| s.as_str())
+                {
+                    return Some(id.to_owned());
+                }
+            }
+        }
+        pid = parent_of(pid)?;
+    }
+    None
+}
+
+/// The parent pid from `/proc/<pid>/stat` (the field after the parenthesised name).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The most recently modified session of the tool, preferring the current directory's; two
+/// candidates within the window are ambiguous (exit 3, candidates on stderr).
+fn heuristic(ctx: &Ctx, store: &mut Store, tool: Tool, window_secs: f64) -> Result<Binding> {
+    crate::commands::read_transcripts(ctx, store, &[tool])?;
+    let all = store.sessions(Some(tool), None)?;
+    let cwd = std::env::current_dir().ok();
+    let canon = cwd.as_ref().and_then(|c| c.canonicalize().ok());
+    let here = |p: &Option<String>| {
+        p.as_deref().is_some_and(|p| {
+            cwd.as_deref() == Some(Path::new(p))
+                || canon.as_deref() == Path::new(p).canonicalize().ok().as_deref()
+        })
+    };
+    let preferred: Vec<_> = all.iter().filter(|s| here(&s.project)).collect();
+    let pool: Vec<_> = if preferred.is_empty() {
+        all.iter().collect()
+    } else {
+        preferred
+    };
+    let Some(best) = pool.first() else {
+        return Err(Error::Ambiguous(format!(
+            "no {tool} session found to bind to; pass --usage-session-id or --usage-session-path"
+        ))
+        .into());
+    };
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a window in seconds fits easily"
+    )]
+    let window_ms = (window_secs * 1000.0) as i64;
+    let newest = best.last_modified_ms.unwrap_or(0);
+    let close: Vec<_> = pool
+        .iter()
+        .filter(|s| newest - s.last_modified_ms.unwrap_or(0) <= window_ms)
+        .collect();
+    if close.len() > 1 {
+        let mut msg = format!(
+            "{} {tool} sessions were modified within {window_secs} s of each other; pass --usage-session-id:",
+            close.len()
+        );
+        for s in close {
+            msg.push_str(&format!(
+                "\n  {}  {}  {}  {} tokens",
+                s.session_id,
+                s.path.as_deref().unwrap_or("-"),
+                short_time(s.last_modified_ms),
+                thousands(s.tokens.total())
+            ));
+        }
+        return Err(Error::Ambiguous(msg).into());
+    }
+    Ok(Binding {
+        session_id: best.session_id.clone(),
+        how: "heuristic",
+    })
+}

@@ -1,0 +1,129 @@
+//! `tokledger analysis add`: a one-shot row, with usage given or read from a transcript.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::ctx::Ctx;
+use crate::dates::parse_time;
+use crate::error::Error;
+use crate::store::analyses::NewAnalysis;
+use crate::usage::{Tool, format_ts_ms};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(long)]
+    pub source_id: String,
+    #[arg(long, value_enum)]
+    pub tool: super::RowTool,
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Input-side tokens (input + cache writes + cache reads)
+    #[arg(long, conflicts_with = "usage_from")]
+    pub tokens_in: Option<i64>,
+    #[arg(long, conflicts_with = "usage_from")]
+    pub tokens_out: Option<i64>,
+    #[arg(long)]
+    pub cost_usd: Option<f64>,
+    /// The whole usage of one transcript: claude:PATH, codex:PATH or amp:PATH
+    #[arg(long, value_name = "PROVIDER:PATH")]
+    pub usage_from: Option<String>,
+    /// The session the work ran in (for a later backfill)
+    #[arg(long, conflicts_with = "usage_from")]
+    pub usage_session_id: Option<String>,
+    /// RFC 3339
+    #[arg(long)]
+    pub started_at: Option<String>,
+    /// RFC 3339
+    #[arg(long)]
+    pub completed_at: Option<String>,
+    #[arg(long, value_enum, default_value_t = super::RowStatus::Completed)]
+    pub status: super::RowStatus,
+    #[arg(long)]
+    pub pass: Option<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub inputs_source_ids: Option<Vec<String>>,
+    #[arg(long, value_delimiter = ',')]
+    pub inputs_analysis_ids: Option<Vec<String>>,
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Print the row as JSON instead of the id
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn time_arg(flag: &str, v: Option<&String>) -> Result<Option<String>, Error> {
+    v.map(|s| parse_time(flag, s).map(format_ts_ms)).transpose()
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let started_at = time_arg("--started-at", args.started_at.as_ref())?;
+    let completed_at = time_arg("--completed-at", args.completed_at.as_ref())?;
+    if let (Some(a), Some(b)) = (&started_at, &completed_at) {
+        if b < a {
+            return Err(Error::Usage("--completed-at is before --started-at".into()).into());
+        }
+    }
+    let usage_from = args
+        .usage_from
+        .as_deref()
+        .map(parse_usage_from)
+        .transpose()?;
+    let mut store = ctx.open_store()?;
+    let mut row = NewAnalysis {
+        source_id: args.source_id.clone(),
+        pass: args.pass.clone(),
+        status: args.status.as_str().into(),
+        tool: args.tool.as_str().into(),
+        model: args.model.clone(),
+        started_at,
+        completed_at,
+        tokens_in: args.tokens_in,
+        tokens_out: args.tokens_out,
+        cost_usd: args.cost_usd,
+        notes: args.notes.clone(),
+        usage_session_id: args.usage_session_id.clone(),
+        inputs_source_ids: args.inputs_source_ids.clone(),
+        inputs_analysis_ids: args.inputs_analysis_ids.clone(),
+        ..NewAnalysis::default()
+    };
+    if args.tokens_in.is_some() || args.tokens_out.is_some() {
+        row.usage_provider = Some("manual".into());
+        row.usage_mode = Some("manual".into());
+    }
+    if let Some((tool, path)) = usage_from {
+        let session = crate::binding::read_path(ctx, &mut store, tool, &path)?;
+        let usage = store.session_snapshot(tool.as_str(), &session)?;
+        let sum = usage.sum();
+        row.tokens_in = Some(sum.input_side());
+        row.tokens_out = Some(sum.output_tokens);
+        row.usage_provider = Some(tool.as_str().into());
+        row.usage_mode = Some(
+            if tool == Tool::Codex {
+                "counter_delta"
+            } else {
+                "per_message_sum"
+            }
+            .into(),
+        );
+        row.usage_session_id = Some(session);
+        row.session_binding = Some("usage_from".into());
+        row.usage_by_model = Some(usage);
+    }
+    let created = store.create_analysis(&row, crate::dates::year_now())?;
+    super::print_row_or_id(ctx, &created, args.json)
+}
+
+fn parse_usage_from(s: &str) -> Result<(Tool, PathBuf), Error> {
+    let bad = || {
+        Error::Usage(format!(
+            "--usage-from takes PROVIDER:PATH with PROVIDER claude, codex or amp, not {s:?}"
+        ))
+    };
+    let (provider, path) = s.split_once(':').ok_or_else(bad)?;
+    let tool = Tool::parse(provider).ok_or_else(bad)?;
+    if path.is_empty() {
+        return Err(bad());
+    }
+    Ok((tool, PathBuf::from(path)))
+}

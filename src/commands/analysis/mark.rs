@@ -1,0 +1,31 @@
+//! `tokledger analysis mark`: append a stage with the session total and the delta.
+
+use anyhow::Result;
+
+use crate::ctx::Ctx;
+use crate::usage::now_rfc3339;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(long)]
+    pub id: String,
+    /// The stage's name
+    #[arg(long)]
+    pub stage: String,
+    /// Print the row as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let mut store = ctx.open_store()?;
+    super::read_bound_session(ctx, &mut store, &args.id, "mark")?;
+    let row = store.mark_analysis(&args.id, &args.stage, &now_rfc3339())?;
+    if args.json {
+        return crate::render::analysis::json(&mut std::io::stdout().lock(), &row);
+    }
+    if let Some(s) = row.stages.last() {
+        ctx.status(&format!("{} {}: +{} tokens", row.id, s.stage, s.delta));
+    }
+    Ok(())
+}

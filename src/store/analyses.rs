@@ -1,0 +1,397 @@
+//! Analyses: creation with an atomically allocated id, stage marks, completion, queries.
+//!
+//! Every state change reads the row, checks it, takes the session snapshot and writes, all
+//! inside one IMMEDIATE transaction: concurrent marks queue and each sees the one before.
+
+use anyhow::Result;
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+use super::sessions::{SUM_COLUMNS, tokens_at};
+use crate::error::Error;
+use crate::usage::{Snapshot, Tokens};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    pub stage: String,
+    pub at: String,
+    /// Session total tokens at the mark.
+    pub tokens: i64,
+    /// Tokens since the previous snapshot (the start or the previous mark).
+    pub delta: i64,
+}
+
+/// One row of `analysis_logs`, plus its per-model usage.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Analysis {
+    pub id: String,
+    pub source_id: String,
+    pub pass: Option<String>,
+    pub status: String,
+    pub tool: String,
+    pub model: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub tokens_in: Option<i64>,
+    pub tokens_out: Option<i64>,
+    pub total_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub stages: Vec<Stage>,
+    pub notes: Option<String>,
+    pub claims_extracted: Option<i64>,
+    pub claims_updated: Option<i64>,
+    pub tokens_baseline: Option<i64>,
+    pub tokens_final: Option<i64>,
+    pub tokens_check: Option<i64>,
+    pub usage_provider: Option<String>,
+    pub usage_mode: Option<String>,
+    pub usage_session_id: Option<String>,
+    pub inputs_source_ids: Option<Vec<String>>,
+    pub inputs_analysis_ids: Option<Vec<String>>,
+    pub session_binding: Option<String>,
+    pub baseline: Option<Snapshot>,
+    pub usage_by_model: Snapshot,
+}
+
+/// What `start` and `add` insert.
+#[derive(Clone, Debug, Default)]
+pub struct NewAnalysis {
+    pub source_id: String,
+    pub pass: Option<String>,
+    pub status: String,
+    pub tool: String,
+    pub model: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub tokens_in: Option<i64>,
+    pub tokens_out: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub notes: Option<String>,
+    pub tokens_baseline: Option<i64>,
+    pub usage_provider: Option<String>,
+    pub usage_mode: Option<String>,
+    pub usage_session_id: Option<String>,
+    pub inputs_source_ids: Option<Vec<String>>,
+    pub inputs_analysis_ids: Option<Vec<String>>,
+    pub session_binding: Option<String>,
+    pub baseline: Option<Snapshot>,
+    /// For one-shot rows whose usage is known per model (`add --usage-from`).
+    pub usage_by_model: Option<Snapshot>,
+}
+
+/// What `complete` sets.
+#[derive(Clone, Debug, Default)]
+pub struct Completion {
+    pub status: String,
+    pub notes: Option<String>,
+    pub claims_extracted: Option<i64>,
+    pub claims_updated: Option<i64>,
+    pub usage_mode: String,
+}
+
+/// Filters of `analysis list` (times compare as RFC 3339 strings, all UTC).
+#[derive(Clone, Debug, Default)]
+pub struct AnalysisFilter {
+    pub source_id: Option<String>,
+    pub tool: Option<String>,
+    pub status: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+const COLUMNS: &str = "id, source_id, pass, status, tool, model, started_at, completed_at, tokens_in, tokens_out,
+    total_tokens, cost_usd, stages_json, notes, claims_extracted, claims_updated, tokens_baseline, tokens_final,
+    tokens_check, usage_provider, usage_mode, usage_session_id, inputs_source_ids, inputs_analysis_ids,
+    session_binding, baseline_json";
+
+fn json_col<T: for<'de> Deserialize<'de>>(v: Option<String>) -> Option<T> {
+    v.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Analysis> {
+    Ok(Analysis {
+        id: r.get(0)?,
+        source_id: r.get(1)?,
+        pass: r.get(2)?,
+        status: r.get(3)?,
+        tool: r.get(4)?,
+        model: r.get(5)?,
+        started_at: r.get(6)?,
+        completed_at: r.get(7)?,
+        tokens_in: r.get(8)?,
+        tokens_out: r.get(9)?,
+        total_tokens: r.get(10)?,
+        cost_usd: r.get(11)?,
+        stages: json_col(r.get(12)?).unwrap_or_default(),
+        notes: r.get(13)?,
+        claims_extracted: r.get(14)?,
+        claims_updated: r.get(15)?,
+        tokens_baseline: r.get(16)?,
+        tokens_final: r.get(17)?,
+        tokens_check: r.get(18)?,
+        usage_provider: r.get(19)?,
+        usage_mode: r.get(20)?,
+        usage_session_id: r.get(21)?,
+        inputs_source_ids: json_col(r.get(22)?),
+        inputs_analysis_ids: json_col(r.get(23)?),
+        session_binding: r.get(24)?,
+        baseline: json_col(r.get(25)?),
+        usage_by_model: Snapshot::default(),
+    })
+}
+
+fn load(c: &rusqlite::Connection, id: &str) -> Result<Option<Analysis>> {
+    let found = c
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM analysis_logs WHERE id = ?1"),
+            [id],
+            row,
+        )
+        .optional()?;
+    let Some(mut a) = found else { return Ok(None) };
+    a.usage_by_model = usage_of(c, id)?;
+    Ok(Some(a))
+}
+
+fn usage_of(c: &rusqlite::Connection, id: &str) -> Result<Snapshot> {
+    let mut st = c.prepare_cached(
+        "SELECT model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,
+                cache_read_tokens, output_tokens, reasoning_tokens
+         FROM analysis_usage WHERE analysis_id = ?1 ORDER BY model",
+    )?;
+    let rows = st.query_map([id], |r| Ok((r.get::<_, String>(0)?, tokens_at(r, 1)?)))?;
+    Ok(Snapshot(rows.collect::<rusqlite::Result<_>>()?))
+}
+
+fn not_found(id: &str) -> anyhow::Error {
+    Error::NotFound(format!(
+        "no analysis {id} in the ledger (see `tokledger analysis list`)"
+    ))
+    .into()
+}
+
+/// The row must still be running for `mark` and `complete`.
+fn require_in_progress(a: &Analysis, verb: &str) -> Result<()> {
+    if a.status != "in_progress" {
+        return Err(Error::InvalidState(format!(
+            "cannot {verb} {}: it is {}, not in_progress (the row was left as it was)",
+            a.id, a.status
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// A session's cumulative usage per model, as the ledger holds it now.
+pub(crate) fn snapshot(c: &rusqlite::Connection, tool: &str, session_id: &str) -> Result<Snapshot> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT coalesce(model, ''), {SUM_COLUMNS} FROM usage_events WHERE tool = ?1 AND session_id = ?2
+         GROUP BY coalesce(model, '')"
+    ))?;
+    let rows = st.query_map(params![tool, session_id], |r| {
+        Ok((r.get::<_, String>(0)?, tokens_at(r, 1)?))
+    })?;
+    Ok(Snapshot(rows.collect::<rusqlite::Result<_>>()?))
+}
+
+fn save_usage(tx: &Transaction<'_>, id: &str, usage: &Snapshot) -> Result<()> {
+    tx.execute("DELETE FROM analysis_usage WHERE analysis_id = ?1", [id])?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO analysis_usage(analysis_id, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
+             cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for (model, t) in &usage.0 {
+        st.execute(params![
+            id,
+            model,
+            t.input_tokens,
+            t.cache_creation_tokens,
+            t.cache_creation_5m_tokens,
+            t.cache_creation_1h_tokens,
+            t.cache_read_tokens,
+            t.output_tokens,
+            t.reasoning_tokens
+        ])?;
+    }
+    Ok(())
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    Ok(serde_json::to_string(v)?)
+}
+
+impl Store {
+    /// The session's usage per model now (for a baseline).
+    pub fn session_snapshot(&self, tool: &str, session_id: &str) -> Result<Snapshot> {
+        self.read(|c| snapshot(c, tool, session_id))
+    }
+
+    /// Insert a row under the next id of `year` (allocated inside the write lock).
+    pub fn create_analysis(&mut self, a: &NewAnalysis, year: i32) -> Result<Analysis> {
+        self.write(|tx| {
+            let seq: i64 = tx.query_row(
+                "SELECT coalesce(max(seq), 0) + 1 FROM analysis_logs WHERE year = ?1",
+                [year],
+                |r| r.get(0),
+            )?;
+            let id = format!("ANALYSIS-{year}-{seq:03}");
+            let total = match (a.tokens_in, a.tokens_out) {
+                (None, None) => None,
+                (i, o) => Some(i.unwrap_or(0) + o.unwrap_or(0)),
+            };
+            tx.execute(
+                "INSERT INTO analysis_logs(id, year, seq, source_id, pass, status, tool, model, started_at, completed_at,
+                     tokens_in, tokens_out, total_tokens, cost_usd, notes, tokens_baseline, tokens_check, usage_provider,
+                     usage_mode, usage_session_id, inputs_source_ids, inputs_analysis_ids, session_binding, baseline_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+                     ?22, ?23, ?24)",
+                params![
+                    id,
+                    year,
+                    seq,
+                    a.source_id,
+                    a.pass,
+                    a.status,
+                    a.tool,
+                    a.model,
+                    a.started_at,
+                    a.completed_at,
+                    a.tokens_in,
+                    a.tokens_out,
+                    total,
+                    a.cost_usd,
+                    a.notes,
+                    a.tokens_baseline,
+                    a.usage_by_model.as_ref().map(|u| u.total()),
+                    a.usage_provider,
+                    a.usage_mode,
+                    a.usage_session_id,
+                    a.inputs_source_ids.as_ref().map(to_json).transpose()?,
+                    a.inputs_analysis_ids.as_ref().map(to_json).transpose()?,
+                    a.session_binding,
+                    a.baseline.as_ref().map(to_json).transpose()?,
+                ],
+            )?;
+            if let Some(u) = &a.usage_by_model {
+                save_usage(tx, &id, u)?;
+            }
+            load(tx, &id)?.ok_or_else(|| not_found(&id))
+        })
+    }
+
+    pub fn analysis(&self, id: &str) -> Result<Analysis> {
+        self.read(|c| load(c, id)?.ok_or_else(|| not_found(id)))
+    }
+
+    /// The row as it stands, before any transcript is read for it (its status and session).
+    pub fn analysis_if_in_progress(&self, id: &str, verb: &str) -> Result<Analysis> {
+        let a = self.analysis(id)?;
+        require_in_progress(&a, verb)?;
+        Ok(a)
+    }
+
+    /// Append a stage: the session total now and the delta since the previous snapshot.
+    pub fn mark_analysis(&mut self, id: &str, stage: &str, at: &str) -> Result<Analysis> {
+        self.write(|tx| {
+            let mut a = load(tx, id)?.ok_or_else(|| not_found(id))?;
+            require_in_progress(&a, "mark")?;
+            let now = match (&a.usage_provider, &a.usage_session_id) {
+                (Some(tool), Some(session)) => snapshot(tx, tool, session)?.total(),
+                _ => 0,
+            };
+            let previous = a
+                .stages
+                .last()
+                .map(|s| s.tokens)
+                .or(a.tokens_baseline)
+                .unwrap_or(0);
+            a.stages.push(Stage {
+                stage: stage.to_owned(),
+                at: at.to_owned(),
+                tokens: now,
+                delta: now - previous,
+            });
+            tx.execute(
+                "UPDATE analysis_logs SET stages_json = ?2 WHERE id = ?1",
+                params![id, to_json(&a.stages)?],
+            )?;
+            Ok(a)
+        })
+    }
+
+    /// Close the row: final snapshot, deltas (total and per model), outcome fields.
+    pub fn complete_analysis(&mut self, id: &str, c: &Completion, at: &str) -> Result<Analysis> {
+        self.write(|tx| {
+            let a = load(tx, id)?.ok_or_else(|| not_found(id))?;
+            require_in_progress(&a, "complete")?;
+            let final_snap = match (&a.usage_provider, &a.usage_session_id) {
+                (Some(tool), Some(session)) => snapshot(tx, tool, session)?,
+                _ => Snapshot::default(),
+            };
+            let delta = final_snap.since(&a.baseline.clone().unwrap_or_default());
+            let sum = delta.sum();
+            let baseline = a.tokens_baseline.unwrap_or(0);
+            let final_total = final_snap.total();
+            tx.execute(
+                "UPDATE analysis_logs SET status = ?2, completed_at = ?3, tokens_final = ?4, tokens_check = ?5,
+                     tokens_in = ?6, tokens_out = ?7, total_tokens = ?8, usage_mode = ?9,
+                     notes = coalesce(?10, notes), claims_extracted = coalesce(?11, claims_extracted),
+                     claims_updated = coalesce(?12, claims_updated)
+                 WHERE id = ?1",
+                params![
+                    id,
+                    c.status,
+                    at,
+                    final_total,
+                    final_total - baseline,
+                    sum.input_side(),
+                    sum.output_tokens,
+                    sum.total(),
+                    c.usage_mode,
+                    c.notes,
+                    c.claims_extracted,
+                    c.claims_updated
+                ],
+            )?;
+            save_usage(tx, id, &delta)?;
+            load(tx, id)?.ok_or_else(|| not_found(id))
+        })
+    }
+
+    /// Set the cost of a row (computed by the caller from its per-model usage).
+    pub fn set_cost(&mut self, id: &str, cost_usd: Option<f64>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE analysis_logs SET cost_usd = ?2 WHERE id = ?1",
+                params![id, cost_usd],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn analyses(&self, f: &AnalysisFilter) -> Result<Vec<Analysis>> {
+        self.read(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM analysis_logs
+                 WHERE (?1 IS NULL OR source_id = ?1) AND (?2 IS NULL OR tool = ?2) AND (?3 IS NULL OR status = ?3)
+                   AND (?4 IS NULL OR started_at >= ?4) AND (?5 IS NULL OR started_at < ?5)
+                 ORDER BY year, seq"
+            ))?;
+            let rows = st.query_map(params![f.source_id, f.tool, f.status, f.since, f.until], row)?;
+            let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            for a in &mut out {
+                a.usage_by_model = usage_of(c, &a.id)?;
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// The buckets as the row's JSON shows them per model.
+pub fn model_rows(s: &Snapshot) -> Vec<(Option<&str>, &Tokens)> {
+    s.0.iter()
+        .map(|(m, t)| ((!m.is_empty()).then_some(m.as_str()), t))
+        .collect()
+}
