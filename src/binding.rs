@@ -121,21 +121,21 @@ pub fn resolve(ctx: &Ctx, store: &mut Store, tool: Tool, explicit: &Explicit) ->
 
 /// What the agent itself says about the running session.
 fn from_agent(ctx: &Ctx, tool: Tool) -> Option<Binding> {
-    if tool == Tool::Codex {
-        if let Some(id) = &ctx.agent.codex_thread_id {
-            return Some(Binding {
-                session_id: id.clone(),
-                how: "codex_thread_id",
-            });
-        }
+    if tool == Tool::Codex
+        && let Some(id) = &ctx.agent.codex_thread_id
+    {
+        return Some(Binding {
+            session_id: id.clone(),
+            how: "codex_thread_id",
+        });
     }
-    if tool == Tool::Claude {
-        if let Some(id) = claude_ancestor_session(ctx) {
-            return Some(Binding {
-                session_id: id,
-                how: "claude_process",
-            });
-        }
+    if tool == Tool::Claude
+        && let Some(id) = claude_ancestor_session(ctx)
+    {
+        return Some(Binding {
+            session_id: id,
+            how: "claude_process",
+        });
     }
     ctx.agent.tokledger_session_id.clone().map(|id| Binding {
         session_id: id,

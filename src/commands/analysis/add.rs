@@ -59,10 +59,10 @@ fn time_arg(flag: &str, v: Option<&String>) -> Result<Option<String>, Error> {
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let started_at = time_arg("--started-at", args.started_at.as_ref())?;
     let completed_at = time_arg("--completed-at", args.completed_at.as_ref())?;
-    if let (Some(a), Some(b)) = (&started_at, &completed_at) {
-        if b < a {
-            return Err(Error::Usage("--completed-at is before --started-at".into()).into());
-        }
+    if let (Some(a), Some(b)) = (&started_at, &completed_at)
+        && b < a
+    {
+        return Err(Error::Usage("--completed-at is before --started-at".into()).into());
     }
     let usage_from = args
         .usage_from
