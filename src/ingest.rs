@@ -21,7 +21,7 @@ use crate::transcript::{self, Parsed, Source, TranscriptFormat};
 const CHUNK: usize = 8 << 20;
 /// Commit after this many bytes read, so a long first read holds the write lock in slices
 /// and a killed process keeps what it had committed.
-const COMMIT_EVERY: u64 = 64 << 20;
+const COMMIT_EVERY: u64 = 16 << 20;
 const HASH_WINDOW: u64 = 4096;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -178,7 +178,8 @@ fn read_open_file(
     if fmt.whole_document() {
         let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         file.read_to_end(&mut buf)?;
-        let parsed = fmt.parse(&src, &buf, None);
+        let mut parsed = fmt.parse(&src, &buf, None);
+        parsed.merge_tool_halves();
         let consumed = parsed.consumed as u64;
         let hashes = if consumed > 0 {
             content_hashes(file, consumed)?
@@ -212,7 +213,8 @@ fn read_open_file(
             continue;
         }
         // At the end the parser also sees the unterminated tail, to report it.
-        let parsed = fmt.parse(&src, if eof { &buf } else { &buf[..cut] }, state.as_deref());
+        let mut parsed = fmt.parse(&src, if eof { &buf } else { &buf[..cut] }, state.as_deref());
+        parsed.merge_tool_halves();
         let used = parsed.consumed;
         offset += used as u64;
         state.clone_from(&parsed.state);
@@ -268,6 +270,7 @@ pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport>
         let mut writer = Writer {
             store,
             pending_bytes: 0,
+            malformed_in_file: 0,
             batch: Vec::new(),
         };
         for (i, f) in todo.iter().enumerate() {
@@ -289,6 +292,8 @@ pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport>
 struct Writer<'s> {
     store: &'s mut Store,
     pending_bytes: u64,
+    /// Malformed lines seen so far in the file being written (warnings count files).
+    malformed_in_file: usize,
     batch: Vec<(SourceFile, Chunk)>,
 }
 
@@ -296,6 +301,7 @@ impl Writer<'_> {
     fn accept(&mut self, f: &SourceFile, chunk: Chunk, report: &mut IngestReport) -> Result<()> {
         if let Some(e) = &chunk.error {
             report.unreadable.push(e.clone());
+            self.malformed_in_file = 0;
             return Ok(());
         }
         let p = &chunk.parsed;
@@ -307,8 +313,10 @@ impl Writer<'_> {
             report.files_read += 1;
             report.incomplete_files += usize::from(p.incomplete_tail);
         }
-        if p.malformed > 0 {
-            report.malformed_files += 1;
+        self.malformed_in_file += p.malformed;
+        if chunk.last {
+            report.malformed_files += usize::from(self.malformed_in_file > 0);
+            self.malformed_in_file = 0;
         }
         self.pending_bytes += chunk.bytes;
         self.batch.push((f.clone(), chunk));
@@ -326,16 +334,16 @@ impl Writer<'_> {
         self.pending_bytes = 0;
         let now = chrono::Utc::now().timestamp_millis();
         self.store.write(|tx| {
-            let w = IngestTx::new(tx);
+            let mut w = IngestTx::new(tx)?;
             for (f, chunk) in &batch {
-                write_chunk(&w, f, chunk, now)?;
+                write_chunk(&mut w, f, chunk, now)?;
             }
             Ok(())
         })
     }
 }
 
-fn write_chunk(w: &IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64) -> Result<()> {
+fn write_chunk(w: &mut IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64) -> Result<()> {
     let fmt = transcript::format_for(f.tool);
     let p = &chunk.parsed;
     let path = f.path.to_string_lossy();
@@ -350,7 +358,13 @@ fn write_chunk(w: &IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64) -> 
         path: &path,
         tool: f.tool,
         session_id: session,
-        size: crate::store::to_i64(f.size),
+        // Until the last chunk is in, the record must not look like the whole file was
+        // read: a run stopped between chunks then resumes from `consumed` next time.
+        size: if chunk.last {
+            crate::store::to_i64(f.size)
+        } else {
+            -1
+        },
         mtime_ns: f.mtime_ns,
         consumed: crate::store::to_i64(chunk.consumed),
         head_hash: chunk.hashes.0,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use rusqlite::{Transaction, params};
+use rusqlite::{Statement, Transaction, params};
 
 use super::Store;
 use crate::usage::{Compaction, SessionInfo, Tool, ToolCall, UsageEvent};
@@ -86,19 +86,16 @@ impl Store {
     }
 }
 
-/// Writes of one ingest transaction, through cached prepared statements.
+/// Writes of one ingest transaction, through statements prepared once for it.
 pub struct IngestTx<'t> {
-    tx: &'t Transaction<'t>,
+    save_file: Statement<'t>,
+    add_usage: Statement<'t>,
+    add_tool_call: Statement<'t>,
+    add_compaction: Statement<'t>,
+    touch_session: Statement<'t>,
 }
 
-impl<'t> IngestTx<'t> {
-    pub fn new(tx: &'t Transaction<'t>) -> Self {
-        IngestTx { tx }
-    }
-
-    pub fn save_file(&self, f: &FileUpdate<'_>) -> Result<i64> {
-        let id: i64 = self.tx.prepare_cached(
-            "INSERT INTO source_files(path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash,
+const SAVE_FILE: &str = "INSERT INTO source_files(path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash,
                                       parser_version, parser_state, read_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT(path) DO UPDATE SET tool = excluded.tool,
@@ -106,35 +103,14 @@ impl<'t> IngestTx<'t> {
                  mtime_ns = excluded.mtime_ns, consumed = excluded.consumed, head_hash = excluded.head_hash,
                  tail_hash = excluded.tail_hash, parser_version = excluded.parser_version,
                  parser_state = excluded.parser_state, read_at_ms = excluded.read_at_ms
-             RETURNING id",
-        )?
-        .query_row(
-            params![
-                f.path,
-                f.tool.as_str(),
-                f.session_id,
-                f.size,
-                f.mtime_ns,
-                f.consumed,
-                f.head_hash,
-                f.tail_hash,
-                f.parser_version,
-                f.parser_state,
-                f.read_at_ms
-            ],
-            |r| r.get(0),
-        )?;
-        Ok(id)
-    }
+             RETURNING id";
 
-    /// Insert a response, or merge it into an earlier copy of the same response: each
-    /// counter keeps its maximum (never a sum), the earliest time stays, and a main-thread
-    /// copy takes over a sidechain replay. Two copies under one key whose request ids both
-    /// exist and differ, neither a sidechain, are different responses: the second is kept
-    /// under `key:request_id`.
-    pub fn add_usage(&self, tool: Tool, file_id: i64, e: &UsageEvent) -> Result<()> {
-        let mut st = self.tx.prepare_cached(
-            "INSERT INTO usage_events(dedup_key, tool, session_id, request_id, ts_ms, model, input_tokens,
+/// Insert a response, or merge it into an earlier copy of the same response: each counter
+/// keeps its maximum (never a sum), the earliest time stays, and a main-thread copy takes
+/// over a sidechain replay. Two copies under one key whose request ids both exist and
+/// differ, neither a sidechain, are different responses: the caller then keeps the second
+/// under `key:request_id`.
+const ADD_USAGE: &str = "INSERT INTO usage_events(dedup_key, tool, session_id, request_id, ts_ms, model, input_tokens,
                  cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_tokens,
                  output_tokens, reasoning_tokens, sidechain, speed, file_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
@@ -154,9 +130,68 @@ impl<'t> IngestTx<'t> {
                                    THEN excluded.session_id ELSE session_id END,
                  sidechain = min(sidechain, excluded.sidechain)
              WHERE sidechain = 1 OR excluded.sidechain = 1 OR request_id IS NULL
-                OR excluded.request_id IS NULL OR request_id = excluded.request_id",
+                OR excluded.request_id IS NULL OR request_id = excluded.request_id";
+
+const ADD_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, call_id, session_id, name, called_at_ms, result_at_ms, failed,
+                                        duration_ms, file_path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(tool, call_id) DO UPDATE SET
+                     name = coalesce(name, excluded.name),
+                     called_at_ms = coalesce(min(called_at_ms, excluded.called_at_ms), called_at_ms, excluded.called_at_ms),
+                     result_at_ms = coalesce(excluded.result_at_ms, result_at_ms),
+                     failed = coalesce(excluded.failed, failed),
+                     duration_ms = coalesce(excluded.duration_ms, duration_ms),
+                     file_path = coalesce(file_path, excluded.file_path)";
+
+const ADD_COMPACTION: &str = "INSERT OR IGNORE INTO compactions(dedup_key, tool, session_id, kind, at_ms, trigger, pre_tokens)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+const TOUCH_SESSION: &str = "INSERT INTO sessions(tool, session_id, path, project, git_branch, cli_version, first_ts_ms,
+                                      last_ts_ms, last_modified_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT(tool, session_id) DO UPDATE SET
+                     path = CASE WHEN ?10 THEN excluded.path ELSE coalesce(path, excluded.path) END,
+                     project = coalesce(excluded.project, project),
+                     git_branch = coalesce(excluded.git_branch, git_branch),
+                     cli_version = coalesce(excluded.cli_version, cli_version),
+                     first_ts_ms = coalesce(min(first_ts_ms, excluded.first_ts_ms), first_ts_ms, excluded.first_ts_ms),
+                     last_ts_ms = coalesce(max(last_ts_ms, excluded.last_ts_ms), last_ts_ms, excluded.last_ts_ms),
+                     last_modified_ms = max(last_modified_ms, excluded.last_modified_ms)";
+
+impl<'t> IngestTx<'t> {
+    pub fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+        Ok(IngestTx {
+            save_file: tx.prepare(SAVE_FILE)?,
+            add_usage: tx.prepare(ADD_USAGE)?,
+            add_tool_call: tx.prepare(ADD_TOOL_CALL)?,
+            add_compaction: tx.prepare(ADD_COMPACTION)?,
+            touch_session: tx.prepare(TOUCH_SESSION)?,
+        })
+    }
+
+    pub fn save_file(&mut self, f: &FileUpdate<'_>) -> Result<i64> {
+        let id: i64 = self.save_file.query_row(
+            params![
+                f.path,
+                f.tool.as_str(),
+                f.session_id,
+                f.size,
+                f.mtime_ns,
+                f.consumed,
+                f.head_hash,
+                f.tail_hash,
+                f.parser_version,
+                f.parser_state,
+                f.read_at_ms
+            ],
+            |r| r.get(0),
         )?;
+        Ok(id)
+    }
+
+    pub fn add_usage(&mut self, tool: Tool, file_id: i64, e: &UsageEvent) -> Result<()> {
         let t = &e.tokens;
+        let st = &mut self.add_usage;
         let mut run = |key: &str| -> Result<usize> {
             Ok(st.execute(params![
                 key,
@@ -184,80 +219,56 @@ impl<'t> IngestTx<'t> {
         Ok(())
     }
 
-    pub fn add_tool_call(&self, tool: Tool, c: &ToolCall) -> Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO tool_calls(tool, call_id, session_id, name, called_at_ms, result_at_ms, failed,
-                                        duration_ms, file_path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(tool, call_id) DO UPDATE SET
-                     name = coalesce(name, excluded.name),
-                     called_at_ms = coalesce(min(called_at_ms, excluded.called_at_ms), called_at_ms, excluded.called_at_ms),
-                     result_at_ms = coalesce(excluded.result_at_ms, result_at_ms),
-                     failed = coalesce(excluded.failed, failed),
-                     duration_ms = coalesce(excluded.duration_ms, duration_ms),
-                     file_path = coalesce(file_path, excluded.file_path)",
-            )?
-            .execute(params![
-                tool.as_str(),
-                c.call_id,
-                c.session_id,
-                c.name,
-                c.called_at_ms,
-                c.result_at_ms,
-                c.failed,
-                c.duration_ms,
-                c.file_path
-            ])?;
+    pub fn add_tool_call(&mut self, tool: Tool, c: &ToolCall) -> Result<()> {
+        self.add_tool_call.execute(params![
+            tool.as_str(),
+            c.call_id,
+            c.session_id,
+            c.name,
+            c.called_at_ms,
+            c.result_at_ms,
+            c.failed,
+            c.duration_ms,
+            c.file_path
+        ])?;
         Ok(())
     }
 
-    pub fn add_compaction(&self, tool: Tool, c: &Compaction) -> Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO compactions(dedup_key, tool, session_id, kind, at_ms, trigger, pre_tokens)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![c.dedup_key, tool.as_str(), c.session_id, c.kind, c.at_ms, c.trigger, c.pre_tokens])?;
+    pub fn add_compaction(&mut self, tool: Tool, c: &Compaction) -> Result<()> {
+        self.add_compaction.execute(params![
+            c.dedup_key,
+            tool.as_str(),
+            c.session_id,
+            c.kind,
+            c.at_ms,
+            c.trigger,
+            c.pre_tokens
+        ])?;
         Ok(())
     }
 
     /// Record what a file says about its session. `main_path` is set when the file is the
     /// session's active main transcript (its path then wins over any other).
     pub fn touch_session(
-        &self,
+        &mut self,
         tool: Tool,
         info: &SessionInfo,
         path: &str,
         main_path: bool,
         mtime_ms: i64,
     ) -> Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO sessions(tool, session_id, path, project, git_branch, cli_version, first_ts_ms,
-                                      last_ts_ms, last_modified_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(tool, session_id) DO UPDATE SET
-                     path = CASE WHEN ?10 THEN excluded.path ELSE coalesce(path, excluded.path) END,
-                     project = coalesce(excluded.project, project),
-                     git_branch = coalesce(excluded.git_branch, git_branch),
-                     cli_version = coalesce(excluded.cli_version, cli_version),
-                     first_ts_ms = coalesce(min(first_ts_ms, excluded.first_ts_ms), first_ts_ms, excluded.first_ts_ms),
-                     last_ts_ms = coalesce(max(last_ts_ms, excluded.last_ts_ms), last_ts_ms, excluded.last_ts_ms),
-                     last_modified_ms = max(last_modified_ms, excluded.last_modified_ms)",
-            )?
-            .execute(params![
-                tool.as_str(),
-                info.session_id,
-                path,
-                info.cwd,
-                info.git_branch,
-                info.cli_version,
-                info.first_ts_ms,
-                info.last_ts_ms,
-                mtime_ms,
-                main_path
-            ])?;
+        self.touch_session.execute(params![
+            tool.as_str(),
+            info.session_id,
+            path,
+            info.cwd,
+            info.git_branch,
+            info.cli_version,
+            info.first_ts_ms,
+            info.last_ts_ms,
+            mtime_ms,
+            main_path
+        ])?;
         Ok(())
     }
 }

@@ -21,8 +21,9 @@ struct Thread {
     id: Option<String>,
     created: Option<i64>,
     env: Option<ThreadEnv>,
+    /// Read one by one, so one odd message costs only itself.
     #[serde(default)]
-    messages: Vec<Message>,
+    messages: Vec<serde_json::Value>,
     #[serde(rename = "usageLedger")]
     usage_ledger: Option<Ledger>,
 }
@@ -107,7 +108,7 @@ struct Run {
 #[derive(Deserialize)]
 struct Ledger {
     #[serde(default)]
-    events: Vec<LedgerEvent>,
+    events: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -227,7 +228,13 @@ impl TranscriptFormat for Amp {
                 return out;
             }
         };
-        let session = thread.id.clone().unwrap_or_else(|| src.fallback_session());
+        // The file name is the thread id; the document's own `id` only when the name is not.
+        let session = src
+            .role
+            .session_hint
+            .clone()
+            .or_else(|| thread.id.clone())
+            .unwrap_or_else(|| src.fallback_session());
         read_thread(&thread, &session, &mut out);
         out.consumed = bytes.len();
         out
@@ -263,7 +270,26 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
     let mut clock = thread.created;
     let mut msg_time: HashMap<i64, Option<i64>> = HashMap::new();
     let mut usage_at: HashMap<i64, usize> = HashMap::new();
-    for m in &thread.messages {
+    let messages: Vec<Message> = thread
+        .messages
+        .iter()
+        .filter_map(|v| {
+            let m = Message::deserialize(v).ok();
+            out.malformed += usize::from(m.is_none());
+            m
+        })
+        .collect();
+    let events: Vec<LedgerEvent> = thread
+        .usage_ledger
+        .iter()
+        .flat_map(|l| l.events.iter())
+        .filter_map(|v| {
+            let e = LedgerEvent::deserialize(v).ok();
+            out.malformed += usize::from(e.is_none());
+            e
+        })
+        .collect();
+    for m in &messages {
         let own = m
             .usage
             .as_ref()
@@ -340,12 +366,7 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
         }
     }
 
-    for (i, ev) in thread
-        .usage_ledger
-        .iter()
-        .flat_map(|l| l.events.iter())
-        .enumerate()
-    {
+    for (i, ev) in events.iter().enumerate() {
         let tokens = ev.tokens.as_ref().map(ledger_tokens).unwrap_or_default();
         let ts = ev.timestamp.as_deref().and_then(parse_ts_ms);
         match ev.to_message_id.and_then(|m| usage_at.get(&m).copied()) {

@@ -14,6 +14,7 @@ use memchr::memmem::Finder;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
+use super::lenient::ToolInputPath;
 use super::lines::{Lines, contains_any, utf8_line};
 use super::{Env, FileRole, Parsed, Root, Source, TranscriptFormat, split_dirs};
 use crate::usage::{Compaction, Tokens, Tool, ToolCall, UsageEvent, parse_ts_ms};
@@ -94,17 +95,10 @@ struct Block<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
-    input: Option<ToolInput>,
+    input: Option<ToolInputPath>,
     #[serde(borrow)]
     tool_use_id: Option<Cow<'a, str>>,
     is_error: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct ToolInput {
-    file_path: Option<String>,
-    notebook_path: Option<String>,
-    path: Option<String>,
 }
 
 /// `message.content`: a plain string (prompts) or an array of blocks.
@@ -291,12 +285,7 @@ impl TranscriptFormat for Claude {
                                 session_id: session.clone(),
                                 name: b.name.as_deref().map(str::to_owned),
                                 called_at_ms: ts,
-                                file_path: b.input.as_ref().and_then(|i| {
-                                    i.file_path
-                                        .clone()
-                                        .or_else(|| i.notebook_path.clone())
-                                        .or_else(|| i.path.clone())
-                                }),
+                                file_path: b.input.as_ref().and_then(|i| i.0.clone()),
                                 ..Default::default()
                             });
                         }

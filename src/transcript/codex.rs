@@ -29,6 +29,12 @@ struct State {
     scope: Option<String>,
     saw_meta: bool,
     last_was_compacted: bool,
+    /// Resets seen so far: part of the dedup key, so two resets to one total stay apart.
+    #[serde(default)]
+    epoch: u32,
+    /// This thread is a fork or a spawned sub-agent: its rows may replay its parent's.
+    #[serde(default)]
+    forked: bool,
 }
 
 /// Codex's `TokenUsage`: input includes cached input, output includes reasoning.
@@ -312,7 +318,11 @@ impl TranscriptFormat for Codex {
                     st.last_was_compacted = is_item;
                     if is_item || !was_compacted {
                         out.compactions.push(Compaction {
-                            dedup_key: format!("codex:{session}:{}", ts.unwrap_or_default()),
+                            dedup_key: format!(
+                                "codex:{}:{}",
+                                st.scope.as_deref().unwrap_or(&session),
+                                ts.unwrap_or_default()
+                            ),
                             session_id: session.clone(),
                             kind: "compact",
                             at_ms: ts,
@@ -344,6 +354,7 @@ fn on_session_meta(st: &mut State, out: &mut Parsed, session: &str, p: SessionMe
     let parent = p
         .forked_from_id
         .or_else(|| p.source.as_ref().and_then(spawn_parent));
+    st.forked = parent.is_some();
     st.scope = Some(parent.or(p.id).unwrap_or_else(|| session.to_owned()));
     let info = out.session_mut(session);
     SessionInfo::set_if_some(&mut info.cwd, p.cwd.as_deref());
@@ -391,8 +402,13 @@ fn count(
     let delta = match (total, st.prev) {
         (Some(t), Some(prev)) if t.same_usage(&prev) => return None, // re-emit
         (Some(t), Some(prev)) if t.ge(&prev) => t.minus(&prev),
+        // A snapshot written late, just behind the one before it: already counted.
+        (Some(t), Some(prev)) if stale(&t, last.as_ref(), &prev) => return None,
         // A reset (compaction, context capping): this event's own usage, then the new total.
-        (Some(t), Some(_)) => last.unwrap_or(t),
+        (Some(t), Some(_)) => {
+            st.epoch += 1;
+            last.unwrap_or(t)
+        }
         // The first event: its own usage; a resumed thread's carried total is not ours.
         (Some(t), None) => last.unwrap_or(t),
         (None, _) => last?,
@@ -418,8 +434,12 @@ fn count(
     let scope = st.scope.as_deref().unwrap_or(session);
     let key = match (total, last) {
         (Some(t), _) => format!(
-            "codex:{scope}:{}:{}:{}:{}",
-            t.input_tokens, t.cached_input_tokens, t.output_tokens, t.reasoning_output_tokens
+            "codex:{scope}:{}:{}:{}:{}:{}",
+            st.epoch,
+            t.input_tokens,
+            t.cached_input_tokens,
+            t.output_tokens,
+            t.reasoning_output_tokens
         ),
         (None, Some(l)) => format!(
             "codex:{scope}:{}:{}:{}:{}:{}",
@@ -438,9 +458,18 @@ fn count(
         timestamp_ms: ts,
         model,
         tokens,
-        sidechain: false,
+        // A fork's rows up to the fork are its parent's: the parent's own copy owns them.
+        sidechain: st.forked,
         speed: None,
     })
+}
+
+/// A regression that is only a late copy of an earlier snapshot: within 2% of the previous
+/// total, and not a restarted counter (after a reset the total is this response alone).
+fn stale(t: &Counters, last: Option<&Counters>, prev: &Counters) -> bool {
+    let total = |c: &Counters| c.input_tokens + c.output_tokens;
+    let (now, before) = (total(t), total(prev));
+    now * 50 >= before * 49 && last.is_none_or(|l| total(l) != now)
 }
 
 /// `rollout-2026-05-01T10-00-00-<uuid>` → `<uuid>` (the 36 characters after the time).

@@ -8,6 +8,7 @@
 pub mod amp;
 pub mod claude;
 pub mod codex;
+pub mod lenient;
 pub mod lines;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,34 @@ pub struct Parsed {
 }
 
 impl Parsed {
+    /// Fold a tool call and its result into one record when both are in this batch (halves
+    /// the store's work; the store merges halves across batches the same way).
+    pub fn merge_tool_halves(&mut self) {
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut merged: Vec<ToolCall> = Vec::with_capacity(self.tools.len());
+        for t in self.tools.drain(..) {
+            match at.get(&t.call_id) {
+                Some(&i) => {
+                    let m = &mut merged[i];
+                    m.name = m.name.take().or(t.name);
+                    m.called_at_ms = match (m.called_at_ms, t.called_at_ms) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    m.file_path = m.file_path.take().or(t.file_path);
+                    m.result_at_ms = t.result_at_ms.or(m.result_at_ms);
+                    m.failed = t.failed.or(m.failed);
+                    m.duration_ms = t.duration_ms.or(m.duration_ms);
+                }
+                None => {
+                    at.insert(t.call_id.clone(), merged.len());
+                    merged.push(t);
+                }
+            }
+        }
+        self.tools = merged;
+    }
+
     pub fn session_mut(&mut self, id: &str) -> &mut SessionInfo {
         match self.sessions.iter().position(|s| s.session_id == id) {
             Some(i) => &mut self.sessions[i],

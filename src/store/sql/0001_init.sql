@@ -49,7 +49,6 @@ CREATE TABLE usage_events (
     file_id                   INTEGER NOT NULL   -- the file of the first copy read
 ) STRICT;
 CREATE INDEX usage_events_session ON usage_events(tool, session_id, ts_ms);
-CREATE INDEX usage_events_ts ON usage_events(ts_ms);
 
 CREATE TABLE tool_calls (
     tool          TEXT NOT NULL,
@@ -62,7 +61,7 @@ CREATE TABLE tool_calls (
     duration_ms   INTEGER,            -- stated by the transcript; else result - called
     file_path     TEXT,
     PRIMARY KEY (tool, call_id)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX tool_calls_session ON tool_calls(tool, session_id);
 
 CREATE TABLE compactions (
@@ -73,5 +72,5 @@ CREATE TABLE compactions (
     at_ms       INTEGER,
     trigger     TEXT,
     pre_tokens  INTEGER
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX compactions_session ON compactions(tool, session_id);

@@ -1,0 +1,127 @@
+//! Field types that accept JSON of an unexpected type as "absent" instead of failing the
+//! whole record: one odd field (an MCP tool taking a list as `path`) must not cost a line's
+//! usage.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A string, or `None` for any other JSON value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OptStr(pub Option<String>);
+
+struct OptStrVisitor;
+
+impl<'de> Visitor<'de> for OptStrVisitor {
+    type Value = OptStr;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<OptStr, E> {
+        Ok(OptStr(Some(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<OptStr, E> {
+        Ok(OptStr(Some(v)))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<OptStr, E> {
+        Ok(OptStr(None))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<OptStr, E> {
+        Ok(OptStr(None))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<OptStr, E> {
+        Ok(OptStr(None))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<OptStr, E> {
+        Ok(OptStr(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<OptStr, E> {
+        Ok(OptStr(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OptStr, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(OptStr(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OptStr, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(OptStr(None))
+    }
+}
+
+impl<'de> Deserialize<'de> for OptStr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(OptStrVisitor)
+    }
+}
+
+/// The file a tool call names: `file_path`, `notebook_path` or `path` of its input object;
+/// any other input (a string, a list, odd field types) names none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ToolInputPath(pub Option<String>);
+
+impl<'de> Deserialize<'de> for ToolInputPath {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ToolInputPath;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ToolInputPath, A::Error> {
+                let (mut file, mut notebook, mut path) = (None, None, None);
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "file_path" => file = map.next_value::<OptStr>()?.0,
+                        "notebook_path" => notebook = map.next_value::<OptStr>()?.0,
+                        "path" => path = map.next_value::<OptStr>()?.0,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ToolInputPath(file.or(notebook).or(path)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ToolInputPath, A::Error> {
+                OptStrVisitor.visit_seq(seq).map(|_| ToolInputPath(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<ToolInputPath, E> {
+                Ok(ToolInputPath(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<ToolInputPath, E> {
+                Ok(ToolInputPath(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<ToolInputPath, E> {
+                Ok(ToolInputPath(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<ToolInputPath, E> {
+                Ok(ToolInputPath(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<ToolInputPath, E> {
+                Ok(ToolInputPath(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ToolInputPath, E> {
+                Ok(ToolInputPath(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_types_read_as_absent() {
+        let p: ToolInputPath =
+            serde_json::from_str(r#"{"path":["a","b"],"file_path":"x.rs","n":{"k":1}}"#).unwrap();
+        assert_eq!(p.0.as_deref(), Some("x.rs"));
+        let p: ToolInputPath = serde_json::from_str(r#"{"path":7}"#).unwrap();
+        assert_eq!(p.0, None);
+        let p: ToolInputPath = serde_json::from_str(r#""just text""#).unwrap();
+        assert_eq!(p.0, None);
+        let s: OptStr = serde_json::from_str("[1,2]").unwrap();
+        assert_eq!(s.0, None);
+    }
+}
