@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::Store;
-use super::sessions::{SUM_COLUMNS, tokens_at};
+use super::sessions::{NONZERO, SUM_COLUMNS, tokens_at};
 use crate::error::Error;
 use crate::usage::{Snapshot, Tokens};
 
@@ -186,8 +186,8 @@ fn require_in_progress(a: &Analysis, verb: &str) -> Result<()> {
 /// A session's cumulative usage per model, as the ledger holds it now.
 pub(crate) fn snapshot(c: &rusqlite::Connection, tool: &str, session_id: &str) -> Result<Snapshot> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT coalesce(model, ''), {SUM_COLUMNS} FROM usage_events WHERE tool = ?1 AND session_id = ?2
-         GROUP BY coalesce(model, '')"
+        "SELECT model, {SUM_COLUMNS} FROM session_usage WHERE tool = ?1 AND session_id = ?2
+         GROUP BY model HAVING {NONZERO}"
     ))?;
     let rows = st.query_map(params![tool, session_id], |r| {
         Ok((r.get::<_, String>(0)?, tokens_at(r, 1)?))

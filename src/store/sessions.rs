@@ -25,6 +25,10 @@ pub(crate) const SUM_COLUMNS: &str = "coalesce(sum(input_tokens), 0), coalesce(s
     coalesce(sum(cache_creation_5m_tokens), 0), coalesce(sum(cache_creation_1h_tokens), 0),
     coalesce(sum(cache_read_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(reasoning_tokens), 0)";
 
+/// Leaves out per-model rows whose counts all went back to zero (a response that moved).
+pub(crate) const NONZERO: &str = "sum(input_tokens) + sum(cache_creation_tokens) + sum(cache_read_tokens)
+    + sum(output_tokens) + sum(reasoning_tokens) > 0";
+
 /// Read seven summed bucket columns starting at column `i`.
 pub(crate) fn tokens_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Tokens> {
     Ok(Tokens {
@@ -47,8 +51,10 @@ impl Store {
     ) -> Result<Vec<SessionSummary>> {
         self.read(|c| {
             let sql = format!(
-                "WITH u AS (SELECT tool, session_id, {SUM_COLUMNS}, group_concat(DISTINCT model) AS models
-                            FROM usage_events GROUP BY tool, session_id)
+                "WITH u AS (SELECT tool, session_id, {SUM_COLUMNS},
+                                   group_concat(CASE WHEN model <> '' AND input_tokens + cache_creation_tokens
+                                       + cache_read_tokens + output_tokens > 0 THEN model END) AS models
+                            FROM session_usage GROUP BY tool, session_id)
                  SELECT s.tool, s.session_id, s.path, s.project, s.git_branch, s.cli_version, s.first_ts_ms,
                         s.last_ts_ms, s.last_modified_ms, u.models, u.*
                  FROM sessions s LEFT JOIN u ON u.tool = s.tool AND u.session_id = s.session_id

@@ -50,6 +50,61 @@ CREATE TABLE usage_events (
 ) STRICT;
 CREATE INDEX usage_events_session ON usage_events(tool, session_id, ts_ms);
 
+-- Running totals per session and model, kept by the triggers below, so a snapshot (every
+-- `mark`) reads a few rows instead of summing a session's whole history.
+CREATE TABLE session_usage (
+    tool                      TEXT NOT NULL,
+    session_id                TEXT NOT NULL,
+    model                     TEXT NOT NULL,     -- '' when the transcript names none
+    input_tokens              INTEGER NOT NULL,
+    cache_creation_tokens     INTEGER NOT NULL,
+    cache_creation_5m_tokens  INTEGER NOT NULL,
+    cache_creation_1h_tokens  INTEGER NOT NULL,
+    cache_read_tokens         INTEGER NOT NULL,
+    output_tokens             INTEGER NOT NULL,
+    reasoning_tokens          INTEGER NOT NULL,
+    PRIMARY KEY (tool, session_id, model)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER usage_events_added AFTER INSERT ON usage_events BEGIN
+    INSERT INTO session_usage VALUES (NEW.tool, NEW.session_id, coalesce(NEW.model, ''), NEW.input_tokens,
+        NEW.cache_creation_tokens, NEW.cache_creation_5m_tokens, NEW.cache_creation_1h_tokens, NEW.cache_read_tokens,
+        NEW.output_tokens, NEW.reasoning_tokens)
+    ON CONFLICT DO UPDATE SET
+        input_tokens = input_tokens + excluded.input_tokens,
+        cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
+        cache_creation_5m_tokens = cache_creation_5m_tokens + excluded.cache_creation_5m_tokens,
+        cache_creation_1h_tokens = cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
+        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens;
+END;
+
+-- A merge moves a response's counts: take the old copy out, put the new one in (its
+-- session or model may have changed too).
+CREATE TRIGGER usage_events_merged AFTER UPDATE ON usage_events BEGIN
+    UPDATE session_usage SET
+        input_tokens = input_tokens - OLD.input_tokens,
+        cache_creation_tokens = cache_creation_tokens - OLD.cache_creation_tokens,
+        cache_creation_5m_tokens = cache_creation_5m_tokens - OLD.cache_creation_5m_tokens,
+        cache_creation_1h_tokens = cache_creation_1h_tokens - OLD.cache_creation_1h_tokens,
+        cache_read_tokens = cache_read_tokens - OLD.cache_read_tokens,
+        output_tokens = output_tokens - OLD.output_tokens,
+        reasoning_tokens = reasoning_tokens - OLD.reasoning_tokens
+    WHERE tool = OLD.tool AND session_id = OLD.session_id AND model = coalesce(OLD.model, '');
+    INSERT INTO session_usage VALUES (NEW.tool, NEW.session_id, coalesce(NEW.model, ''), NEW.input_tokens,
+        NEW.cache_creation_tokens, NEW.cache_creation_5m_tokens, NEW.cache_creation_1h_tokens, NEW.cache_read_tokens,
+        NEW.output_tokens, NEW.reasoning_tokens)
+    ON CONFLICT DO UPDATE SET
+        input_tokens = input_tokens + excluded.input_tokens,
+        cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
+        cache_creation_5m_tokens = cache_creation_5m_tokens + excluded.cache_creation_5m_tokens,
+        cache_creation_1h_tokens = cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
+        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens;
+END;
+
 CREATE TABLE tool_calls (
     tool          TEXT NOT NULL,
     call_id       TEXT NOT NULL,
