@@ -7,6 +7,7 @@ DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
 	$(CARGO) build --release --quiet
+	@echo "(the two warnings below are expected: the fixtures hold a malformed line and a line with invalid UTF-8 on purpose)"
 	HOME=$(CURDIR)/fixtures/home XDG_CONFIG_HOME= XDG_DATA_HOME= CLAUDE_CONFIG_DIR= CODEX_HOME= AMP_DATA_DIR= \
 		./target/release/tokledger --db $(DEMO_DB) analysis sessions list --all
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
