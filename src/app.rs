@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::new(&cli.global)?;
     match cli.command {
-        Command::Analysis(cmd) => commands::analysis::run(&ctx, cmd),
+        Command::Analysis(cmd) => commands::analysis::run(&ctx, *cmd),
+        Command::Prices(cmd) => commands::prices::run(&ctx, cmd),
     }
 }

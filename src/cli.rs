@@ -35,6 +35,9 @@ pub struct GlobalArgs {
         default_value_t = 10.0
     )]
     pub busy_timeout: f64,
+    /// A price file adding or overriding models [default: $XDG_CONFIG_HOME/tokledger/prices.toml if present]
+    #[arg(long, global = true, env = "TOKLEDGER_PRICES", value_name = "FILE")]
+    pub prices: Option<PathBuf>,
     /// Print no status or progress (data and errors still print)
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -56,7 +59,10 @@ pub enum ColorChoice {
 pub enum Command {
     /// Record analyses and read sessions
     #[command(subcommand)]
-    Analysis(AnalysisCommand),
+    Analysis(Box<AnalysisCommand>),
+    /// Model prices
+    #[command(subcommand)]
+    Prices(crate::commands::prices::PricesCommand),
 }
 
 /// Agent names accepted by `--tool` where a transcript is read.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::cost::{PriceFile, Pricer};
 use crate::error::Error;
 use crate::store::Store;
 use crate::transcript::Env;
@@ -23,6 +24,8 @@ pub struct AgentEnv {
 
 pub struct Ctx {
     pub env: Env,
+    /// Prices (the database loads on first use, not here).
+    pub pricer: Pricer,
     pub agent: AgentEnv,
     pub db_path: PathBuf,
     pub busy: Duration,
@@ -72,7 +75,25 @@ impl Ctx {
             tokledger_session_id: var("TOKLEDGER_SESSION_ID"),
             tokledger_session_path: var("TOKLEDGER_SESSION_PATH"),
         };
+        let price_file = match &g.prices {
+            Some(p) => PriceFile::load(p)?,
+            None => {
+                let config = env
+                    .xdg_config_home
+                    .as_ref()
+                    .map(PathBuf::from)
+                    .or_else(|| env.home.as_ref().map(|h| h.join(".config")));
+                match config
+                    .map(|c| c.join("tokledger/prices.toml"))
+                    .filter(|p| p.is_file())
+                {
+                    Some(p) => PriceFile::load(&p)?,
+                    None => PriceFile::default(),
+                }
+            }
+        };
         Ok(Ctx {
+            pricer: Pricer::new(price_file),
             env,
             agent,
             db_path,

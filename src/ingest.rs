@@ -13,6 +13,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use anyhow::Result;
 
+use crate::cost::{Pricer, to_nano};
 use crate::discover::SourceFile;
 use crate::store::Store;
 use crate::store::write::{FileRecord, FileUpdate, IngestTx};
@@ -133,7 +134,12 @@ fn unchanged(f: &SourceFile, rec: Option<&FileRecord>, fmt: &dyn TranscriptForma
 
 /// Read one file from where it was left (or from the start if it was rewritten), sending
 /// chunks of parsed complete lines.
-fn read_file(f: &SourceFile, rec: Option<&FileRecord>, tx: &SyncSender<Chunk>) {
+fn read_file(
+    f: &SourceFile,
+    rec: Option<&FileRecord>,
+    pricer: Option<&Pricer>,
+    tx: &SyncSender<Chunk>,
+) {
     let fmt = transcript::format_for(f.tool);
     let mut file = match File::open(&f.path) {
         Ok(h) => h,
@@ -142,7 +148,7 @@ fn read_file(f: &SourceFile, rec: Option<&FileRecord>, tx: &SyncSender<Chunk>) {
             return;
         }
     };
-    if let Err(e) = read_open_file(fmt, f, rec, &mut file, tx) {
+    if let Err(e) = read_open_file(fmt, f, rec, pricer, &mut file, tx) {
         let _ = tx.send(Chunk::failed(&e, &f.path));
     }
 }
@@ -151,6 +157,7 @@ fn read_open_file(
     fmt: &dyn TranscriptFormat,
     f: &SourceFile,
     rec: Option<&FileRecord>,
+    pricer: Option<&Pricer>,
     file: &mut File,
     tx: &SyncSender<Chunk>,
 ) -> std::io::Result<()> {
@@ -180,6 +187,7 @@ fn read_open_file(
         file.read_to_end(&mut buf)?;
         let mut parsed = fmt.parse(&src, &buf, None);
         parsed.merge_tool_halves();
+        price(&mut parsed, f.tool, pricer);
         let consumed = parsed.consumed as u64;
         let hashes = if consumed > 0 {
             content_hashes(file, consumed)?
@@ -215,6 +223,7 @@ fn read_open_file(
         // At the end the parser also sees the unterminated tail, to report it.
         let mut parsed = fmt.parse(&src, if eof { &buf } else { &buf[..cut] }, state.as_deref());
         parsed.merge_tool_halves();
+        price(&mut parsed, f.tool, pricer);
         let used = parsed.consumed;
         offset += used as u64;
         state.clone_from(&parsed.state);
@@ -234,8 +243,26 @@ fn read_open_file(
     }
 }
 
+/// Price each response now (on the reader threads) when the pricer is given.
+fn price(parsed: &mut Parsed, tool: crate::usage::Tool, pricer: Option<&Pricer>) {
+    let Some(pricer) = pricer else { return };
+    let now = chrono::Utc::now().timestamp_millis();
+    for e in &mut parsed.usage {
+        let at = e.timestamp_ms.unwrap_or(now);
+        e.cost_nusd = pricer
+            .price(tool, e.model.as_deref(), &e.tokens, e.speed.as_deref(), at)
+            .map(to_nano);
+        e.priced = true;
+    }
+}
+
+/// Reads at least this large are priced as they are read; smaller ones (a `mark`, a hook)
+/// leave their few responses to be priced when a cost is asked for, so they do not pay for
+/// loading the price database (tens of milliseconds).
+const PRICE_WHILE_READING: u64 = 8 << 20;
+
 /// Read everything that changed among `files` into the store.
-pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport> {
+pub fn ingest(store: &mut Store, files: Vec<SourceFile>, pricer: &Pricer) -> Result<IngestReport> {
     let known = store.files()?;
     let mut report = IngestReport {
         files_seen: files.len(),
@@ -248,6 +275,16 @@ pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport>
     if todo.is_empty() {
         return Ok(report);
     }
+    let to_read: u64 = todo
+        .iter()
+        .map(|f| {
+            let done = known
+                .get(&f.path)
+                .map_or(0, |r| u64::try_from(r.consumed).unwrap_or(0));
+            f.size.saturating_sub(done.min(f.size))
+        })
+        .sum();
+    let pricer = (to_read >= PRICE_WHILE_READING).then_some(pricer);
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4)
@@ -261,7 +298,7 @@ pub fn ingest(store: &mut Store, files: Vec<SourceFile>) -> Result<IngestReport>
             let known = &known;
             scope.spawn(move || {
                 for f in mine {
-                    read_file(f, known.get(&f.path), &tx);
+                    read_file(f, known.get(&f.path), pricer, &tx);
                 }
             });
         }
@@ -401,4 +438,32 @@ fn write_chunk(w: &mut IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64)
         )?;
     }
     Ok(())
+}
+
+/// Price every response of `session` (or of all sessions) that is not priced yet.
+pub fn settle_costs(
+    store: &mut Store,
+    pricer: &Pricer,
+    session: Option<(crate::usage::Tool, &str)>,
+) -> Result<()> {
+    let pending = store.unpriced(session)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let costs: Vec<(i64, Option<i64>)> = pending
+        .iter()
+        .map(|u| {
+            let tool = crate::usage::Tool::parse(&u.tool).unwrap_or(crate::usage::Tool::Claude);
+            let cost = pricer.price(
+                tool,
+                u.model.as_deref(),
+                &u.tokens,
+                u.speed.as_deref(),
+                u.ts_ms.unwrap_or(now),
+            );
+            (u.rowid, cost.map(to_nano))
+        })
+        .collect();
+    store.set_costs(&costs)
 }

@@ -14,6 +14,7 @@ pub mod app;
 pub mod binding;
 pub mod cli;
 pub mod commands;
+pub mod cost;
 pub mod ctx;
 pub mod dates;
 pub mod discover;

@@ -106,6 +106,10 @@ pub struct UsageEvent {
     pub sidechain: bool,
     /// Claude `usage.speed` (`fast` is priced differently).
     pub speed: Option<String>,
+    /// Set by ingest, not parsers: whether `cost_nusd` was computed, and the cost
+    /// (nano-USD; `None` when the model has no price).
+    pub priced: bool,
+    pub cost_nusd: Option<i64>,
 }
 
 /// A tool call or its result; the store merges the two halves by `(tool, call_id)`.
@@ -183,18 +187,66 @@ pub fn format_ts_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// One model's usage within a session or an analysis, with its cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelUsage {
+    #[serde(flatten)]
+    pub tokens: Tokens,
+    /// Sum of the known costs, nano-USD.
+    pub cost_nusd: i64,
+    /// Responses whose model has no price: the cost is unknown while this is not zero.
+    pub unpriced: i64,
+}
+
+impl ModelUsage {
+    /// The cost in USD, `None` when any response in it has no price.
+    pub fn cost_usd(&self) -> Option<f64> {
+        (self.unpriced == 0).then(|| crate::cost::from_nano(self.cost_nusd))
+    }
+}
+
 /// A session's cumulative usage at one moment, per model (`""` when the transcript names none).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Snapshot(pub std::collections::BTreeMap<String, Tokens>);
+pub struct Snapshot(pub std::collections::BTreeMap<String, ModelUsage>);
 
 impl Snapshot {
     pub fn sum(&self) -> Tokens {
-        self.0.values().fold(Tokens::default(), |a, t| a.add(t))
+        self.0
+            .values()
+            .fold(Tokens::default(), |a, u| a.add(&u.tokens))
     }
 
     pub fn total(&self) -> i64 {
         self.sum().total()
+    }
+
+    /// The cost of everything in it; `None` when any model in it has no price.
+    pub fn cost_usd(&self) -> Option<f64> {
+        let mut sum = 0;
+        for u in self.0.values() {
+            if u.unpriced > 0 {
+                return None;
+            }
+            sum += u.cost_nusd;
+        }
+        Some(crate::cost::from_nano(sum))
+    }
+
+    /// Models in it that have no price.
+    pub fn unpriced_models(&self) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(_, u)| u.unpriced > 0)
+            .map(|(m, _)| {
+                if m.is_empty() {
+                    "(unnamed)"
+                } else {
+                    m.as_str()
+                }
+            })
+            .collect()
     }
 
     /// Per-model usage since `earlier` (models with nothing new are left out).
@@ -202,8 +254,12 @@ impl Snapshot {
         let mut out = std::collections::BTreeMap::new();
         for (model, now) in &self.0 {
             let before = earlier.0.get(model).copied().unwrap_or_default();
-            let d = now.sub(&before);
-            if !d.is_zero() {
+            let d = ModelUsage {
+                tokens: now.tokens.sub(&before.tokens),
+                cost_nusd: now.cost_nusd - before.cost_nusd,
+                unpriced: now.unpriced - before.unpriced,
+            };
+            if !d.tokens.is_zero() {
                 out.insert(model.clone(), d);
             }
         }

@@ -61,6 +61,10 @@ fn source(tool: Tool, root: &Path, rel: &Path) -> SourceFile {
     }
 }
 
+fn pricer() -> tokledger::cost::Pricer {
+    tokledger::cost::Pricer::new(tokledger::cost::PriceFile::default())
+}
+
 /// Everything a session list shows, as one comparable value.
 fn ledger_view(store: &Store) -> Vec<(String, String, tokledger::usage::Tokens, Vec<String>)> {
     store
@@ -79,8 +83,12 @@ fn read_whole(
     std::fs::create_dir_all(root.join(&case.rel).parent().expect("parent")).expect("mkdir");
     std::fs::copy(&case.fixture, root.join(&case.rel)).expect("copy");
     let mut store = Store::open(&dir.join("whole.db"), Duration::from_secs(5)).expect("open");
-    tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)])
-        .expect("ingest");
+    tokledger::ingest::ingest(
+        &mut store,
+        vec![source(case.tool, &root, &case.rel)],
+        &pricer(),
+    )
+    .expect("ingest");
     ledger_view(&store)
 }
 
@@ -103,14 +111,14 @@ proptest! {
         let mut store = Store::open(&dir.path().join("chunked.db"), Duration::from_secs(5)).expect("open");
         for end in offsets {
             std::fs::write(&path, &bytes[..end]).expect("write prefix");
-            tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)]).expect("ingest");
+            tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)], &pricer()).expect("ingest");
         }
         prop_assert_eq!(ledger_view(&store), want.clone());
         // Reading again (unchanged, then forced to re-check) changes nothing.
-        tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)]).expect("ingest");
+        tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)], &pricer()).expect("ingest");
         let f = std::fs::File::options().write(true).open(&path).expect("open");
         f.set_modified(std::time::SystemTime::now() + Duration::from_secs(5)).expect("touch");
-        tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)]).expect("ingest");
+        tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)], &pricer()).expect("ingest");
         prop_assert_eq!(ledger_view(&store), want);
     }
 }

@@ -1,6 +1,7 @@
 //! One module per leaf command: an `Args` struct and a `run` function.
 
 pub mod analysis;
+pub mod prices;
 
 use anyhow::Result;
 
@@ -19,7 +20,7 @@ pub fn read_transcripts(
         .map(|t| crate::transcript::format_for(*t))
         .collect();
     let files = crate::discover::discover(&ctx.env, &formats);
-    let report = crate::ingest::ingest(store, files)?;
+    let report = crate::ingest::ingest(store, files, &ctx.pricer)?;
     for w in report.warnings() {
         ctx.warn(&w);
     }

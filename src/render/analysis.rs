@@ -10,11 +10,13 @@ use crate::store::analyses::{Analysis, Stage, model_rows};
 use crate::usage::Tokens;
 
 #[derive(Serialize)]
-struct ModelUsage<'a> {
+struct ModelUsageJson<'a> {
     model: Option<&'a str>,
     #[serde(flatten)]
     tokens: &'a Tokens,
     total_tokens: i64,
+    /// `null` when this model has no price.
+    cost_usd: Option<f64>,
 }
 
 /// The row object: SPEC names; `stages_json` and the input lists as real arrays (`stages`
@@ -47,7 +49,11 @@ pub struct AnalysisJson<'a> {
     inputs_source_ids: Option<&'a [String]>,
     inputs_analysis_ids: Option<&'a [String]>,
     session_binding: Option<&'a str>,
-    usage_by_model: Vec<ModelUsage<'a>>,
+    usage_by_model: Vec<ModelUsageJson<'a>>,
+    /// The cost of the models that have a price (shown even when `cost_usd` is null).
+    cost_known_usd: f64,
+    /// Models without a price (why `cost_usd` is null).
+    unpriced_models: Vec<&'a str>,
 }
 
 impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
@@ -81,12 +87,17 @@ impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
             session_binding: a.session_binding.as_deref(),
             usage_by_model: model_rows(&a.usage_by_model)
                 .into_iter()
-                .map(|(model, tokens)| ModelUsage {
+                .map(|(model, u)| ModelUsageJson {
                     model,
-                    tokens,
-                    total_tokens: tokens.total(),
+                    tokens: &u.tokens,
+                    total_tokens: u.tokens.total(),
+                    cost_usd: u.cost_usd(),
                 })
                 .collect(),
+            cost_known_usd: crate::cost::from_nano(
+                a.usage_by_model.0.values().map(|u| u.cost_nusd).sum(),
+            ),
+            unpriced_models: a.usage_by_model.unpriced_models(),
         }
     }
 }
@@ -106,6 +117,26 @@ pub fn json_list(out: &mut dyn Write, rows: &[Analysis]) -> Result<()> {
             analyses: rows.iter().map(AnalysisJson::from).collect(),
         },
     )
+}
+
+/// The cost, or why there is none and what the priced part comes to.
+fn cost_line(a: &Analysis) -> String {
+    match a.cost_usd {
+        Some(c) => format!("{c:.4}"),
+        None => {
+            let unpriced = a.usage_by_model.unpriced_models();
+            if unpriced.is_empty() {
+                "-".into()
+            } else {
+                let known: i64 = a.usage_by_model.0.values().map(|u| u.cost_nusd).sum();
+                format!(
+                    "unknown (no price for {}); priced part {:.4}",
+                    unpriced.join(", "),
+                    crate::cost::from_nano(known)
+                )
+            }
+        }
+    }
 }
 
 fn opt_num(v: Option<i64>) -> String {
@@ -135,10 +166,7 @@ pub fn human(out: &mut dyn Write, a: &Analysis, tty: bool) -> Result<()> {
         ("tokens_in", opt_num(a.tokens_in)),
         ("tokens_out", opt_num(a.tokens_out)),
         ("total_tokens", opt_num(a.total_tokens)),
-        (
-            "cost_usd",
-            a.cost_usd.map_or_else(|| "-".into(), |c| format!("{c:.4}")),
-        ),
+        ("cost_usd", cost_line(a)),
         (
             "usage",
             format!(
@@ -186,10 +214,12 @@ pub fn human(out: &mut dyn Write, a: &Analysis, tty: bool) -> Result<()> {
                 "cache read",
                 "output",
                 "total",
+                "cost",
             ],
             tty,
         );
-        for (m, tok) in model_rows(&a.usage_by_model) {
+        for (m, u) in model_rows(&a.usage_by_model) {
+            let tok = &u.tokens;
             t.add_row(vec![
                 m.unwrap_or("(unknown)").to_owned(),
                 thousands(tok.input_tokens),
@@ -197,6 +227,8 @@ pub fn human(out: &mut dyn Write, a: &Analysis, tty: bool) -> Result<()> {
                 thousands(tok.cache_read_tokens),
                 thousands(tok.output_tokens),
                 thousands(tok.total()),
+                u.cost_usd()
+                    .map_or_else(|| "unknown".into(), |c| format!("${c:.4}")),
             ]);
         }
         super::write_table(out, &t)?;

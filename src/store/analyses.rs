@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::Store;
 use super::sessions::{NONZERO, SUM_COLUMNS, tokens_at};
 use crate::error::Error;
-use crate::usage::{Snapshot, Tokens};
+use crate::usage::{ModelUsage, Snapshot};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
@@ -157,10 +157,10 @@ fn load(c: &rusqlite::Connection, id: &str) -> Result<Option<Analysis>> {
 fn usage_of(c: &rusqlite::Connection, id: &str) -> Result<Snapshot> {
     let mut st = c.prepare_cached(
         "SELECT model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,
-                cache_read_tokens, output_tokens, reasoning_tokens
+                cache_read_tokens, output_tokens, reasoning_tokens, cost_nusd, unpriced
          FROM analysis_usage WHERE analysis_id = ?1 ORDER BY model",
     )?;
-    let rows = st.query_map([id], |r| Ok((r.get::<_, String>(0)?, tokens_at(r, 1)?)))?;
+    let rows = st.query_map([id], model_usage_row)?;
     Ok(Snapshot(rows.collect::<rusqlite::Result<_>>()?))
 }
 
@@ -186,23 +186,34 @@ fn require_in_progress(a: &Analysis, verb: &str) -> Result<()> {
 /// A session's cumulative usage per model, as the ledger holds it now.
 pub(crate) fn snapshot(c: &rusqlite::Connection, tool: &str, session_id: &str) -> Result<Snapshot> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT model, {SUM_COLUMNS} FROM session_usage WHERE tool = ?1 AND session_id = ?2
-         GROUP BY model HAVING {NONZERO}"
+        "SELECT model, {SUM_COLUMNS}, sum(cost_nusd), sum(unpriced) FROM session_usage
+         WHERE tool = ?1 AND session_id = ?2 GROUP BY model HAVING {NONZERO}"
     ))?;
-    let rows = st.query_map(params![tool, session_id], |r| {
-        Ok((r.get::<_, String>(0)?, tokens_at(r, 1)?))
-    })?;
+    let rows = st.query_map(params![tool, session_id], model_usage_row)?;
     Ok(Snapshot(rows.collect::<rusqlite::Result<_>>()?))
+}
+
+/// `model`, seven buckets, cost (nano-USD), unpriced count.
+fn model_usage_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ModelUsage)> {
+    Ok((
+        r.get(0)?,
+        ModelUsage {
+            tokens: tokens_at(r, 1)?,
+            cost_nusd: r.get(8)?,
+            unpriced: r.get(9)?,
+        },
+    ))
 }
 
 fn save_usage(tx: &Transaction<'_>, id: &str, usage: &Snapshot) -> Result<()> {
     tx.execute("DELETE FROM analysis_usage WHERE analysis_id = ?1", [id])?;
     let mut st = tx.prepare_cached(
         "INSERT INTO analysis_usage(analysis_id, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
-             cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens, cost_nusd, unpriced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
-    for (model, t) in &usage.0 {
+    for (model, u) in &usage.0 {
+        let t = &u.tokens;
         st.execute(params![
             id,
             model,
@@ -212,7 +223,9 @@ fn save_usage(tx: &Transaction<'_>, id: &str, usage: &Snapshot) -> Result<()> {
             t.cache_creation_1h_tokens,
             t.cache_read_tokens,
             t.output_tokens,
-            t.reasoning_tokens
+            t.reasoning_tokens,
+            u.cost_nusd,
+            u.unpriced
         ])?;
     }
     Ok(())
@@ -338,7 +351,7 @@ impl Store {
                 "UPDATE analysis_logs SET status = ?2, completed_at = ?3, tokens_final = ?4, tokens_check = ?5,
                      tokens_in = ?6, tokens_out = ?7, total_tokens = ?8, usage_mode = ?9,
                      notes = coalesce(?10, notes), claims_extracted = coalesce(?11, claims_extracted),
-                     claims_updated = coalesce(?12, claims_updated)
+                     claims_updated = coalesce(?12, claims_updated), cost_usd = ?13
                  WHERE id = ?1",
                 params![
                     id,
@@ -352,7 +365,8 @@ impl Store {
                     c.usage_mode,
                     c.notes,
                     c.claims_extracted,
-                    c.claims_updated
+                    c.claims_updated,
+                    delta.cost_usd()
                 ],
             )?;
             save_usage(tx, id, &delta)?;
@@ -389,8 +403,8 @@ impl Store {
     }
 }
 
-/// The buckets as the row's JSON shows them per model.
-pub fn model_rows(s: &Snapshot) -> Vec<(Option<&str>, &Tokens)> {
+/// The per-model usage as the row's JSON shows it (`None` for an unnamed model).
+pub fn model_rows(s: &Snapshot) -> Vec<(Option<&str>, &ModelUsage)> {
     s.0.iter()
         .map(|(m, t)| ((!m.is_empty()).then_some(m.as_str()), t))
         .collect()

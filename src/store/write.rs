@@ -86,6 +86,57 @@ impl Store {
     }
 }
 
+/// A response whose cost is still to be computed.
+#[derive(Clone, Debug)]
+pub struct Unpriced {
+    pub rowid: i64,
+    pub tool: String,
+    pub model: Option<String>,
+    pub tokens: crate::usage::Tokens,
+    pub speed: Option<String>,
+    pub ts_ms: Option<i64>,
+}
+
+impl Store {
+    /// Responses not priced yet, of one session or of all.
+    pub fn unpriced(&self, session: Option<(Tool, &str)>) -> Result<Vec<Unpriced>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT id, tool, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
+                        cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens, speed, ts_ms
+                 FROM usage_events WHERE priced = 0 AND (?1 IS NULL OR (tool = ?1 AND session_id = ?2))",
+            )?;
+            let (tool, id) = session.map_or((None, None), |(t, s)| (Some(t.as_str()), Some(s)));
+            let rows = st.query_map(params![tool, id], |r| {
+                Ok(Unpriced {
+                    rowid: r.get(0)?,
+                    tool: r.get(1)?,
+                    model: r.get(2)?,
+                    tokens: crate::store::sessions::tokens_at(r, 3)?,
+                    speed: r.get(10)?,
+                    ts_ms: r.get(11)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Record computed costs (`None`: the model has no price).
+    pub fn set_costs(&mut self, costs: &[(i64, Option<i64>)]) -> Result<()> {
+        if costs.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut st =
+                tx.prepare("UPDATE usage_events SET priced = 1, cost_nusd = ?2 WHERE id = ?1")?;
+            for (id, cost) in costs {
+                st.execute(params![id, cost])?;
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Writes of one ingest transaction, through statements prepared once for it.
 pub struct IngestTx<'t> {
     save_file: Statement<'t>,
@@ -112,9 +163,16 @@ const SAVE_FILE: &str = "INSERT INTO source_files(path, tool, session_id, size, 
 /// under `key:request_id`.
 const ADD_USAGE: &str = "INSERT INTO usage_events(dedup_key, tool, session_id, request_id, ts_ms, model, input_tokens,
                  cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_tokens,
-                 output_tokens, reasoning_tokens, sidechain, speed, file_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 output_tokens, reasoning_tokens, sidechain, speed, file_id, priced, cost_nusd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
              ON CONFLICT(dedup_key) DO UPDATE SET
+                 -- A copy read without prices leaves the row to be priced again (its
+                 -- counts may have grown); two priced copies keep the dearer one's cost.
+                 cost_nusd = CASE WHEN priced = 0 OR excluded.priced = 0 THEN NULL
+                                  WHEN cost_nusd IS NULL THEN excluded.cost_nusd
+                                  WHEN excluded.cost_nusd IS NULL THEN cost_nusd
+                                  ELSE max(cost_nusd, excluded.cost_nusd) END,
+                 priced = min(priced, excluded.priced),
                  input_tokens = max(input_tokens, excluded.input_tokens),
                  cache_creation_tokens = max(cache_creation_tokens, excluded.cache_creation_tokens),
                  cache_creation_5m_tokens = max(cache_creation_5m_tokens, excluded.cache_creation_5m_tokens),
@@ -209,7 +267,9 @@ impl<'t> IngestTx<'t> {
                 t.reasoning_tokens,
                 e.sidechain,
                 e.speed,
-                file_id
+                file_id,
+                e.priced,
+                e.cost_nusd
             ])?)
         };
         if run(&e.dedup_key)? == 0 {

@@ -362,6 +362,8 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
                 tokens,
                 sidechain: false,
                 speed: None,
+                priced: false,
+                cost_nusd: None,
             });
         }
     }
@@ -397,6 +399,8 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
                     tokens,
                     sidechain: false,
                     speed: None,
+                    priced: false,
+                    cost_nusd: None,
                 });
             }
         }

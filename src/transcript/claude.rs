@@ -306,6 +306,8 @@ impl TranscriptFormat for Claude {
                         tokens: tokens_of(usage),
                         sidechain: line.is_sidechain.unwrap_or(false),
                         speed: usage.speed.clone(),
+                        priced: false,
+                        cost_nusd: None,
                     };
                     let key = (event.dedup_key.clone(), event.request_id.clone());
                     match seen.get(&key) {

@@ -461,6 +461,8 @@ fn count(
         // A fork's rows up to the fork are its parent's: the parent's own copy owns them.
         sidechain: st.forked,
         speed: None,
+        priced: false,
+        cost_nusd: None,
     })
 }
 

@@ -47,9 +47,38 @@ pub struct Args {
     pub inputs_analysis_ids: Option<Vec<String>>,
     #[arg(long)]
     pub notes: Option<String>,
+    /// Price --tokens-in (as uncached input) and --tokens-out with --model
+    #[arg(long, requires = "model", conflicts_with_all = ["cost_usd", "usage_from"])]
+    pub estimate_cost: bool,
     /// Print the row as JSON instead of the id
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--estimate-cost`: the flat (below any long-context tier) rates of `--model` at the
+/// row's start, or now. Request sizes are unknown, so no tier applies.
+fn estimate(ctx: &Ctx, args: &Args, started_at: Option<&str>) -> Result<Option<f64>> {
+    let model = args.model.as_deref().unwrap_or_default();
+    let at = started_at
+        .and_then(crate::usage::parse_ts_ms)
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    let tool = match args.tool {
+        super::RowTool::Codex => Tool::Codex,
+        super::RowTool::Amp | super::RowTool::Manual | super::RowTool::Other => Tool::Amp,
+        super::RowTool::Claude => Tool::Claude,
+    };
+    let tokens = crate::usage::Tokens {
+        input_tokens: args.tokens_in.unwrap_or(0),
+        output_tokens: args.tokens_out.unwrap_or(0),
+        ..crate::usage::Tokens::default()
+    };
+    match ctx.pricer.rates(tool, model, at) {
+        Some((rates, _)) => Ok(Some(rates.price(&tokens))),
+        None => {
+            ctx.warn(&format!("no price known for {model}: cost_usd is null"));
+            Ok(None)
+        }
+    }
 }
 
 fn time_arg(flag: &str, v: Option<&String>) -> Result<Option<String>, Error> {
@@ -93,6 +122,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     if let Some((tool, path)) = usage_from {
         let session = crate::binding::read_path(ctx, &mut store, tool, &path)?;
+        crate::ingest::settle_costs(&mut store, &ctx.pricer, Some((tool, &session)))?;
         let usage = store.session_snapshot(tool.as_str(), &session)?;
         let sum = usage.sum();
         row.tokens_in = Some(sum.input_side());
@@ -108,9 +138,16 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         );
         row.usage_session_id = Some(session);
         row.session_binding = Some("usage_from".into());
+        if row.cost_usd.is_none() {
+            row.cost_usd = usage.cost_usd();
+        }
         row.usage_by_model = Some(usage);
     }
+    if args.estimate_cost {
+        row.cost_usd = estimate(ctx, args, row.started_at.as_deref())?;
+    }
     let created = store.create_analysis(&row, crate::dates::year_now())?;
+    super::warn_unpriced(ctx, &created);
     super::print_row_or_id(ctx, &created, args.json)
 }
 

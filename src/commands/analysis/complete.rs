@@ -32,6 +32,15 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut store = ctx.open_store()?;
     let before = super::read_bound_session(ctx, &mut store, &args.id, "complete")?;
+    if let (Some(tool), Some(session)) = (
+        before
+            .usage_provider
+            .as_deref()
+            .and_then(crate::usage::Tool::parse),
+        &before.usage_session_id,
+    ) {
+        crate::ingest::settle_costs(&mut store, &ctx.pricer, Some((tool, session)))?;
+    }
     let mode = match before.usage_provider.as_deref() {
         Some("codex") => "counter_delta",
         _ => "per_message_sum",
@@ -51,6 +60,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         },
         &now_rfc3339(),
     )?;
+    super::warn_unpriced(ctx, &row);
     if args.json {
         return crate::render::analysis::json(&mut std::io::stdout().lock(), &row);
     }

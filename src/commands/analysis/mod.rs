@@ -121,3 +121,15 @@ fn read_bound_session(ctx: &Ctx, store: &mut Store, id: &str, verb: &str) -> Res
     }
     Ok(row)
 }
+
+/// Name the models whose price is unknown (the reason `cost_usd` is null).
+fn warn_unpriced(ctx: &Ctx, row: &Analysis) {
+    let models = row.usage_by_model.unpriced_models();
+    if !models.is_empty() {
+        ctx.warn(&format!(
+            "no price known for {}: cost_usd of {} is null (add the model to a price file: see `tokledger prices show`)",
+            models.join(", "),
+            row.id
+        ));
+    }
+}

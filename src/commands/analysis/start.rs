@@ -60,6 +60,8 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         window_secs: args.ambiguity_window,
     };
     let binding = resolve(ctx, &mut store, tool, &explicit)?;
+    // Priced now, so the cost at completion is exactly what came after.
+    crate::ingest::settle_costs(&mut store, &ctx.pricer, Some((tool, &binding.session_id)))?;
     let baseline = store.session_snapshot(tool.as_str(), &binding.session_id)?;
     if baseline.0.is_empty() && store.session_files(tool, &binding.session_id)?.is_empty() {
         ctx.warn(&format!(

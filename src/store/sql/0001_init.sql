@@ -46,8 +46,11 @@ CREATE TABLE usage_events (
     reasoning_tokens          INTEGER NOT NULL,
     sidechain                 INTEGER NOT NULL,
     speed                     TEXT,
+    priced                    INTEGER NOT NULL,  -- 0: cost not computed yet
+    cost_nusd                 INTEGER,           -- nano-USD; NULL when priced and no price is known
     file_id                   INTEGER NOT NULL   -- the file of the first copy read
 ) STRICT;
+CREATE INDEX usage_events_pending ON usage_events(tool, session_id) WHERE priced = 0;
 CREATE INDEX usage_events_session ON usage_events(tool, session_id, ts_ms);
 
 -- Running totals per session and model, kept by the triggers below, so a snapshot (every
@@ -63,13 +66,17 @@ CREATE TABLE session_usage (
     cache_read_tokens         INTEGER NOT NULL,
     output_tokens             INTEGER NOT NULL,
     reasoning_tokens          INTEGER NOT NULL,
+    cost_nusd                 INTEGER NOT NULL,  -- sum of the known costs
+    unpriced                  INTEGER NOT NULL,  -- responses whose model has no price
+    pending                   INTEGER NOT NULL,  -- responses not priced yet
     PRIMARY KEY (tool, session_id, model)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TRIGGER usage_events_added AFTER INSERT ON usage_events BEGIN
     INSERT INTO session_usage VALUES (NEW.tool, NEW.session_id, coalesce(NEW.model, ''), NEW.input_tokens,
         NEW.cache_creation_tokens, NEW.cache_creation_5m_tokens, NEW.cache_creation_1h_tokens, NEW.cache_read_tokens,
-        NEW.output_tokens, NEW.reasoning_tokens)
+        NEW.output_tokens, NEW.reasoning_tokens, coalesce(NEW.cost_nusd, 0),
+        NEW.priced = 1 AND NEW.cost_nusd IS NULL, NEW.priced = 0)
     ON CONFLICT DO UPDATE SET
         input_tokens = input_tokens + excluded.input_tokens,
         cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
@@ -77,7 +84,10 @@ CREATE TRIGGER usage_events_added AFTER INSERT ON usage_events BEGIN
         cache_creation_1h_tokens = cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
         cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
         output_tokens = output_tokens + excluded.output_tokens,
-        reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens;
+        reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+        cost_nusd = cost_nusd + excluded.cost_nusd,
+        unpriced = unpriced + excluded.unpriced,
+        pending = pending + excluded.pending;
 END;
 
 -- A merge moves a response's counts: take the old copy out, put the new one in (its
@@ -90,11 +100,15 @@ CREATE TRIGGER usage_events_merged AFTER UPDATE ON usage_events BEGIN
         cache_creation_1h_tokens = cache_creation_1h_tokens - OLD.cache_creation_1h_tokens,
         cache_read_tokens = cache_read_tokens - OLD.cache_read_tokens,
         output_tokens = output_tokens - OLD.output_tokens,
-        reasoning_tokens = reasoning_tokens - OLD.reasoning_tokens
+        reasoning_tokens = reasoning_tokens - OLD.reasoning_tokens,
+        cost_nusd = cost_nusd - coalesce(OLD.cost_nusd, 0),
+        unpriced = unpriced - (OLD.priced = 1 AND OLD.cost_nusd IS NULL),
+        pending = pending - (OLD.priced = 0)
     WHERE tool = OLD.tool AND session_id = OLD.session_id AND model = coalesce(OLD.model, '');
     INSERT INTO session_usage VALUES (NEW.tool, NEW.session_id, coalesce(NEW.model, ''), NEW.input_tokens,
         NEW.cache_creation_tokens, NEW.cache_creation_5m_tokens, NEW.cache_creation_1h_tokens, NEW.cache_read_tokens,
-        NEW.output_tokens, NEW.reasoning_tokens)
+        NEW.output_tokens, NEW.reasoning_tokens, coalesce(NEW.cost_nusd, 0),
+        NEW.priced = 1 AND NEW.cost_nusd IS NULL, NEW.priced = 0)
     ON CONFLICT DO UPDATE SET
         input_tokens = input_tokens + excluded.input_tokens,
         cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
@@ -102,7 +116,10 @@ CREATE TRIGGER usage_events_merged AFTER UPDATE ON usage_events BEGIN
         cache_creation_1h_tokens = cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
         cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
         output_tokens = output_tokens + excluded.output_tokens,
-        reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens;
+        reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+        cost_nusd = cost_nusd + excluded.cost_nusd,
+        unpriced = unpriced + excluded.unpriced,
+        pending = pending + excluded.pending;
 END;
 
 CREATE TABLE tool_calls (

@@ -44,5 +44,7 @@ CREATE TABLE analysis_usage (
     cache_read_tokens         INTEGER NOT NULL,
     output_tokens             INTEGER NOT NULL,
     reasoning_tokens          INTEGER NOT NULL,
+    cost_nusd                 INTEGER NOT NULL,        -- known part of the cost, nano-USD
+    unpriced                  INTEGER NOT NULL,        -- responses without a price (cost unknown if > 0)
     PRIMARY KEY (analysis_id, model)
 ) STRICT;

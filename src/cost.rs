@@ -1,0 +1,478 @@
+//! Prices: per model, per request, at the request's date, from the `genai-prices` database
+//! (bundled) or the user's price file. An unknown model has no price (`None`), never $0.
+//!
+//! Model names as transcripts write them are normalised by explicit rules ([`normalize`]);
+//! a database match is accepted only when it names the same model ([`same_model`]), so a
+//! name the database would match loosely (a prefix rule) is not priced as another model.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use genai_prices::{PriceRequest, Usage, UsageKey};
+use serde::Deserialize;
+
+use crate::usage::{Tokens, Tool};
+
+/// USD per million tokens, per bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rates {
+    pub input: f64,
+    pub output: f64,
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    /// 5-minute cache writes (the default TTL).
+    #[serde(default)]
+    pub cache_write: Option<f64>,
+    #[serde(default)]
+    pub cache_write_1h: Option<f64>,
+}
+
+impl Rates {
+    fn cache_read(&self) -> f64 {
+        self.cache_read.unwrap_or(self.input)
+    }
+    fn cache_write(&self) -> f64 {
+        self.cache_write.unwrap_or(self.input)
+    }
+    fn cache_write_1h(&self) -> f64 {
+        self.cache_write_1h.unwrap_or_else(|| self.cache_write())
+    }
+
+    /// The price of `t` at these flat rates.
+    pub fn price(&self, t: &Tokens) -> f64 {
+        let m = |n: i64, rate: f64| n as f64 * rate / 1e6;
+        m(t.input_tokens, self.input)
+            + m(t.cache_creation_5m_tokens, self.cache_write())
+            + m(t.cache_creation_1h_tokens, self.cache_write_1h())
+            + m(t.cache_read_tokens, self.cache_read())
+            + m(t.output_tokens, self.output)
+    }
+}
+
+/// Where a price came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Database {
+        provider_id: String,
+        model_id: String,
+    },
+    PriceFile {
+        path: PathBuf,
+        key: String,
+    },
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Database {
+                provider_id,
+                model_id,
+            } => {
+                write!(
+                    f,
+                    "genai-prices database (bundled): {provider_id} / {model_id}"
+                )
+            }
+            Source::PriceFile { path, key } => {
+                write!(f, "price file {} [models.\"{key}\"]", path.display())
+            }
+        }
+    }
+}
+
+/// The user's price file: `[models."NAME"]` tables of [`Rates`] (USD per million tokens).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceFile {
+    #[serde(default)]
+    pub models: BTreeMap<String, Rates>,
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+impl PriceFile {
+    pub fn load(path: &Path) -> Result<PriceFile> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read price file {}", path.display()))?;
+        let mut f: PriceFile = toml::from_str(&text)
+            .with_context(|| format!("price file {} is not valid", path.display()))?;
+        f.path = path.to_owned();
+        Ok(f)
+    }
+}
+
+/// Fast-mode multipliers over the standard price, for models the database has no fast
+/// rates for (Anthropic's fast mode for Opus 4.6/4.7 is 6× the standard rate; these are the
+/// figures ccusage ships in its fast-multiplier overrides, see docs/COST.md).
+const FAST_MULTIPLIERS: &[(&str, f64)] = &[
+    ("claude-opus-4-6", 6.0),
+    ("claude-opus-4-7", 6.0),
+    ("claude-opus-4-8", 2.0),
+];
+
+/// Names the database prices as another model on purpose (the same rates), accepted as
+/// such; any other differing match is refused.
+const ALIASES: &[(&str, &str)] = &[
+    ("gpt-5-codex", "gpt-5"),
+    ("gpt-5.1-codex", "gpt-5.1"),
+    ("gpt-5.1-codex-max", "gpt-5.1"),
+    ("gpt-5.2-codex", "gpt-5.2"),
+    ("codex-mini-latest", "codex-mini"),
+];
+
+/// A transcript's model name in the form the database knows: no `[1m]`-style suffix, no
+/// provider or router prefix, no Bedrock region prefix or version suffix, lowercase, and a
+/// Vertex `@date` written as `-date`.
+pub fn normalize(raw: &str) -> String {
+    let mut s = raw.trim().to_ascii_lowercase();
+    if let Some(i) = s.find('[') {
+        s.truncate(i);
+    }
+    if let Some(i) = s.rfind('/') {
+        s = s[i + 1..].to_owned();
+    }
+    for region in ["us.", "eu.", "apac.", "global.", "jp.", "au."] {
+        if let Some(rest) = s.strip_prefix(region)
+            && rest.starts_with("anthropic.")
+        {
+            s = rest.to_owned();
+        }
+    }
+    if let Some(rest) = s.strip_prefix("anthropic.") {
+        s = rest.to_owned();
+    }
+    // Bedrock `-v1:0`.
+    if let Some(i) = s.rfind("-v") {
+        let tail = &s[i + 2..];
+        if let Some((a, b)) = tail.split_once(':')
+            && !a.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
+        {
+            s.truncate(i);
+        }
+    }
+    s.replace('@', "-")
+}
+
+/// The name without a trailing `-YYYYMMDD` date or `-latest`.
+fn undated(name: &str) -> &str {
+    if let Some(rest) = name.strip_suffix("-latest") {
+        return rest;
+    }
+    match name.rsplit_once('-') {
+        Some((base, date)) if date.len() == 8 && date.bytes().all(|c| c.is_ascii_digit()) => base,
+        _ => name,
+    }
+}
+
+/// Whether the database's `model_id` is the model `normalized` names.
+pub fn same_model(normalized: &str, model_id: &str) -> bool {
+    let base = undated(normalized);
+    model_id == base
+        || undated(model_id) == base
+        || model_id.strip_suffix("-0") == Some(base)
+        || ALIASES
+            .iter()
+            .any(|(n, id)| (*n == normalized || *n == base) && *id == model_id)
+}
+
+/// The provider to look a model up under: the agent's own, or for Amp the model's maker.
+pub fn provider_hint(tool: Tool, normalized: &str) -> Option<&'static str> {
+    match tool {
+        Tool::Claude => Some("anthropic"),
+        Tool::Codex => Some("openai"),
+        Tool::Amp => {
+            if normalized.starts_with("claude") {
+                Some("anthropic")
+            } else if ["gpt-", "o1", "o3", "o4", "codex"]
+                .iter()
+                .any(|p| normalized.starts_with(p))
+            {
+                Some("openai")
+            } else if normalized.starts_with("gemini") {
+                Some("google")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// genai-prices counts input *including* cache reads and writes (OpenAI's convention).
+fn db_usage(t: &Tokens) -> Usage {
+    let mut u = Usage::new();
+    let mut put = |k: UsageKey, v: i64| {
+        if v > 0 {
+            u.insert(k, v as f64);
+        }
+    };
+    put(UsageKey::INPUT_TOKENS, t.input_side());
+    put(UsageKey::CACHE_READ_TOKENS, t.cache_read_tokens);
+    put(UsageKey::CACHE_WRITE_TOKENS, t.cache_creation_tokens);
+    put(UsageKey::CACHE_WRITE_5M_TOKENS, t.cache_creation_5m_tokens);
+    put(UsageKey::CACHE_WRITE_1H_TOKENS, t.cache_creation_1h_tokens);
+    put(UsageKey::OUTPUT_TOKENS, t.output_tokens);
+    u
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// What one (model, provider, day) resolved to, with what is known about where its prices
+/// are flat (below any long-context tier) so most requests need no database call.
+#[derive(Clone, Debug)]
+struct Resolved {
+    model_id: Option<String>,
+    provider_id: String,
+    flat: Rates,
+    /// Requests up to these (input side, output) sizes were checked to cost the flat rate.
+    flat_up_to: Vec<(i64, i64)>,
+    /// The smallest input side found priced above the flat rate (a tier).
+    tiered_from: i64,
+}
+
+/// (normalised model, provider, UTC day).
+type CacheKey = (String, Option<&'static str>, i64);
+
+/// Prices requests. Shared by the reader threads (the cache is behind a mutex).
+pub struct Pricer {
+    file: PriceFile,
+    cache: Mutex<HashMap<CacheKey, Option<Resolved>>>,
+}
+
+impl Pricer {
+    pub fn new(file: PriceFile) -> Pricer {
+        Pricer {
+            file,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn at(ms: i64) -> std::time::SystemTime {
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+    }
+
+    fn db_price(
+        model: &str,
+        provider: &str,
+        t: &Tokens,
+        at_ms: i64,
+    ) -> Option<(f64, String, String)> {
+        let usage = db_usage(t);
+        let req = PriceRequest::new(model, &usage)
+            .with_provider_id(provider)
+            .with_timestamp(Self::at(at_ms));
+        let c = genai_prices::calculate(&req).ok()?;
+        Some((c.total_price, c.model_id, c.provider_id))
+    }
+
+    fn resolve(
+        &self,
+        normalized: &str,
+        provider: Option<&'static str>,
+        day: i64,
+    ) -> Option<Resolved> {
+        let provider = provider?;
+        let at = day * DAY_MS + DAY_MS / 2;
+        let probe = |t: Tokens| Self::db_price(normalized, provider, &t, at);
+        // 1000 tokens of one bucket at a time: far below any tier, so these are flat rates.
+        let k = 1000;
+        let (input, model_id, provider_id) = probe(Tokens {
+            input_tokens: k,
+            ..Tokens::default()
+        })?;
+        if !same_model(normalized, &model_id) {
+            return None;
+        }
+        let rate = |t: Tokens| probe(t).map_or(0.0, |p| p.0 * 1e6 / k as f64);
+        let flat = Rates {
+            input: input * 1e6 / k as f64,
+            output: rate(Tokens {
+                output_tokens: k,
+                ..Tokens::default()
+            }),
+            cache_read: Some(rate(Tokens {
+                cache_read_tokens: k,
+                ..Tokens::default()
+            })),
+            cache_write: Some(rate(Tokens {
+                cache_creation_tokens: k,
+                cache_creation_5m_tokens: k,
+                ..Tokens::default()
+            })),
+            cache_write_1h: Some(rate(Tokens {
+                cache_creation_tokens: k,
+                cache_creation_1h_tokens: k,
+                ..Tokens::default()
+            })),
+        };
+        Some(Resolved {
+            model_id: Some(model_id),
+            provider_id,
+            flat,
+            flat_up_to: Vec::new(),
+            tiered_from: i64::MAX,
+        })
+    }
+
+    /// The rates that apply to `model` of `tool` at `at_ms`, and their source.
+    pub fn rates(&self, tool: Tool, model: &str, at_ms: i64) -> Option<(Rates, Source)> {
+        let normalized = normalize(model);
+        if let Some((key, r)) = self.file_entry(model, &normalized) {
+            return Some((
+                *r,
+                Source::PriceFile {
+                    path: self.file.path.clone(),
+                    key: key.to_owned(),
+                },
+            ));
+        }
+        let r = self.resolve(
+            &normalized,
+            provider_hint(tool, &normalized),
+            at_ms.div_euclid(DAY_MS),
+        )?;
+        Some((
+            r.flat,
+            Source::Database {
+                provider_id: r.provider_id,
+                model_id: r.model_id.unwrap_or_default(),
+            },
+        ))
+    }
+
+    fn file_entry(&self, raw: &str, normalized: &str) -> Option<(&str, &Rates)> {
+        [raw, normalized, undated(normalized)]
+            .into_iter()
+            .find_map(|k| {
+                self.file
+                    .models
+                    .get_key_value(k)
+                    .map(|(k, r)| (k.as_str(), r))
+            })
+    }
+
+    /// The price of one request (one response's usage), or `None` when the model has no
+    /// price. Long-context tiers apply per request, as the providers bill them.
+    pub fn price(
+        &self,
+        tool: Tool,
+        model: Option<&str>,
+        t: &Tokens,
+        speed: Option<&str>,
+        at_ms: i64,
+    ) -> Option<f64> {
+        let model = model?;
+        let normalized = normalize(model);
+        let base = if let Some((_, r)) = self.file_entry(model, &normalized) {
+            r.price(t)
+        } else {
+            self.db_request_price(tool, &normalized, t, at_ms)?
+        };
+        if speed == Some("fast") {
+            let m = FAST_MULTIPLIERS
+                .iter()
+                .find(|(id, _)| undated(&normalized).starts_with(id))
+                .map(|(_, m)| *m)?;
+            return Some(base * m);
+        }
+        Some(base)
+    }
+
+    fn db_request_price(
+        &self,
+        tool: Tool,
+        normalized: &str,
+        t: &Tokens,
+        at_ms: i64,
+    ) -> Option<f64> {
+        let provider = provider_hint(tool, normalized);
+        let day = at_ms.div_euclid(DAY_MS);
+        let key = (normalized.to_owned(), provider, day);
+        let mut cache = self.cache.lock().ok()?;
+        if !cache.contains_key(&key) {
+            let r = self.resolve(normalized, provider, day);
+            cache.insert(key.clone(), r);
+        }
+        let r = cache.get_mut(&key)?.as_mut()?;
+        let (size, out) = (t.input_side(), t.output_tokens);
+        let flat = r.flat.price(t);
+        if size < r.tiered_from && r.flat_up_to.iter().any(|(a, b)| size <= *a && out <= *b) {
+            return Some(flat);
+        }
+        let provider = r.provider_id.clone();
+        drop(cache);
+        let (exact, _, _) = Self::db_price(normalized, &provider, t, at_ms)?;
+        let mut cache = self.cache.lock().ok()?;
+        if let Some(Some(r)) = cache.get_mut(&key) {
+            if (exact - flat).abs() <= 1e-9 * exact.abs().max(1e-12) {
+                if r.flat_up_to.len() < 16 {
+                    r.flat_up_to.push((size, out));
+                }
+            } else {
+                r.tiered_from = r.tiered_from.min(size);
+            }
+        }
+        Some(exact)
+    }
+}
+
+/// USD ↔ whole nano-dollars, the unit costs are summed in (exact integer sums).
+pub fn to_nano(usd: f64) -> i64 {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "costs are far below 9.2e9 USD"
+    )]
+    let n = (usd * 1e9).round() as i64;
+    n
+}
+
+pub fn from_nano(n: i64) -> f64 {
+    n as f64 / 1e9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_is_explicit() {
+        assert_eq!(normalize("claude-opus-4-6[1m]"), "claude-opus-4-6");
+        assert_eq!(
+            normalize("us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            "claude-sonnet-4-5-20250929"
+        );
+        assert_eq!(
+            normalize("anthropic.claude-3-5-haiku-20241022-v1:0"),
+            "claude-3-5-haiku-20241022"
+        );
+        assert_eq!(
+            normalize("claude-sonnet-4-5@20250929"),
+            "claude-sonnet-4-5-20250929"
+        );
+        assert_eq!(normalize("openrouter/openai/gpt-5"), "gpt-5");
+        assert_eq!(normalize("Claude-Sonnet-4-5"), "claude-sonnet-4-5");
+    }
+
+    #[test]
+    fn only_the_same_model_is_accepted() {
+        assert!(same_model(
+            "claude-sonnet-4-5-20250929",
+            "claude-sonnet-4-5"
+        ));
+        assert!(same_model("claude-sonnet-4-20250514", "claude-sonnet-4-0"));
+        assert!(same_model(
+            "claude-3-5-haiku-20241022",
+            "claude-3-5-haiku-latest"
+        ));
+        assert!(same_model("gpt-5-codex", "gpt-5"));
+        assert!(!same_model("claude-sonnet-4-5-mini", "claude-sonnet-4-5"));
+        assert!(!same_model("gpt-5-codex-mini", "gpt-5"));
+        assert!(!same_model("claude-opus-4-6-fast", "claude-opus-4-6"));
+    }
+}
