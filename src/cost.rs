@@ -236,13 +236,20 @@ struct Resolved {
     tiered_from: i64,
 }
 
-/// (normalised model, provider, UTC day).
-type CacheKey = (String, Option<&'static str>, i64);
+/// What is known about one model name as transcripts write it.
+struct ModelEntry {
+    normalized: String,
+    /// Rates from the price file, which win over the database.
+    file: Option<Rates>,
+    fast_multiplier: Option<f64>,
+    /// Database resolutions per (provider hint, UTC day).
+    days: HashMap<(Option<&'static str>, i64), Option<Resolved>>,
+}
 
 /// Prices requests. Shared by the reader threads (the cache is behind a mutex).
 pub struct Pricer {
     file: PriceFile,
-    cache: Mutex<HashMap<CacheKey, Option<Resolved>>>,
+    cache: Mutex<HashMap<String, ModelEntry>>,
 }
 
 impl Pricer {
@@ -271,12 +278,7 @@ impl Pricer {
         Some((c.total_price, c.model_id, c.provider_id))
     }
 
-    fn resolve(
-        &self,
-        normalized: &str,
-        provider: Option<&'static str>,
-        day: i64,
-    ) -> Option<Resolved> {
+    fn resolve(normalized: &str, provider: Option<&'static str>, day: i64) -> Option<Resolved> {
         let provider = provider?;
         let at = day * DAY_MS + DAY_MS / 2;
         let probe = |t: Tokens| Self::db_price(normalized, provider, &t, at);
@@ -320,6 +322,32 @@ impl Pricer {
         })
     }
 
+    fn file_entry(&self, raw: &str, normalized: &str) -> Option<(&str, &Rates)> {
+        [raw, normalized, undated(normalized)]
+            .into_iter()
+            .find_map(|k| {
+                self.file
+                    .models
+                    .get_key_value(k)
+                    .map(|(k, r)| (k.as_str(), r))
+            })
+    }
+
+    fn entry(&self, raw: &str) -> ModelEntry {
+        let normalized = normalize(raw);
+        let file = self.file_entry(raw, &normalized).map(|(_, r)| *r);
+        let fast_multiplier = FAST_MULTIPLIERS
+            .iter()
+            .find(|(id, _)| undated(&normalized).starts_with(id))
+            .map(|(_, m)| *m);
+        ModelEntry {
+            normalized,
+            file,
+            fast_multiplier,
+            days: HashMap::new(),
+        }
+    }
+
     /// The rates that apply to `model` of `tool` at `at_ms`, and their source.
     pub fn rates(&self, tool: Tool, model: &str, at_ms: i64) -> Option<(Rates, Source)> {
         let normalized = normalize(model);
@@ -332,7 +360,7 @@ impl Pricer {
                 },
             ));
         }
-        let r = self.resolve(
+        let r = Self::resolve(
             &normalized,
             provider_hint(tool, &normalized),
             at_ms.div_euclid(DAY_MS),
@@ -346,17 +374,6 @@ impl Pricer {
         ))
     }
 
-    fn file_entry(&self, raw: &str, normalized: &str) -> Option<(&str, &Rates)> {
-        [raw, normalized, undated(normalized)]
-            .into_iter()
-            .find_map(|k| {
-                self.file
-                    .models
-                    .get_key_value(k)
-                    .map(|(k, r)| (k.as_str(), r))
-            })
-    }
-
     /// The price of one request (one response's usage), or `None` when the model has no
     /// price. Long-context tiers apply per request, as the providers bill them.
     pub fn price(
@@ -368,57 +385,42 @@ impl Pricer {
         at_ms: i64,
     ) -> Option<f64> {
         let model = model?;
-        let normalized = normalize(model);
-        let base = if let Some((_, r)) = self.file_entry(model, &normalized) {
-            r.price(t)
-        } else {
-            self.db_request_price(tool, &normalized, t, at_ms)?
-        };
-        if speed == Some("fast") {
-            let m = FAST_MULTIPLIERS
-                .iter()
-                .find(|(id, _)| undated(&normalized).starts_with(id))
-                .map(|(_, m)| *m)?;
-            return Some(base * m);
-        }
-        Some(base)
-    }
-
-    fn db_request_price(
-        &self,
-        tool: Tool,
-        normalized: &str,
-        t: &Tokens,
-        at_ms: i64,
-    ) -> Option<f64> {
-        let provider = provider_hint(tool, normalized);
-        let day = at_ms.div_euclid(DAY_MS);
-        let key = (normalized.to_owned(), provider, day);
         let mut cache = self.cache.lock().ok()?;
-        if !cache.contains_key(&key) {
-            let r = self.resolve(normalized, provider, day);
-            cache.insert(key.clone(), r);
+        if !cache.contains_key(model) {
+            let e = self.entry(model);
+            cache.insert(model.to_owned(), e);
         }
-        let r = cache.get_mut(&key)?.as_mut()?;
+        let e = cache.get_mut(model)?;
+        let multiplier = match speed {
+            Some("fast") => e.fast_multiplier?,
+            _ => 1.0,
+        };
+        if let Some(r) = e.file {
+            return Some(r.price(t) * multiplier);
+        }
+        let provider = provider_hint(tool, &e.normalized);
+        let day = at_ms.div_euclid(DAY_MS);
+        let normalized = e.normalized.clone();
+        let r = e
+            .days
+            .entry((provider, day))
+            .or_insert_with(|| Self::resolve(&normalized, provider, day))
+            .as_mut()?;
         let (size, out) = (t.input_side(), t.output_tokens);
         let flat = r.flat.price(t);
         if size < r.tiered_from && r.flat_up_to.iter().any(|(a, b)| size <= *a && out <= *b) {
-            return Some(flat);
+            return Some(flat * multiplier);
         }
-        let provider = r.provider_id.clone();
-        drop(cache);
-        let (exact, _, _) = Self::db_price(normalized, &provider, t, at_ms)?;
-        let mut cache = self.cache.lock().ok()?;
-        if let Some(Some(r)) = cache.get_mut(&key) {
-            if (exact - flat).abs() <= 1e-9 * exact.abs().max(1e-12) {
-                if r.flat_up_to.len() < 16 {
-                    r.flat_up_to.push((size, out));
-                }
-            } else {
-                r.tiered_from = r.tiered_from.min(size);
+        // Not yet known to be flat at this size: ask the database, and remember the answer.
+        let (exact, _, _) = Self::db_price(&normalized, &r.provider_id, t, at_ms)?;
+        if (exact - flat).abs() <= 1e-9 * exact.abs().max(1e-12) {
+            if r.flat_up_to.len() < 16 {
+                r.flat_up_to.push((size, out));
             }
+        } else {
+            r.tiered_from = r.tiered_from.min(size);
         }
-        Some(exact)
+        Some(exact * multiplier)
     }
 }
 
