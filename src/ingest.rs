@@ -15,6 +15,7 @@ use anyhow::Result;
 
 use crate::cost::{Pricer, to_nano};
 use crate::discover::SourceFile;
+use crate::render::progress::Progress;
 use crate::store::Store;
 use crate::store::write::{FileRecord, FileUpdate, IngestTx};
 use crate::transcript::{self, Parsed, Source, TranscriptFormat};
@@ -263,6 +264,16 @@ const PRICE_WHILE_READING: u64 = 8 << 20;
 
 /// Read everything that changed among `files` into the store.
 pub fn ingest(store: &mut Store, files: Vec<SourceFile>, pricer: &Pricer) -> Result<IngestReport> {
+    ingest_with_progress(store, files, pricer, &mut Progress::new(false))
+}
+
+/// [`ingest`], drawing `progress` as bytes are read.
+pub fn ingest_with_progress(
+    store: &mut Store,
+    files: Vec<SourceFile>,
+    pricer: &Pricer,
+    progress: &mut Progress,
+) -> Result<IngestReport> {
     let known = store.files()?;
     let mut report = IngestReport {
         files_seen: files.len(),
@@ -315,11 +326,13 @@ pub fn ingest(store: &mut Store, files: Vec<SourceFile>, pricer: &Pricer) -> Res
             while let Ok(chunk) = rx.recv() {
                 let last = chunk.last;
                 writer.accept(f, chunk, &mut report)?;
+                progress.update(report.bytes_read, to_read);
                 if last {
                     break;
                 }
             }
         }
+        progress.finish();
         writer.flush()
     })?;
     Ok(report)

@@ -22,5 +22,6 @@ pub mod error;
 pub mod ingest;
 pub mod render;
 pub mod store;
+pub mod synthesis;
 pub mod transcript;
 pub mod usage;

@@ -20,7 +20,13 @@ pub fn read_transcripts(
         .map(|t| crate::transcript::format_for(*t))
         .collect();
     let files = crate::discover::discover(&ctx.env, &formats);
-    let report = crate::ingest::ingest(store, files, &ctx.pricer)?;
+    let show = !ctx.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let report = crate::ingest::ingest_with_progress(
+        store,
+        files,
+        &ctx.pricer,
+        &mut crate::render::progress::Progress::new(show),
+    )?;
     for w in report.warnings() {
         ctx.warn(&w);
     }

@@ -1,7 +1,9 @@
 //! Output: tables and JSON written to a `Write`. Knows nothing of SQL or clap.
 
 pub mod analysis;
+pub mod export;
 pub mod human;
+pub mod progress;
 pub mod sessions;
 
 use std::io::Write;

@@ -409,3 +409,79 @@ pub fn model_rows(s: &Snapshot) -> Vec<(Option<&str>, &ModelUsage)> {
         .map(|(m, t)| ((!m.is_empty()).then_some(m.as_str()), t))
         .collect()
 }
+
+/// What `backfill-usage` writes into a row.
+#[derive(Clone, Debug)]
+pub struct Fill {
+    pub session_id: String,
+    pub provider: String,
+    pub usage: Snapshot,
+}
+
+impl Store {
+    /// A session's usage per model from responses whose time is in `[from, to]` (ms).
+    pub fn window_usage(
+        &self,
+        tool: &str,
+        session_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Snapshot> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT coalesce(model, ''), {SUM_COLUMNS}, coalesce(sum(cost_nusd), 0),
+                        coalesce(sum(priced = 1 AND cost_nusd IS NULL), 0)
+                 FROM usage_events WHERE tool = ?1 AND session_id = ?2 AND ts_ms BETWEEN ?3 AND ?4
+                 GROUP BY coalesce(model, '')"
+            ))?;
+            let rows = st.query_map(params![tool, session_id, from, to], model_usage_row)?;
+            Ok(Snapshot(rows.collect::<rusqlite::Result<_>>()?))
+        })
+    }
+
+    /// Sessions of `tool` with usage in `[from, to]` (ms), by id.
+    pub fn sessions_in_window(&self, tool: &str, from: i64, to: i64) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT DISTINCT session_id FROM usage_events WHERE tool = ?1 AND ts_ms BETWEEN ?2 AND ?3
+                 ORDER BY session_id",
+            )?;
+            let rows = st.query_map(params![tool, from, to], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+    }
+
+    /// Whether the ledger knows a session (it has a transcript file or a session row).
+    pub fn session_known(&self, tool: &str, session_id: &str) -> Result<bool> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS(SELECT 1 FROM sessions WHERE tool = ?1 AND session_id = ?2)",
+                params![tool, session_id],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Write a windowed sum into a row (`usage_mode = windowed_sum`), with its per-model usage.
+    pub fn fill_usage(&mut self, id: &str, f: &Fill) -> Result<()> {
+        self.write(|tx| {
+            let sum = f.usage.sum();
+            tx.execute(
+                "UPDATE analysis_logs SET tokens_check = ?2, tokens_in = ?3, tokens_out = ?4, total_tokens = ?5,
+                     usage_session_id = ?6, usage_provider = ?7, usage_mode = 'windowed_sum', cost_usd = ?8
+                 WHERE id = ?1",
+                params![
+                    id,
+                    sum.total(),
+                    sum.input_side(),
+                    sum.output_tokens,
+                    sum.total(),
+                    f.session_id,
+                    f.provider,
+                    f.usage.cost_usd()
+                ],
+            )?;
+            save_usage(tx, id, &f.usage)
+        })
+    }
+}

@@ -7,12 +7,15 @@ use crate::store::analyses::Analysis;
 use crate::usage::Tool;
 
 pub mod add;
+pub mod backfill_usage;
 pub mod complete;
+pub mod export;
 pub mod list;
 pub mod mark;
 pub mod sessions_list;
 pub mod show;
 pub mod start;
+pub mod validate;
 
 #[derive(Subcommand, Debug)]
 pub enum AnalysisCommand {
@@ -28,6 +31,12 @@ pub enum AnalysisCommand {
     Show(show::Args),
     /// List analyses
     List(list::Args),
+    /// Fill rows that lack usage from the transcripts, by their time window
+    BackfillUsage(backfill_usage::Args),
+    /// Every row and field as YAML, Markdown, JSON or CSV
+    Export(export::Args),
+    /// Check the analysis rows are consistent (exit 1 when not)
+    Validate(validate::Args),
     /// Transcript sessions the ledger knows
     #[command(subcommand)]
     Sessions(SessionsCommand),
@@ -47,6 +56,9 @@ pub fn run(ctx: &Ctx, cmd: AnalysisCommand) -> Result<()> {
         AnalysisCommand::Add(a) => add::run(ctx, &a),
         AnalysisCommand::Show(a) => show::run(ctx, &a),
         AnalysisCommand::List(a) => list::run(ctx, &a),
+        AnalysisCommand::BackfillUsage(a) => backfill_usage::run(ctx, &a),
+        AnalysisCommand::Export(a) => export::run(ctx, &a),
+        AnalysisCommand::Validate(a) => validate::run(ctx, &a),
         AnalysisCommand::Sessions(SessionsCommand::List(a)) => sessions_list::run(ctx, &a),
     }
 }

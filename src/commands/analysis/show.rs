@@ -1,8 +1,14 @@
 //! `tokledger analysis show`
 
+use std::collections::BTreeMap;
+use std::io::Write;
+
 use anyhow::Result;
 
 use crate::ctx::Ctx;
+use crate::render::human::thousands;
+use crate::store::analyses::AnalysisFilter;
+use crate::synthesis::{end_to_end, is_synthesis};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -15,10 +21,42 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let store = ctx.open_store()?;
     let row = store.analysis(&args.id)?;
+    // A synthesis also shows its end-to-end totals: itself plus its inputs, recursively.
+    let e2e = if is_synthesis(&row) {
+        let all: BTreeMap<_, _> = store
+            .analyses(&AnalysisFilter::default())?
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        Some(end_to_end(&all, &row.id))
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
-        crate::render::analysis::json(&mut out, &row)
-    } else {
-        crate::render::analysis::human(&mut out, &row, ctx.stdout_is_terminal())
+        let mut v = serde_json::to_value(crate::render::analysis::AnalysisJson::from(&row))?;
+        if let (Some(e), serde_json::Value::Object(m)) = (&e2e, &mut v) {
+            m.insert("end_to_end".into(), serde_json::to_value(e)?);
+        }
+        return crate::render::write_json(&mut out, &v);
     }
+    crate::render::analysis::human(&mut out, &row, ctx.stdout_is_terminal())?;
+    if let Some(e) = e2e {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "end to end ({} analyses: {}): {} in, {} out, {} tokens, cost {}",
+            e.analyses.len(),
+            e.analyses.join(", "),
+            thousands(e.tokens_in),
+            thousands(e.tokens_out),
+            thousands(e.total_tokens),
+            e.cost_usd
+                .map_or_else(|| "unknown".into(), |c| format!("${c:.4}"))
+        )?;
+        if !e.missing.is_empty() {
+            writeln!(out, "inputs not in the ledger: {}", e.missing.join(", "))?;
+        }
+    }
+    Ok(())
 }
