@@ -34,6 +34,22 @@ pub fn parse_bound(flag: &str, s: &str, end: bool) -> Result<i64, Error> {
     Ok(if end { t + 1 } else { t })
 }
 
+/// `--since`/`--until` as the stored (RFC 3339 UTC) bounds of a `started_at` range.
+pub fn started_range(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<(Option<String>, Option<String>), Error> {
+    let since = since
+        .map(|s| parse_bound("--since", s, false))
+        .transpose()?
+        .map(bound_string);
+    let until = until
+        .map(|s| parse_bound("--until", s, true))
+        .transpose()?
+        .map(bound_string);
+    Ok((since, until))
+}
+
 /// The stored form of a bound (times compare as these strings).
 pub fn bound_string(ms: i64) -> String {
     format_ts_ms(ms)

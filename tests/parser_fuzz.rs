@@ -9,18 +9,38 @@ use proptest::prelude::*;
 use tokledger::transcript::{self, FileRole, Source, TranscriptFormat};
 
 fn role() -> FileRole {
-    FileRole { session_hint: Some("s".into()), main: true }
+    FileRole {
+        session_hint: Some("s".into()),
+        main: true,
+    }
 }
 
 fn check(fmt: &dyn TranscriptFormat, bytes: &[u8]) -> Result<(), TestCaseError> {
     let r = role();
-    let p = fmt.parse(&Source { path: Path::new("x.jsonl"), role: &r }, bytes, None);
+    let p = fmt.parse(
+        &Source {
+            path: Path::new("x.jsonl"),
+            role: &r,
+        },
+        bytes,
+        None,
+    );
     prop_assert!(p.consumed <= bytes.len());
     if !fmt.whole_document() {
-        prop_assert!(p.consumed == 0 || bytes[p.consumed - 1] == b'\n', "consumed ends at a line end");
+        prop_assert!(
+            p.consumed == 0 || bytes[p.consumed - 1] == b'\n',
+            "consumed ends at a line end"
+        );
         // Resuming from what was left never panics either.
         let rest = &bytes[p.consumed..];
-        let _ = fmt.parse(&Source { path: Path::new("x.jsonl"), role: &r }, rest, p.state.as_deref());
+        let _ = fmt.parse(
+            &Source {
+                path: Path::new("x.jsonl"),
+                role: &r,
+            },
+            rest,
+            p.state.as_deref(),
+        );
     }
     Ok(())
 }

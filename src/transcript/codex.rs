@@ -281,14 +281,8 @@ impl TranscriptFormat for Codex {
                         .map(|p: OutputItem<'_>| {
                             let Some(id) = p.call_id else { return };
                             let (failed, duration_ms) = p.output.map_or((None, None), judge_output);
-                            out.tools.push(ToolCall {
-                                call_id: id,
-                                session_id: session.clone(),
-                                result_at_ms: ts,
-                                failed,
-                                duration_ms,
-                                ..Default::default()
-                            });
+                            out.tools
+                                .push(tool_result(id, &session, ts, failed, duration_ms));
                         })
                         .is_ok()
                 }
@@ -300,14 +294,8 @@ impl TranscriptFormat for Codex {
                             let duration_ms = p.duration.map(|d| {
                                 d.secs.unwrap_or(0) * 1000 + d.nanos.unwrap_or(0) / 1_000_000
                             });
-                            out.tools.push(ToolCall {
-                                call_id: id,
-                                session_id: session.clone(),
-                                result_at_ms: ts,
-                                failed,
-                                duration_ms,
-                                ..Default::default()
-                            });
+                            out.tools
+                                .push(tool_result(id, &session, ts, failed, duration_ms));
                         })
                         .is_ok()
                 }
@@ -363,6 +351,24 @@ fn on_session_meta(st: &mut State, out: &mut Parsed, session: &str, p: SessionMe
         &mut info.git_branch,
         p.git.as_ref().and_then(|g| g.branch.as_deref()),
     );
+}
+
+/// The result half of a tool call.
+fn tool_result(
+    call_id: String,
+    session: &str,
+    ts: Option<i64>,
+    failed: Option<bool>,
+    duration_ms: Option<i64>,
+) -> ToolCall {
+    ToolCall {
+        call_id,
+        session_id: session.to_owned(),
+        result_at_ms: ts,
+        failed,
+        duration_ms,
+        ..Default::default()
+    }
 }
 
 fn on_call(out: &mut Parsed, session: &str, ts: Option<i64>, kind: &str, p: CallItem) {

@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use crate::cli::ToolArg;
 use crate::ctx::Ctx;
-use crate::dates::{bound_string, parse_bound};
 use crate::store::analyses::{Analysis, AnalysisFilter, Fill};
 use crate::usage::{Tool, parse_ts_ms};
 
@@ -67,20 +66,11 @@ fn has_usage(a: &Analysis) -> bool {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (since, until) = crate::dates::started_range(args.since.as_deref(), args.until.as_deref())?;
     let filter = AnalysisFilter {
         tool: args.tool.map(|t| Tool::from(t).as_str().to_owned()),
-        since: args
-            .since
-            .as_deref()
-            .map(|s| parse_bound("--since", s, false))
-            .transpose()?
-            .map(bound_string),
-        until: args
-            .until
-            .as_deref()
-            .map(|s| parse_bound("--until", s, true))
-            .transpose()?
-            .map(bound_string),
+        since,
+        until,
         ..AnalysisFilter::default()
     };
     let mut store = ctx.open_store()?;

@@ -3,7 +3,6 @@
 use anyhow::Result;
 
 use crate::ctx::Ctx;
-use crate::dates::{bound_string, parse_bound};
 use crate::store::analyses::AnalysisFilter;
 
 #[derive(clap::Args, Debug)]
@@ -25,22 +24,13 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (since, until) = crate::dates::started_range(args.since.as_deref(), args.until.as_deref())?;
     let filter = AnalysisFilter {
         source_id: args.source_id.clone(),
         tool: args.tool.map(|t| t.as_str().to_owned()),
         status: args.status.map(|s| s.as_str().to_owned()),
-        since: args
-            .since
-            .as_deref()
-            .map(|s| parse_bound("--since", s, false))
-            .transpose()?
-            .map(bound_string),
-        until: args
-            .until
-            .as_deref()
-            .map(|s| parse_bound("--until", s, true))
-            .transpose()?
-            .map(bound_string),
+        since,
+        until,
     };
     let store = ctx.open_store()?;
     let rows = store.analyses(&filter)?;
