@@ -20,6 +20,8 @@ pub mod discover;
 pub mod error;
 pub mod ingest;
 pub mod render;
+pub mod shell;
+pub mod skills;
 pub mod store;
 pub mod transcript;
 pub mod usage;

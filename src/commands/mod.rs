@@ -1,6 +1,8 @@
 //! One module per leaf command: an `Args` struct and a `run` function.
 
 pub mod analysis;
+pub mod hook;
+pub mod skills;
 
 use anyhow::Result;
 
