@@ -69,8 +69,8 @@ fn commands(markdown: &str) -> Vec<Vec<String>> {
     let mut pending = String::new();
     for line in markdown.lines() {
         let t = line.trim();
-        if t.starts_with("```") {
-            in_block = !in_block && matches!(&t[3..], "sh" | "bash" | "shell" | "");
+        if let Some(lang) = t.strip_prefix("```") {
+            in_block = !in_block && matches!(lang, "sh" | "bash" | "shell" | "");
             continue;
         }
         if !in_block {
@@ -83,10 +83,10 @@ fn commands(markdown: &str) -> Vec<Vec<String>> {
         }
         pending.push_str(t);
         let full = std::mem::take(&mut pending);
-        if let Some(i) = full.find("tokledger ") {
-            if i == 0 || full[..i].ends_with("$(") {
-                out.push(shell_words(&full[i..]));
-            }
+        if let Some(i) = full.find("tokledger ")
+            && (i == 0 || full[..i].ends_with("$("))
+        {
+            out.push(shell_words(&full[i..]));
         }
     }
     out
