@@ -12,7 +12,8 @@ use tokledger::cli::Cli;
 use tokledger::skills::{AGENTS, Rendered, TEMPLATES, render_all};
 
 /// Placeholders the skills ask the agent to fill in, with values of the right type.
-const PLACEHOLDERS: [(&str, &str); 5] = [
+const PLACEHOLDERS: [(&str, &str); 6] = [
+    ("PASS", "synthesis"),
     ("ANALYSIS_ID", "ANALYSIS-2026-001"),
     ("SOURCE_ID", "PR-1234"),
     ("FINDINGS", "3"),
