@@ -362,7 +362,12 @@ fn fallback(
     tool: Tool,
     opts: &StartOptions,
 ) -> Result<Option<(Binding, Snapshot)>> {
-    match binding::resolve(ctx, store, tool, &opts.explicit(ctx)) {
+    // No explicit session here (else the row was bound at the start): only the window.
+    let rules = binding::Explicit {
+        window_secs: opts.ambiguity_window,
+        ..binding::Explicit::default()
+    };
+    match binding::resolve(ctx, store, tool, &rules) {
         Ok(b) => {
             let now = store.session_snapshot(tool.as_str(), &b.session_id)?;
             Ok(Some((b, now)))
