@@ -37,7 +37,7 @@ pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) 
         .map(|r| r.path)
         .collect();
     let files = crate::discover::session_sources(fmt, &ctx.env, &known, session_id);
-    let report = crate::ingest::ingest(store, files)?;
+    let report = crate::ingest::ingest_until(store, files, ctx.read_deadline)?;
     for w in report.warnings() {
         ctx.warn(&w);
     }
@@ -54,7 +54,7 @@ pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Resul
     let src = crate::discover::source_for_path(fmt, &ctx.env, path)
         .unwrap_or_else(|| outside_roots(fmt, path));
     let hint = src.role.session_hint.clone();
-    let report = crate::ingest::ingest(store, vec![src])?;
+    let report = crate::ingest::ingest_until(store, vec![src], ctx.read_deadline)?;
     for w in report.warnings() {
         ctx.warn(&w);
     }
@@ -62,7 +62,10 @@ pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Resul
     let session = stored
         .or(hint)
         .with_context(|| format!("{} names no session", path.display()))?;
-    read_session(ctx, store, tool, &session)?;
+    // Out of time (a hook's read): the sub-agent files wait for the next read too.
+    if !report.stopped_at_deadline {
+        read_session(ctx, store, tool, &session)?;
+    }
     Ok(session)
 }
 

@@ -38,6 +38,8 @@ pub struct Ctx {
     /// Where tokledger keeps its own state (the hook's log): `$XDG_STATE_HOME/tokledger`,
     /// else `~/.local/state/tokledger`.
     pub state_dir: Option<PathBuf>,
+    /// Transcript reads stop writing at this time (the hook sets it, to answer in time).
+    pub read_deadline: Option<std::time::Instant>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -106,6 +108,7 @@ impl Ctx {
             verbose: g.verbose,
             color,
             state_dir: state_dir(),
+            read_deadline: None,
         })
     }
 

@@ -21,7 +21,7 @@ pub fn read_transcripts(
         .map(|t| crate::transcript::format_for(*t))
         .collect();
     let files = crate::discover::discover(&ctx.env, &formats);
-    let report = crate::ingest::ingest(store, files)?;
+    let report = crate::ingest::ingest_until(store, files, ctx.read_deadline)?;
     for w in report.warnings() {
         ctx.warn(&w);
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::{BUSY, MAX_PAYLOAD, STDIN_WAIT, TOTAL, read_stdin_bounded, report, within};
+use super::{BUSY, MAX_PAYLOAD, READ_UNTIL, STDIN_WAIT, TOTAL, read_stdin_bounded, report, within};
 use crate::cli::GlobalArgs;
 use crate::ctx::Ctx;
 use crate::usage::Tool;
@@ -77,6 +77,7 @@ pub fn run(global: &GlobalArgs, _args: &Args) {
         }
     };
     ctx.busy = ctx.busy.min(BUSY);
+    ctx.read_deadline = Some(started + READ_UNTIL);
     let state_dir = ctx.state_dir.clone();
     let payload = match read_stdin_bounded(STDIN_WAIT, MAX_PAYLOAD).and_then(|b| parse_payload(&b))
     {

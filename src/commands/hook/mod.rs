@@ -17,6 +17,10 @@ use crate::cli::GlobalArgs;
 
 /// The whole hook, from start to exit.
 pub const TOTAL: Duration = Duration::from_millis(700);
+/// Transcript reads write nothing after this (from the start), leaving time for the last
+/// chunk in flight and its commit: every call commits what it read, so a long first read
+/// progresses over successive events instead of being cut off each time.
+pub const READ_UNTIL: Duration = Duration::from_millis(500);
 /// How long the payload may take to arrive on stdin.
 pub const STDIN_WAIT: Duration = Duration::from_millis(300);
 /// How long a write waits for another tokledger's lock (the default 10 s would stall the
