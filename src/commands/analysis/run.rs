@@ -82,7 +82,9 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     );
     ctx.status(&format!("tokledger: {} started; running {shown}", row.id));
 
-    let outcome = run_child(ctx, &args.command, &shown, watch.then_some(tool))?;
+    // Amp prints no session id a wrapper could read: its stdout is left alone.
+    let scan = watch.then_some(tool).filter(|t| *t != Tool::Amp);
+    let outcome = run_child(ctx, &args.command, &shown, scan)?;
 
     match finish(
         ctx,
