@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
-.PHONY: demo test lint fixtures bench-ingest
+.PHONY: demo test lint fixtures bench-ingest assemble-skills check-skills
 
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
@@ -19,6 +19,14 @@ test: lint
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
+
+## Render templates/ into integrations/ (commit the result; a test fails when it is stale).
+assemble-skills:
+	$(CARGO) run --quiet -- skills render --out integrations
+
+## Exit 1 when integrations/ differs from what templates/ renders.
+check-skills:
+	$(CARGO) run --quiet -- skills render --check --out integrations
 
 ## Rewrite fixtures/ from scripts/make_fixtures.py.
 fixtures:

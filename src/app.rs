@@ -7,9 +7,11 @@ use crate::commands;
 use crate::ctx::Ctx;
 
 pub fn run(cli: Cli) -> Result<()> {
-    let ctx = Ctx::new(&cli.global)?;
     match cli.command {
-        Command::Analysis(cmd) => commands::analysis::run(&ctx, *cmd),
-        Command::Prices(cmd) => commands::prices::run(&ctx, cmd),
+        // The hook resolves its settings itself: it must exit 0 even when they are wrong.
+        Command::Hook(cmd) => commands::hook::run(&cli.global, &cmd),
+        Command::Analysis(cmd) => commands::analysis::run(&Ctx::new(&cli.global)?, cmd),
+        Command::Prices(cmd) => commands::prices::run(&Ctx::new(&cli.global)?, cmd),
+        Command::Skills(cmd) => commands::skills::run(&Ctx::new(&cli.global)?, &cmd),
     }
 }

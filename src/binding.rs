@@ -37,7 +37,7 @@ pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) 
         .map(|r| r.path)
         .collect();
     let files = crate::discover::session_sources(fmt, &ctx.env, &known, session_id);
-    let report = crate::ingest::ingest(store, files, &ctx.pricer)?;
+    let report = crate::ingest::ingest_until(store, files, &ctx.pricer, ctx.read_deadline)?;
     for w in report.warnings() {
         ctx.warn(&w);
     }
@@ -54,7 +54,7 @@ pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Resul
     let src = crate::discover::source_for_path(fmt, &ctx.env, path)
         .unwrap_or_else(|| outside_roots(fmt, path));
     let hint = src.role.session_hint.clone();
-    let report = crate::ingest::ingest(store, vec![src], &ctx.pricer)?;
+    let report = crate::ingest::ingest_until(store, vec![src], &ctx.pricer, ctx.read_deadline)?;
     for w in report.warnings() {
         ctx.warn(&w);
     }
@@ -62,7 +62,10 @@ pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Resul
     let session = stored
         .or(hint)
         .with_context(|| format!("{} names no session", path.display()))?;
-    read_session(ctx, store, tool, &session)?;
+    // Out of time (a hook's read): the sub-agent files wait for the next read too.
+    if !report.stopped_at_deadline {
+        read_session(ctx, store, tool, &session)?;
+    }
     Ok(session)
 }
 
@@ -109,7 +112,12 @@ pub fn resolve(ctx: &Ctx, store: &mut Store, tool: Tool, explicit: &Explicit) ->
         read_session(ctx, store, tool, &b.session_id)?;
         return Ok(b);
     }
-    if let Some(path) = &ctx.agent.tokledger_session_path {
+    if let Some(path) = ctx
+        .agent
+        .tokledger_session_path
+        .as_ref()
+        .filter(|_| tokledger_env_applies(ctx, tool))
+    {
         let id = read_path(ctx, store, tool, Path::new(path))?;
         return Ok(Binding {
             session_id: id,
@@ -137,10 +145,24 @@ fn from_agent(ctx: &Ctx, tool: Tool) -> Option<Binding> {
             how: "claude_process",
         });
     }
-    ctx.agent.tokledger_session_id.clone().map(|id| Binding {
-        session_id: id,
-        how: "tokledger_session_id",
-    })
+    ctx.agent
+        .tokledger_session_id
+        .clone()
+        .filter(|_| tokledger_env_applies(ctx, tool))
+        .map(|id| Binding {
+            session_id: id,
+            how: "tokledger_session_id",
+        })
+}
+
+/// `TOKLEDGER_SESSION_ID`/`_PATH` name a session of `TOKLEDGER_SESSION_TOOL` (the Claude
+/// hook sets it to `claude`): a `--tool codex` analysis started inside that Claude Code
+/// session must not bind to the Claude session. Unset means the caller vouches for any tool.
+fn tokledger_env_applies(ctx: &Ctx, tool: Tool) -> bool {
+    ctx.agent
+        .tokledger_session_tool
+        .as_deref()
+        .is_none_or(|t| t.trim().eq_ignore_ascii_case(tool.as_str()))
 }
 
 /// A running Claude Code writes `<config>/sessions/<pid>.json` holding its `sessionId`:
@@ -236,4 +258,88 @@ fn heuristic(ctx: &Ctx, store: &mut Store, tool: Tool, window_secs: f64) -> Resu
         session_id: best.session_id.clone(),
         how: "heuristic",
     })
+}
+
+/// Size and mtime of transcript files by path: what `analysis run` compares before and
+/// after its command to see which sessions the command wrote to.
+pub type FileStats = std::collections::HashMap<PathBuf, (u64, i64)>;
+
+pub fn stats_of(files: &[crate::discover::SourceFile]) -> FileStats {
+    files
+        .iter()
+        .map(|f| (f.path.clone(), (f.size, f.mtime_ns)))
+        .collect()
+}
+
+/// The files of `after` that are new since `before` or whose size or mtime changed.
+pub fn changed_since(
+    before: &FileStats,
+    after: Vec<crate::discover::SourceFile>,
+) -> Vec<crate::discover::SourceFile> {
+    after
+        .into_iter()
+        .filter(|f| before.get(&f.path) != Some(&(f.size, f.mtime_ns)))
+        .collect()
+}
+
+/// A session id that a command printed as one line of JSON on stdout, naming the session
+/// it ran in: Codex `exec --json` prints `{"type":"thread.started","thread_id":…}`; Claude
+/// Code `-p --output-format json` or `stream-json` prints objects of type `result` (and
+/// `system`, subtype `init`) carrying `session_id`.
+pub fn printed_session_id(tool: Tool, line: &[u8]) -> Option<String> {
+    let needle: &[u8] = match tool {
+        Tool::Codex => b"thread.started",
+        Tool::Claude => b"session_id",
+        Tool::Amp => return None,
+    };
+    let text = line.trim_ascii();
+    if !text.starts_with(b"{") || memchr::memmem::find(text, needle).is_none() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(text).ok()?;
+    let str_of = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+    let id = match (tool, str_of("type")) {
+        (Tool::Codex, Some("thread.started")) => str_of("thread_id"),
+        (Tool::Claude, Some("result")) => str_of("session_id"),
+        (Tool::Claude, Some("system")) if str_of("subtype") == Some("init") => str_of("session_id"),
+        _ => None,
+    }?;
+    let id = id.trim();
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_ids_by_tool() {
+        let codex =
+            br#"{"type":"thread.started","thread_id":"0199a213-81c0-7800-8aa1-bbab2a035a53"}"#;
+        assert_eq!(
+            printed_session_id(Tool::Codex, codex).as_deref(),
+            Some("0199a213-81c0-7800-8aa1-bbab2a035a53")
+        );
+        assert_eq!(printed_session_id(Tool::Claude, codex), None);
+        assert_eq!(
+            printed_session_id(Tool::Codex, br#"{"type":"turn.started","thread_id":"x"}"#),
+            None
+        );
+        let init = br#"  {"type":"system","subtype":"init","session_id":"abc"}  "#;
+        assert_eq!(
+            printed_session_id(Tool::Claude, init).as_deref(),
+            Some("abc")
+        );
+        let result = br#"{"type":"result","subtype":"success","session_id":"def","usage":{}}"#;
+        assert_eq!(
+            printed_session_id(Tool::Claude, result).as_deref(),
+            Some("def")
+        );
+        assert_eq!(
+            printed_session_id(Tool::Claude, br#"{"type":"assistant","session_id":"x"}"#),
+            None
+        );
+        assert_eq!(printed_session_id(Tool::Codex, b"thread.started {"), None);
+        assert_eq!(printed_session_id(Tool::Amp, codex), None);
+    }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::analysis::AnalysisCommand;
+use crate::commands::hook::HookCommand;
+use crate::commands::skills::SkillsCommand;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -56,13 +58,39 @@ pub enum ColorChoice {
 }
 
 #[derive(Subcommand, Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only add noise to the dispatch"
+)]
 pub enum Command {
     /// Record analyses and read sessions
     #[command(subcommand)]
-    Analysis(Box<AnalysisCommand>),
+    Analysis(AnalysisCommand),
     /// Model prices
     #[command(subcommand)]
     Prices(crate::commands::prices::PricesCommand),
+    /// Agent hooks: read the event on stdin, never block or fail the agent
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// The agents' skill files, rendered from templates/
+    #[command(subcommand)]
+    Skills(SkillsCommand),
+}
+
+/// Whether `args` (argv, program name first) invoke `tokledger hook …`: the first word that
+/// is neither an option nor the value of a global option is `hook`. Used only when the
+/// arguments failed to parse, so the hook can still exit 0.
+pub fn is_hook_invocation(args: &[std::ffi::OsString]) -> bool {
+    const TAKES_VALUE: [&str; 4] = ["--db", "--busy-timeout", "--color", "--prices"];
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(w) = words.next() {
+        if TAKES_VALUE.contains(&w.as_ref()) {
+            words.next();
+        } else if !w.starts_with('-') {
+            return w == "hook";
+        }
+    }
+    false
 }
 
 /// Agent names accepted by `--tool` where a transcript is read.

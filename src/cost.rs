@@ -252,6 +252,13 @@ pub struct Pricer {
     cache: Mutex<HashMap<String, ModelEntry>>,
 }
 
+impl Clone for Pricer {
+    /// The same prices with an empty cache.
+    fn clone(&self) -> Pricer {
+        Pricer::new(self.file.clone())
+    }
+}
+
 impl Pricer {
     pub fn new(file: PriceFile) -> Pricer {
         Pricer {

@@ -20,8 +20,14 @@ pub struct AgentEnv {
     /// Set by `tokledger hook claude` through `CLAUDE_ENV_FILE`, or by hand.
     pub tokledger_session_id: Option<String>,
     pub tokledger_session_path: Option<String>,
+    /// The agent the two above belong to (`claude` when the hook set them); unset means any.
+    pub tokledger_session_tool: Option<String>,
+    /// Claude Code gives its SessionStart hooks a file whose `export` lines later shell
+    /// commands of the session source.
+    pub claude_env_file: Option<PathBuf>,
 }
 
+#[derive(Clone)]
 pub struct Ctx {
     pub env: Env,
     /// Prices (the database loads on first use, not here).
@@ -32,10 +38,29 @@ pub struct Ctx {
     pub quiet: bool,
     pub verbose: bool,
     pub color: bool,
+    /// Where tokledger keeps its own state (the hook's log): `$XDG_STATE_HOME/tokledger`,
+    /// else `~/.local/state/tokledger`.
+    pub state_dir: Option<PathBuf>,
+    /// Transcript reads stop writing at this time (the hook sets it, to answer in time).
+    pub read_deadline: Option<std::time::Instant>,
 }
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `$XDG_STATE_HOME/tokledger`, else `~/.local/state/tokledger`. Also used by the hook when
+/// the rest of the settings could not be resolved, so it stands alone.
+pub fn state_dir() -> Option<PathBuf> {
+    var("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            var("HOME")
+                .map(PathBuf::from)
+                .or_else(dirs::home_dir)
+                .map(|h| h.join(".local/state"))
+        })
+        .map(|d| d.join("tokledger"))
 }
 
 impl Ctx {
@@ -74,6 +99,8 @@ impl Ctx {
             codex_thread_id: var("CODEX_THREAD_ID"),
             tokledger_session_id: var("TOKLEDGER_SESSION_ID"),
             tokledger_session_path: var("TOKLEDGER_SESSION_PATH"),
+            tokledger_session_tool: var("TOKLEDGER_SESSION_TOOL"),
+            claude_env_file: var("CLAUDE_ENV_FILE").map(PathBuf::from),
         };
         let price_file = match &g.prices {
             Some(p) => PriceFile::load(p)?,
@@ -101,6 +128,8 @@ impl Ctx {
             quiet: g.quiet,
             verbose: g.verbose,
             color,
+            state_dir: state_dir(),
+            read_deadline: None,
         })
     }
 

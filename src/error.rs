@@ -33,6 +33,9 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     InvalidState(String),
+    /// `analysis run` exits with its command's code; the command already said why.
+    #[error("the command exited with code {0}")]
+    ChildExit(u8),
 }
 
 impl Error {
@@ -44,6 +47,7 @@ impl Error {
             Error::DatabaseTooNew { .. } | Error::NotFound(_) | Error::InvalidState(_) => {
                 exit::FAILED
             }
+            Error::ChildExit(code) => *code,
         }
     }
 }
@@ -53,6 +57,17 @@ pub fn exit_code_of(err: &anyhow::Error) -> u8 {
     err.chain()
         .find_map(|e| e.downcast_ref::<Error>())
         .map_or(exit::FAILED, Error::exit_code)
+}
+
+/// The code of a command `analysis run` ran, when that is what ends this invocation: it
+/// exits with it and prints no error of its own.
+pub fn child_exit(err: &anyhow::Error) -> Option<u8> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Error>())
+        .and_then(|e| match e {
+            Error::ChildExit(code) => Some(*code),
+            _ => None,
+        })
 }
 
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

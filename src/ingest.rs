@@ -10,6 +10,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Instant;
 
 use anyhow::Result;
 
@@ -21,6 +22,9 @@ use crate::store::write::{FileRecord, FileUpdate, IngestTx};
 use crate::transcript::{self, Parsed, Source, TranscriptFormat};
 
 const CHUNK: usize = 8 << 20;
+/// Chunks of a read with a deadline: small enough that even a slow build parses and commits
+/// one well within a hook's time, so every hook call makes progress.
+const BUDGET_CHUNK: usize = 1 << 20;
 /// Commit after this many bytes read, so a long first read holds the write lock in slices
 /// and a killed process keeps what it had committed.
 const COMMIT_EVERY: u64 = 16 << 20;
@@ -38,6 +42,8 @@ pub struct IngestReport {
     pub incomplete_files: usize,
     /// Files that could not be read, with the reason.
     pub unreadable: Vec<String>,
+    /// The read reached its deadline and stopped; the rest is read next time.
+    pub stopped_at_deadline: bool,
 }
 
 impl IngestReport {
@@ -68,6 +74,9 @@ impl IngestReport {
                 s(self.incomplete_files),
                 if self.incomplete_files == 1 { "s" } else { "" }
             ));
+        }
+        if self.stopped_at_deadline {
+            w.push("the read stopped at its time limit; the rest is read next time".into());
         }
         w.extend(
             self.unreadable
@@ -140,6 +149,7 @@ fn read_file(
     rec: Option<&FileRecord>,
     pricer: Option<&Pricer>,
     tx: &SyncSender<Chunk>,
+    chunk_size: usize,
 ) {
     let fmt = transcript::format_for(f.tool);
     let mut file = match File::open(&f.path) {
@@ -149,7 +159,7 @@ fn read_file(
             return;
         }
     };
-    if let Err(e) = read_open_file(fmt, f, rec, pricer, &mut file, tx) {
+    if let Err(e) = read_open_file(fmt, f, rec, pricer, &mut file, tx, chunk_size) {
         let _ = tx.send(Chunk::failed(&e, &f.path));
     }
 }
@@ -161,6 +171,7 @@ fn read_open_file(
     pricer: Option<&Pricer>,
     file: &mut File,
     tx: &SyncSender<Chunk>,
+    chunk_size: usize,
 ) -> std::io::Result<()> {
     let src = Source {
         path: &f.path,
@@ -209,9 +220,9 @@ fn read_open_file(
     file.seek(SeekFrom::Start(offset))?;
     let mut buf: Vec<u8> = Vec::new();
     loop {
-        // Top the buffer up to CHUNK bytes; a line longer than that doubles it.
-        let want = if buf.len() < CHUNK {
-            CHUNK - buf.len()
+        // Top the buffer up to the chunk size; a line longer than that doubles it.
+        let want = if buf.len() < chunk_size {
+            chunk_size - buf.len()
         } else {
             buf.len()
         };
@@ -264,16 +275,34 @@ const PRICE_WHILE_READING: u64 = 8 << 20;
 
 /// Read everything that changed among `files` into the store.
 pub fn ingest(store: &mut Store, files: Vec<SourceFile>, pricer: &Pricer) -> Result<IngestReport> {
-    ingest_with_progress(store, files, pricer, &mut Progress::new(false))
+    ingest_with(store, files, pricer, None, &mut Progress::new(false))
 }
 
-/// [`ingest`], drawing `progress` as bytes are read.
-pub fn ingest_with_progress(
+/// As [`ingest`]; with a deadline, read in small chunks, commit each one, and write no
+/// chunk after the deadline (`stopped_at_deadline`). What was committed stays, and the
+/// next read continues from there (a file cut short keeps its record at size −1).
+pub fn ingest_until(
     store: &mut Store,
     files: Vec<SourceFile>,
     pricer: &Pricer,
+    deadline: Option<Instant>,
+) -> Result<IngestReport> {
+    ingest_with(store, files, pricer, deadline, &mut Progress::new(false))
+}
+
+/// The read behind all the others: an optional deadline, and a progress line to draw.
+pub fn ingest_with(
+    store: &mut Store,
+    files: Vec<SourceFile>,
+    pricer: &Pricer,
+    deadline: Option<Instant>,
     progress: &mut Progress,
 ) -> Result<IngestReport> {
+    let chunk_size = if deadline.is_some() {
+        BUDGET_CHUNK
+    } else {
+        CHUNK
+    };
     let known = store.files()?;
     let mut report = IngestReport {
         files_seen: files.len(),
@@ -309,7 +338,7 @@ pub fn ingest_with_progress(
             let known = &known;
             scope.spawn(move || {
                 for f in mine {
-                    read_file(f, known.get(&f.path), pricer, &tx);
+                    read_file(f, known.get(&f.path), pricer, &tx, chunk_size);
                 }
             });
         }
@@ -318,12 +347,26 @@ pub fn ingest_with_progress(
         let mut writer = Writer {
             store,
             pending_bytes: 0,
+            commit_every: if deadline.is_some() { 0 } else { COMMIT_EVERY },
             malformed_in_file: 0,
             batch: Vec::new(),
         };
-        for (i, f) in todo.iter().enumerate() {
+        'files: for (i, f) in todo.iter().enumerate() {
             let rx = &receivers[i % workers];
-            while let Ok(chunk) = rx.recv() {
+            loop {
+                let chunk = match deadline {
+                    None => rx.recv().ok(),
+                    Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
+                        Ok(c) => Some(c),
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                            // Readers blocked on the dropped channels stop at their next chunk.
+                            report.stopped_at_deadline = true;
+                            break 'files;
+                        }
+                    },
+                };
+                let Some(chunk) = chunk else { break };
                 let last = chunk.last;
                 writer.accept(f, chunk, &mut report)?;
                 progress.update(report.bytes_read, to_read);
@@ -338,10 +381,11 @@ pub fn ingest_with_progress(
     Ok(report)
 }
 
-/// Collects chunks and writes them in transactions of about COMMIT_EVERY bytes.
+/// Collects chunks and writes them in transactions of about `commit_every` bytes.
 struct Writer<'s> {
     store: &'s mut Store,
     pending_bytes: u64,
+    commit_every: u64,
     /// Malformed lines seen so far in the file being written (warnings count files).
     malformed_in_file: usize,
     batch: Vec<(SourceFile, Chunk)>,
@@ -370,7 +414,7 @@ impl Writer<'_> {
         }
         self.pending_bytes += chunk.bytes;
         self.batch.push((f.clone(), chunk));
-        if self.pending_bytes >= COMMIT_EVERY {
+        if self.pending_bytes >= self.commit_every {
             self.flush()?;
         }
         Ok(())

@@ -21,6 +21,8 @@ pub mod discover;
 pub mod error;
 pub mod ingest;
 pub mod render;
+pub mod shell;
+pub mod skills;
 pub mod store;
 pub mod synthesis;
 pub mod transcript;

@@ -1,7 +1,9 @@
 //! One module per leaf command: an `Args` struct and a `run` function.
 
 pub mod analysis;
+pub mod hook;
 pub mod prices;
+pub mod skills;
 
 use anyhow::Result;
 
@@ -21,10 +23,11 @@ pub fn read_transcripts(
         .collect();
     let files = crate::discover::discover(&ctx.env, &formats);
     let show = !ctx.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let report = crate::ingest::ingest_with_progress(
+    let report = crate::ingest::ingest_with(
         store,
         files,
         &ctx.pricer,
+        ctx.read_deadline,
         &mut crate::render::progress::Progress::new(show),
     )?;
     for w in report.warnings() {

@@ -3,6 +3,8 @@
 //! Every state change reads the row, checks it, takes the session snapshot and writes, all
 //! inside one IMMEDIATE transaction: concurrent marks queue and each sees the one before.
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -339,10 +341,18 @@ impl Store {
         self.write(|tx| {
             let a = load(tx, id)?.ok_or_else(|| not_found(id))?;
             require_in_progress(&a, "complete")?;
-            let final_snap = match (&a.usage_provider, &a.usage_session_id) {
-                (Some(tool), Some(session)) => snapshot(tx, tool, session)?,
-                _ => Snapshot::default(),
+            let (Some(tool), Some(session)) = (&a.usage_provider, &a.usage_session_id) else {
+                // No session (an `analysis run` whose session could not be told): the
+                // outcome is recorded, the token fields stay NULL rather than a false 0.
+                tx.execute(
+                    "UPDATE analysis_logs SET status = ?2, completed_at = ?3, notes = coalesce(?4, notes),
+                         claims_extracted = coalesce(?5, claims_extracted), claims_updated = coalesce(?6, claims_updated)
+                     WHERE id = ?1",
+                    params![id, c.status, at, c.notes, c.claims_extracted, c.claims_updated],
+                )?;
+                return load(tx, id)?.ok_or_else(|| not_found(id));
             };
+            let final_snap = snapshot(tx, tool, session)?;
             let delta = final_snap.since(&a.baseline.clone().unwrap_or_default());
             let sum = delta.sum();
             let baseline = a.tokens_baseline.unwrap_or(0);
@@ -371,6 +381,61 @@ impl Store {
             )?;
             save_usage(tx, id, &delta)?;
             load(tx, id)?.ok_or_else(|| not_found(id))
+        })
+    }
+
+    /// Bind a running, unbound row to its session once it is known (`analysis run` learns
+    /// the session only after its command ran). `baseline` is the session's usage before
+    /// the run: empty for a session the run created.
+    pub fn bind_analysis(
+        &mut self,
+        id: &str,
+        tool: &str,
+        session_id: &str,
+        how: &str,
+        baseline: &Snapshot,
+    ) -> Result<Analysis> {
+        self.write(|tx| {
+            let a = load(tx, id)?.ok_or_else(|| not_found(id))?;
+            require_in_progress(&a, "bind")?;
+            if a.usage_session_id.is_some() {
+                return Err(Error::InvalidState(format!(
+                    "{id} is already bound to session {}",
+                    a.usage_session_id.as_deref().unwrap_or_default()
+                ))
+                .into());
+            }
+            tx.execute(
+                "UPDATE analysis_logs SET usage_provider = ?2, usage_session_id = ?3, session_binding = ?4,
+                     tokens_baseline = ?5, baseline_json = ?6
+                 WHERE id = ?1",
+                params![id, tool, session_id, how, baseline.total(), to_json(baseline)?],
+            )?;
+            load(tx, id)?.ok_or_else(|| not_found(id))
+        })
+    }
+
+    /// Every session of `tool` with its usage per model now (the "before" picture of
+    /// `analysis run`: any of them may be the one its command continues).
+    pub fn tool_snapshots(&self, tool: &str) -> Result<HashMap<String, Snapshot>> {
+        self.read(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT session_id, model, {SUM_COLUMNS}, sum(cost_nusd), sum(unpriced) FROM session_usage
+                 WHERE tool = ?1 GROUP BY session_id, model HAVING {NONZERO}"
+            ))?;
+            let rows = st.query_map([tool], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    ModelUsage { tokens: tokens_at(r, 2)?, cost_nusd: r.get(9)?, unpriced: r.get(10)? },
+                ))
+            })?;
+            let mut out: HashMap<String, Snapshot> = HashMap::new();
+            for row in rows {
+                let (session, model, tokens) = row?;
+                out.entry(session).or_default().0.insert(model, tokens);
+            }
+            Ok(out)
         })
     }
 

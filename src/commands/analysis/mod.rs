@@ -12,6 +12,7 @@ pub mod complete;
 pub mod export;
 pub mod list;
 pub mod mark;
+pub mod run;
 pub mod sessions_list;
 pub mod show;
 pub mod start;
@@ -25,6 +26,8 @@ pub enum AnalysisCommand {
     Mark(mark::Args),
     /// Close an analysis with its token deltas
     Complete(complete::Args),
+    /// Run a command as one analysis: start, run it, complete it; exit with its code
+    Run(run::Args),
     /// Add a one-shot row (manual tokens, or the usage of one transcript)
     Add(add::Args),
     /// Show one analysis
@@ -53,6 +56,7 @@ pub fn run(ctx: &Ctx, cmd: AnalysisCommand) -> Result<()> {
         AnalysisCommand::Start(a) => start::run(ctx, &a),
         AnalysisCommand::Mark(a) => mark::run(ctx, &a),
         AnalysisCommand::Complete(a) => complete::run(ctx, &a),
+        AnalysisCommand::Run(a) => run::run(ctx, &a),
         AnalysisCommand::Add(a) => add::run(ctx, &a),
         AnalysisCommand::Show(a) => show::run(ctx, &a),
         AnalysisCommand::List(a) => list::run(ctx, &a),

@@ -4,14 +4,16 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::binding::{Explicit, resolve};
+use crate::binding::{Binding, Explicit, resolve};
 use crate::cli::ToolArg;
 use crate::ctx::Ctx;
-use crate::store::analyses::NewAnalysis;
-use crate::usage::{Tool, now_rfc3339};
+use crate::store::Store;
+use crate::store::analyses::{Analysis, NewAnalysis};
+use crate::usage::{Snapshot, Tool, now_rfc3339};
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
+/// What a new analysis is and how its session is found; shared by `start` and `run`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StartOptions {
     /// What is analysed (free text)
     #[arg(long)]
     pub source_id: String,
@@ -46,48 +48,91 @@ pub struct Args {
         value_name = "SECS"
     )]
     pub ambiguity_window: f64,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub opts: StartOptions,
     /// Print the row as JSON instead of the id
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let tool: Tool = args.tool.into();
-    let mut store = ctx.open_store()?;
-    let explicit = Explicit {
-        session_id: args.usage_session_id.clone(),
-        session_path: args.usage_session_path.clone(),
-        window_secs: args.ambiguity_window,
-    };
-    let binding = resolve(ctx, &mut store, tool, &explicit)?;
-    // Priced now, so the cost at completion is exactly what came after.
-    crate::ingest::settle_costs(&mut store, &ctx.pricer, Some((tool, &binding.session_id)))?;
-    let baseline = store.session_snapshot(tool.as_str(), &binding.session_id)?;
-    if baseline.0.is_empty() && store.session_files(tool, &binding.session_id)?.is_empty() {
-        ctx.warn(&format!(
-            "no {tool} transcript for session {} yet: its baseline is 0",
-            binding.session_id
-        ));
+impl StartOptions {
+    /// The explicit binding flags. An empty `--usage-session-id ""` is what a skill's
+    /// `"${CLAUDE_SESSION_ID}"` becomes where nothing substituted it (an agent that reads
+    /// Claude skills without that substitution): treated as absent, with a warning, so the
+    /// other rules still bind instead of a session named "".
+    pub fn explicit(&self, ctx: &Ctx) -> Explicit {
+        let blank = |s: &str| s.trim().is_empty();
+        let session_id = match &self.usage_session_id {
+            Some(s) if blank(s) => {
+                ctx.warn("--usage-session-id is empty (an unsubstituted session variable?); using the other binding rules");
+                None
+            }
+            other => other.clone(),
+        };
+        let session_path = self
+            .usage_session_path
+            .clone()
+            .filter(|p| !blank(&p.to_string_lossy()));
+        Explicit {
+            session_id,
+            session_path,
+            window_secs: self.ambiguity_window,
+        }
     }
-    let row = store.create_analysis(
-        &NewAnalysis {
-            source_id: args.source_id.clone(),
-            pass: args.pass.clone(),
+
+    /// The row `start` inserts, bound to `binding` (none: `run` binds it later).
+    pub fn new_row(&self, bound: Option<(&Binding, &Snapshot)>) -> NewAnalysis {
+        let tool: Tool = self.tool.into();
+        NewAnalysis {
+            source_id: self.source_id.clone(),
+            pass: self.pass.clone(),
             status: "in_progress".into(),
             tool: tool.as_str().into(),
-            model: args.model.clone(),
+            model: self.model.clone(),
             started_at: Some(now_rfc3339()),
-            notes: args.notes.clone(),
-            tokens_baseline: Some(baseline.total()),
-            usage_provider: Some(tool.as_str().into()),
-            usage_session_id: Some(binding.session_id.clone()),
-            inputs_source_ids: args.inputs_source_ids.clone(),
-            inputs_analysis_ids: args.inputs_analysis_ids.clone(),
-            session_binding: Some(binding.how.into()),
-            baseline: Some(baseline),
+            notes: self.notes.clone(),
+            tokens_baseline: bound.map(|(_, s)| s.total()),
+            usage_provider: bound.map(|_| tool.as_str().into()),
+            usage_session_id: bound.map(|(b, _)| b.session_id.clone()),
+            inputs_source_ids: self.inputs_source_ids.clone(),
+            inputs_analysis_ids: self.inputs_analysis_ids.clone(),
+            session_binding: bound.map(|(b, _)| b.how.into()),
+            baseline: bound.map(|(_, s)| s.clone()),
             ..NewAnalysis::default()
-        },
+        }
+    }
+}
+
+/// The session's baseline now, warning when it has no transcript yet. Its responses are
+/// priced first, so the cost at completion is exactly what came after.
+pub fn baseline(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> Result<Snapshot> {
+    crate::ingest::settle_costs(store, &ctx.pricer, Some((tool, session_id)))?;
+    let baseline = store.session_snapshot(tool.as_str(), session_id)?;
+    if baseline.0.is_empty() && store.session_files(tool, session_id)?.is_empty() {
+        ctx.warn(&format!(
+            "no {tool} transcript for session {session_id} yet: its baseline is 0"
+        ));
+    }
+    Ok(baseline)
+}
+
+/// Resolve the session and insert the bound row.
+pub fn start_bound(ctx: &Ctx, store: &mut Store, opts: &StartOptions) -> Result<Analysis> {
+    let tool: Tool = opts.tool.into();
+    let binding = resolve(ctx, store, tool, &opts.explicit(ctx))?;
+    let snap = baseline(ctx, store, tool, &binding.session_id)?;
+    store.create_analysis(
+        &opts.new_row(Some((&binding, &snap))),
         crate::dates::year_now(),
-    )?;
+    )
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let mut store = ctx.open_store()?;
+    let row = start_bound(ctx, &mut store, &args.opts)?;
     super::print_row_or_id(ctx, &row, args.json)
 }
