@@ -26,7 +26,8 @@ pub(crate) const SUM_COLUMNS: &str = "coalesce(sum(input_tokens), 0), coalesce(s
     coalesce(sum(cache_read_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(reasoning_tokens), 0)";
 
 /// Leaves out per-model rows whose counts all went back to zero (a response that moved).
-pub(crate) const NONZERO: &str = "sum(input_tokens) + sum(cache_creation_tokens) + sum(cache_read_tokens)
+pub(crate) const NONZERO: &str =
+    "sum(input_tokens) + sum(cache_creation_tokens) + sum(cache_read_tokens)
     + sum(output_tokens) + sum(reasoning_tokens) > 0";
 
 /// Read seven summed bucket columns starting at column `i`.
