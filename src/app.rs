@@ -10,5 +10,6 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::new(&cli.global)?;
     match cli.command {
         Command::Analysis(cmd) => commands::analysis::run(&ctx, cmd),
+        Command::Report(cmd) => commands::report::run(&ctx, cmd),
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::analysis::AnalysisCommand;
+use crate::commands::report::ReportCommand;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -57,6 +58,9 @@ pub enum Command {
     /// Record analyses and read sessions
     #[command(subcommand)]
     Analysis(AnalysisCommand),
+    /// Tokens by day, week, month, session or model; tool calls, files and compactions
+    #[command(subcommand)]
+    Report(ReportCommand),
 }
 
 /// Agent names accepted by `--tool` where a transcript is read.

@@ -29,6 +29,8 @@ pub struct Ctx {
     pub quiet: bool,
     pub verbose: bool,
     pub color: bool,
+    /// `TZ`, for reports' `--tz local`.
+    pub tz_env: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -80,6 +82,7 @@ impl Ctx {
             quiet: g.quiet,
             verbose: g.verbose,
             color,
+            tz_env: var("TZ"),
         })
     }
 

@@ -1,6 +1,7 @@
 //! One module per leaf command: an `Args` struct and a `run` function.
 
 pub mod analysis;
+pub mod report;
 
 use anyhow::Result;
 
