@@ -345,6 +345,56 @@ impl CallStats {
     }
 }
 
+/// Values kept per (agent, name) and found by borrowed strings, so that a pass over many
+/// rows makes one `String` per group, not per row.
+#[derive(Debug)]
+pub struct ByAgentAndName<V> {
+    index: HashMap<String, (HashMap<String, usize>, Option<usize>)>,
+    /// `(agent, name, value)`, in the order first seen.
+    pub groups: Vec<(String, Option<String>, V)>,
+}
+
+impl<V> Default for ByAgentAndName<V> {
+    fn default() -> Self {
+        ByAgentAndName {
+            index: HashMap::new(),
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl<V: Default> ByAgentAndName<V> {
+    /// The group's position in `groups` (a new group is added with a default value).
+    pub fn index(&mut self, agent: &str, name: Option<&str>) -> usize {
+        let at = match self.index.get_mut(agent) {
+            Some(e) => e,
+            None => self.index.entry(agent.to_owned()).or_default(),
+        };
+        let found = match name {
+            Some(n) => at.0.get(n).copied(),
+            None => at.1,
+        };
+        if let Some(i) = found {
+            return i;
+        }
+        let i = self.groups.len();
+        self.groups
+            .push((agent.to_owned(), name.map(str::to_owned), V::default()));
+        match name {
+            Some(n) => {
+                at.0.insert(n.to_owned(), i);
+            }
+            None => at.1 = Some(i),
+        }
+        i
+    }
+
+    pub fn get_mut(&mut self, agent: &str, name: Option<&str>) -> &mut V {
+        let i = self.index(agent, name);
+        &mut self.groups[i].2
+    }
+}
+
 /// What a tool call does to the file it names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileAction {
@@ -368,6 +418,19 @@ pub fn file_action(name: &str) -> FileAction {
 /// from the session's working directory, so one file is one row whichever agent touched it.
 /// `.` and `..` are resolved by name, not on disk (the file may be gone).
 pub fn file_key(path: &str, project: Option<&str>) -> String {
+    // Most paths need no resolving: join them as text (this runs once per call).
+    let plain =
+        !path.is_empty() && !path.contains("//") && !path.split('/').any(|c| c == "." || c == "..");
+    if plain {
+        match project {
+            _ if path.starts_with('/') => return path.to_owned(),
+            Some(dir) if dir.starts_with('/') && !dir.split('/').any(|c| c == "." || c == "..") => {
+                return format!("{}/{path}", dir.trim_end_matches('/'));
+            }
+            None => return path.to_owned(),
+            Some(_) => {}
+        }
+    }
     let p = Path::new(path);
     let joined = match project {
         Some(dir) if p.is_relative() => Path::new(dir).join(p),
@@ -496,6 +559,23 @@ mod tests {
     }
 
     #[test]
+    fn groups_by_agent_and_name() {
+        let mut g: ByAgentAndName<i64> = ByAgentAndName::default();
+        *g.get_mut("claude", Some("Read")) += 1;
+        *g.get_mut("amp", Some("Read")) += 10;
+        *g.get_mut("claude", None) += 100;
+        *g.get_mut("claude", Some("Read")) += 1;
+        assert_eq!(
+            g.groups,
+            [
+                ("claude".into(), Some("Read".into()), 2),
+                ("amp".into(), Some("Read".into()), 10),
+                ("claude".into(), None, 100),
+            ]
+        );
+    }
+
+    #[test]
     fn files() {
         assert_eq!(file_action("Read"), FileAction::Read);
         assert_eq!(file_action("apply_patch"), FileAction::Edit);
@@ -507,5 +587,9 @@ mod tests {
         assert_eq!(file_key("/etc/hosts", Some("/home/dev/app")), "/etc/hosts");
         assert_eq!(file_key("./a/../b.rs", Some("/w")), "/w/b.rs");
         assert_eq!(file_key("b.rs", None), "b.rs");
+        assert_eq!(file_key("src/a.rs", Some("/w/")), "/w/src/a.rs");
+        assert_eq!(file_key("src//a.rs", Some("/w")), "/w/src/a.rs");
+        assert_eq!(file_key("a.rs", Some("/w/x/..")), "/w/a.rs");
+        assert_eq!(file_key("/", Some("/w")), "/");
     }
 }

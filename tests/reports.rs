@@ -607,6 +607,7 @@ fn tool_calls_and_failures_per_agent() {
             "tool": "claude",
             "session_id": SA,
             "project": "/home/dev/app",
+            "call_id": "toolu_A1",
             "name": "Read",
             "called_at": "2026-03-02T09:00:02.000Z",
             "result_at": "2026-03-02T09:00:04.500Z",

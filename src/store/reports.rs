@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use anyhow::Result;
-use rusqlite::{Connection, named_params};
+use rusqlite::Connection;
 
 use super::Store;
 use super::sessions::{SUM_COLUMNS, tokens_at};
@@ -35,20 +35,47 @@ impl ReportFilter {
     }
 }
 
-/// The filter as SQL over alias `x` with time column `time` (named parameters; see `bind`).
+/// The filter as SQL over alias `x` with time column `time` (named parameters; see `params`).
 /// The project test runs once over `sessions` (a few rows), not once per usage row.
 fn filter_sql(x: &str, time: &str) -> String {
+    filter_sql_with(x, time, false)
+}
+
+/// [`filter_sql`]; with `keep_untimed`, rows whose time is NULL pass the time bounds.
+fn filter_sql_with(x: &str, time: &str, keep_untimed: bool) -> String {
+    let untimed = if keep_untimed {
+        format!("{time} IS NULL OR ")
+    } else {
+        String::new()
+    };
     format!(
         "(:tool IS NULL OR {x}.tool = :tool)
          AND (:session IS NULL OR {x}.session_id = :session)
-         AND (:since IS NULL OR {time} >= :since)
-         AND (:until IS NULL OR {time} < :until)
+         AND ({untimed}:since IS NULL OR {time} >= :since)
+         AND ({untimed}:until IS NULL OR {time} < :until)
          AND (:project IS NULL OR ({x}.tool, {x}.session_id) IN (
              SELECT tool, session_id FROM sessions
              WHERE project = :project
                 OR substr(project, 1, length(:project) + 1) = :project || '/'
                 OR substr(project, -length(:project) - 1) = '/' || :project))"
     )
+}
+
+/// The values of `filter_sql`'s parameters, then `extra`.
+fn params<'a>(
+    f: &'a ReportFilter,
+    tool: &'a Option<&'static str>,
+    extra: &[(&'a str, &'a dyn rusqlite::ToSql)],
+) -> Vec<(&'a str, &'a dyn rusqlite::ToSql)> {
+    let mut p: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
+        (":tool", tool),
+        (":session", &f.session_id),
+        (":since", &f.since_ms),
+        (":until", &f.until_ms),
+        (":project", &f.project),
+    ];
+    p.extend_from_slice(extra);
+    p
 }
 
 /// Run `sql` (which uses every parameter of `filter_sql`, plus `extra`) and map its rows.
@@ -61,17 +88,17 @@ fn query<T>(
 ) -> Result<Vec<T>> {
     let mut st = c.prepare(sql)?;
     let tool = f.tool.map(Tool::as_str);
-    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = named_params! {
-        ":tool": tool,
-        ":session": f.session_id,
-        ":since": f.since_ms,
-        ":until": f.until_ms,
-        ":project": f.project,
-    }
-    .to_vec();
-    params.extend_from_slice(extra);
-    let rows = st.query_map(params.as_slice(), map)?;
+    let rows = st.query_map(params(f, &tool, extra).as_slice(), map)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Usage with a time summed per model and time slot, and the usage without a time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotUsage {
+    pub slots: Vec<Slot>,
+    /// Responses without a time that the filter's agent, session and project cover (time
+    /// bounds aside), and their tokens.
+    pub untimed: (i64, Tokens),
 }
 
 /// One session's usage of one model.
@@ -99,6 +126,7 @@ pub struct ToolCallRow {
     pub tool: String,
     pub session_id: String,
     pub project: Option<String>,
+    pub call_id: String,
     pub name: Option<String>,
     pub called_at_ms: Option<i64>,
     pub result_at_ms: Option<i64>,
@@ -106,6 +134,38 @@ pub struct ToolCallRow {
     /// Stated by the transcript, else result − call when both times are known and in order.
     pub duration_ms: Option<i64>,
     pub file_path: Option<String>,
+}
+
+/// A [`ToolCallRow`] borrowed from the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ToolCallRef<'a> {
+    pub tool: &'a str,
+    pub session_id: &'a str,
+    pub project: Option<&'a str>,
+    pub call_id: &'a str,
+    pub name: Option<&'a str>,
+    pub called_at_ms: Option<i64>,
+    pub result_at_ms: Option<i64>,
+    pub failed: Option<bool>,
+    pub duration_ms: Option<i64>,
+    pub file_path: Option<&'a str>,
+}
+
+impl ToolCallRef<'_> {
+    pub fn to_owned_row(&self) -> ToolCallRow {
+        ToolCallRow {
+            tool: self.tool.to_owned(),
+            session_id: self.session_id.to_owned(),
+            project: self.project.map(str::to_owned),
+            call_id: self.call_id.to_owned(),
+            name: self.name.map(str::to_owned),
+            called_at_ms: self.called_at_ms,
+            result_at_ms: self.result_at_ms,
+            failed: self.failed,
+            duration_ms: self.duration_ms,
+            file_path: self.file_path.map(str::to_owned),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,44 +180,54 @@ pub struct CompactionRow {
 }
 
 impl Store {
-    /// Usage with a time, summed per model and `slot_ms` span (aligned to the Unix epoch).
-    pub fn usage_by_slot(&self, f: &ReportFilter, slot_ms: i64) -> Result<Vec<Slot>> {
+    /// Usage summed per model and `slot_ms` span (aligned to the Unix epoch), in one pass
+    /// over the responses. Summed here rather than by SQL's GROUP BY: a hash map beats
+    /// SQLite's sorter on a few hundred thousand rows (measured: docs/PERFORMANCE.md).
+    pub fn usage_by_slot(&self, f: &ReportFilter, slot_ms: i64) -> Result<SlotUsage> {
         let slot_ms = slot_ms.max(1);
         self.read(|c| {
-            // Floor division, also for times before 1970.
+            // Responses without a time pass the time bounds here, so that one pass counts them.
             let sql = format!(
-                "SELECT ts_ms - ((ts_ms % :slot) + :slot) % :slot AS slot, coalesce(model, ''), {SUM_COLUMNS}
+                "SELECT ts_ms, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
+                        cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens
                  FROM usage_events u
-                 WHERE ts_ms IS NOT NULL AND {}
-                 GROUP BY 1, 2",
-                filter_sql("u", "u.ts_ms")
+                 WHERE {}",
+                filter_sql_with("u", "u.ts_ms", true)
             );
-            query(c, &sql, f, &[(":slot", &slot_ms)], |r| {
-                Ok(Slot {
-                    start_ms: r.get(0)?,
-                    model: r.get(1)?,
-                    tokens: tokens_at(r, 2)?,
+            let mut st = c.prepare(&sql)?;
+            let tool = f.tool.map(Tool::as_str);
+            let mut rows = st.query(params(f, &tool, &[]).as_slice())?;
+            let mut by_model: HashMap<String, HashMap<i64, Tokens>> = HashMap::new();
+            let mut untimed = (0, Tokens::default());
+            while let Some(r) = rows.next()? {
+                let tokens = tokens_at(r, 2)?;
+                let Some(ts) = r.get::<_, Option<i64>>(0)? else {
+                    untimed.0 += 1;
+                    untimed.1 = untimed.1.add(&tokens);
+                    continue;
+                };
+                let start = ts.div_euclid(slot_ms) * slot_ms;
+                let model = r.get_ref(1)?.as_str_or_null()?.unwrap_or("");
+                // Look the model up by &str: a String is made once per model, not per row.
+                let slots = match by_model.get_mut(model) {
+                    Some(s) => s,
+                    None => by_model.entry(model.to_owned()).or_default(),
+                };
+                let t = slots.entry(start).or_default();
+                *t = t.add(&tokens);
+            }
+            let mut slots: Vec<Slot> = by_model
+                .into_iter()
+                .flat_map(|(model, m)| {
+                    m.into_iter().map(move |(start_ms, tokens)| Slot {
+                        start_ms,
+                        model: model.clone(),
+                        tokens,
+                    })
                 })
-            })
-        })
-    }
-
-    /// Responses without a time that `f` would otherwise cover, and their tokens.
-    pub fn usage_untimed(&self, f: &ReportFilter) -> Result<(i64, Tokens)> {
-        let unbounded = ReportFilter {
-            since_ms: None,
-            until_ms: None,
-            ..f.clone()
-        };
-        self.read(|c| {
-            let sql = format!(
-                "SELECT count(*), {SUM_COLUMNS} FROM usage_events u WHERE ts_ms IS NULL AND {}",
-                filter_sql("u", "u.ts_ms")
-            );
-            let rows = query(c, &sql, &unbounded, &[], |r| {
-                Ok((r.get::<_, i64>(0)?, tokens_at(r, 1)?))
-            })?;
-            Ok(rows.into_iter().next().unwrap_or_default())
+                .collect();
+            slots.sort_by(|a, b| (a.start_ms, &a.model).cmp(&(b.start_ms, &b.model)));
+            Ok(SlotUsage { slots, untimed })
         })
     }
 
@@ -220,34 +290,63 @@ impl Store {
         })
     }
 
-    /// Tool calls in `f` (timed by the call, else by its result), optionally of one tool
-    /// name (without case), oldest first.
-    pub fn tool_call_rows(&self, f: &ReportFilter, name: Option<&str>) -> Result<Vec<ToolCallRow>> {
+    /// Call `each` with every tool call in `f` (timed by the call, else by its result),
+    /// optionally of one tool name (without case), in no particular order. Rows are lent, not
+    /// copied: a report over 80,000 calls spent most of its time allocating strings. Projects
+    /// come from a map of the sessions table (a few hundred rows): a SQL join looked up two
+    /// B-trees per call and was slower still.
+    pub fn for_each_tool_call(
+        &self,
+        f: &ReportFilter,
+        name: Option<&str>,
+        mut each: impl FnMut(&ToolCallRef<'_>),
+    ) -> Result<()> {
+        let mut projects: HashMap<String, HashMap<String, Option<String>>> = HashMap::new();
+        for ((tool, session), m) in self.session_meta()? {
+            projects.entry(tool).or_default().insert(session, m.project);
+        }
         self.read(|c| {
             let sql = format!(
-                "SELECT t.tool, t.session_id, s.project, t.name, t.called_at_ms, t.result_at_ms, t.failed,
+                "SELECT t.tool, t.session_id, t.call_id, t.name, t.called_at_ms, t.result_at_ms, t.failed,
                         coalesce(t.duration_ms, CASE WHEN t.result_at_ms >= t.called_at_ms
                                                      THEN t.result_at_ms - t.called_at_ms END),
                         t.file_path
-                 FROM tool_calls t LEFT JOIN sessions s ON s.tool = t.tool AND s.session_id = t.session_id
-                 WHERE (:name IS NULL OR t.name = :name COLLATE NOCASE) AND {}
-                 ORDER BY coalesce(t.called_at_ms, t.result_at_ms), t.tool, t.session_id, t.call_id",
+                 FROM tool_calls t
+                 WHERE (:name IS NULL OR t.name = :name COLLATE NOCASE) AND {}",
                 filter_sql("t", "coalesce(t.called_at_ms, t.result_at_ms)")
             );
-            query(c, &sql, f, &[(":name", &name)], |r| {
-                Ok(ToolCallRow {
-                    tool: r.get(0)?,
-                    session_id: r.get(1)?,
-                    project: r.get(2)?,
-                    name: r.get(3)?,
+            let mut st = c.prepare(&sql)?;
+            let tool = f.tool.map(Tool::as_str);
+            let mut rows = st.query(params(f, &tool, &[(":name", &name)]).as_slice())?;
+            while let Some(r) = rows.next()? {
+                let tool = r.get_ref(0)?.as_str()?;
+                let session_id = r.get_ref(1)?.as_str()?;
+                let project = projects
+                    .get(tool)
+                    .and_then(|s| s.get(session_id))
+                    .and_then(|p| p.as_deref());
+                each(&ToolCallRef {
+                    tool,
+                    session_id,
+                    project,
+                    call_id: r.get_ref(2)?.as_str()?,
+                    name: r.get_ref(3)?.as_str_or_null()?,
                     called_at_ms: r.get(4)?,
                     result_at_ms: r.get(5)?,
                     failed: r.get::<_, Option<i64>>(6)?.map(|v| v != 0),
                     duration_ms: r.get(7)?,
-                    file_path: r.get(8)?,
-                })
-            })
+                    file_path: r.get_ref(8)?.as_str_or_null()?,
+                });
+            }
+            Ok(())
         })
+    }
+
+    /// [`Store::for_each_tool_call`], collected.
+    pub fn tool_call_rows(&self, f: &ReportFilter, name: Option<&str>) -> Result<Vec<ToolCallRow>> {
+        let mut out = Vec::new();
+        self.for_each_tool_call(f, name, |c| out.push(c.to_owned_row()))?;
+        Ok(out)
     }
 
     /// Compactions in `f`, oldest first.

@@ -6,8 +6,8 @@ use anyhow::Result;
 
 use crate::ctx::Ctx;
 use crate::render::report::{self as out, FileRow, FileTotals};
-use crate::reporting::{FileAction, file_action, file_key};
-use crate::usage::format_ts_ms;
+use crate::reporting::{ByAgentAndName, FileAction, file_action, file_key};
+use crate::usage::{Tool, format_ts_ms};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -27,39 +27,42 @@ pub struct Args {
 }
 
 #[derive(Default)]
-struct Acc<'a> {
+struct Acc {
     reads: i64,
     edits: i64,
     failures: i64,
-    sessions: BTreeSet<(&'a str, &'a str)>,
-    tools: BTreeSet<&'a str>,
+    /// Indexes into the sessions seen (see `run`).
+    sessions: BTreeSet<usize>,
+    tools: BTreeSet<&'static str>,
     last_ms: Option<i64>,
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let p = super::prepare(ctx, &args.filters, args.session.as_deref(), false)?;
-    let calls = p.store.tool_call_rows(&p.filter, None)?;
-    let mut files: HashMap<String, Acc<'_>> = HashMap::new();
-    for c in &calls {
-        let (Some(path), Some(name)) = (&c.file_path, &c.name) else {
-            continue;
+    let mut files: HashMap<String, Acc> = HashMap::new();
+    // Sessions are numbered once each, so a file's set of sessions costs no strings per call.
+    let mut sessions: ByAgentAndName<()> = ByAgentAndName::default();
+    p.store.for_each_tool_call(&p.filter, None, |c| {
+        let (Some(path), Some(name)) = (c.file_path, c.name) else {
+            return;
         };
         let action = file_action(name);
         if action == FileAction::Other {
-            continue;
+            return;
         }
-        let a = files
-            .entry(file_key(path, c.project.as_deref()))
-            .or_default();
+        let session = sessions.index(c.tool, Some(c.session_id));
+        let a = files.entry(file_key(path, c.project)).or_default();
         match action {
             FileAction::Read => a.reads += 1,
             _ => a.edits += 1,
         }
         a.failures += i64::from(c.failed == Some(true));
-        a.sessions.insert((&c.tool, &c.session_id));
-        a.tools.insert(&c.tool);
+        a.sessions.insert(session);
+        if let Some(t) = Tool::parse(c.tool) {
+            a.tools.insert(t.as_str());
+        }
         a.last_ms = a.last_ms.max(c.called_at_ms.or(c.result_at_ms));
-    }
+    })?;
     let totals = FileTotals {
         files: i64::try_from(files.len()).unwrap_or(i64::MAX),
         reads: files.values().map(|a| a.reads).sum(),

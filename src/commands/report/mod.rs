@@ -200,9 +200,9 @@ pub fn period_report(
     // Sum per quarter hour in SQL (every UTC offset in use is a whole number of quarter hours,
     // so no quarter hour holds two local days), then give each quarter to its local day.
     const SLOT: i64 = 15 * 60_000;
-    let slots = p.store.usage_by_slot(&p.filter, SLOT)?;
+    let usage = p.store.usage_by_slot(&p.filter, SLOT)?;
     let mut buckets: BTreeMap<chrono::NaiveDate, Usage> = BTreeMap::new();
-    let split = reporting::fold_slots(&slots, SLOT, p.tz, period, &mut buckets);
+    let split = reporting::fold_slots(&usage.slots, SLOT, p.tz, period, &mut buckets);
     // A quarter that does hold two days (historic offsets): read it again response by response.
     for start in split {
         let f = ReportFilter {
@@ -215,20 +215,19 @@ pub fn period_report(
             ..p.filter.clone()
         };
         let fine = p.store.usage_by_slot(&f, 1)?;
-        reporting::fold_slots(&fine, 1, p.tz, period, &mut buckets);
+        reporting::fold_slots(&fine.slots, 1, p.tz, period, &mut buckets);
     }
     let rows: Vec<_> = buckets
         .iter()
         .map(|(d, u)| reporting::priced(RowKey::Period(period.label(*d)), u, &NoPrices))
         .collect();
-    let untimed = p.store.usage_untimed(&p.filter)?;
     let report = UsageReport {
         kind,
         time_zone: Some(p.tz.name().to_owned()),
         week_start,
         totals: reporting::totals(&rows),
         rows: &rows,
-        untimed: Some(untimed),
+        untimed: Some(usage.untimed),
         breakdown: args.breakdown,
     };
     print_usage(ctx, &args.format, &report, p.tz)

@@ -1,12 +1,11 @@
 //! `tokledger report tools`
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 
 use crate::ctx::Ctx;
 use crate::render::report::{self as out, ToolStatsRow, ToolTotals};
-use crate::reporting::CallStats;
+use crate::reporting::{ByAgentAndName, CallStats};
+use crate::store::reports::ToolCallRow;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -29,16 +28,18 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     // Tables show times in the zone; JSON and CSV in UTC.
     let times = args.calls && !(args.format.json || args.format.csv);
     let p = super::prepare(ctx, &args.filters, args.session.as_deref(), times)?;
-    let calls = p.store.tool_call_rows(&p.filter, args.name.as_deref())?;
     let mut all = CallStats::default();
-    let mut by_tool: BTreeMap<(&str, Option<&str>), CallStats> = BTreeMap::new();
-    for c in &calls {
-        all.add(c.failed, c.duration_ms);
-        by_tool
-            .entry((&c.tool, c.name.as_deref()))
-            .or_default()
-            .add(c.failed, c.duration_ms);
-    }
+    let mut by_tool: ByAgentAndName<CallStats> = ByAgentAndName::default();
+    let mut calls: Vec<ToolCallRow> = Vec::new();
+    p.store
+        .for_each_tool_call(&p.filter, args.name.as_deref(), |c| {
+            all.add(c.failed, c.duration_ms);
+            if args.calls {
+                calls.push(c.to_owned_row());
+            } else {
+                by_tool.get_mut(c.tool, c.name).add(c.failed, c.duration_ms);
+            }
+        })?;
     let totals = ToolTotals {
         calls: all.calls,
         failures: all.failures,
@@ -48,6 +49,21 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     };
     let mut w = std::io::stdout().lock();
     if args.calls {
+        // Oldest first; the call id keeps calls of one instant in a stable order.
+        calls.sort_by(|a, b| {
+            (
+                a.called_at_ms.or(a.result_at_ms),
+                &a.tool,
+                &a.session_id,
+                &a.call_id,
+            )
+                .cmp(&(
+                    b.called_at_ms.or(b.result_at_ms),
+                    &b.tool,
+                    &b.session_id,
+                    &b.call_id,
+                ))
+        });
         return if args.format.json {
             out::calls_json(&mut w, &calls, &totals)
         } else if args.format.csv {
@@ -57,10 +73,11 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         };
     }
     let mut rows: Vec<ToolStatsRow> = by_tool
+        .groups
         .into_iter()
-        .map(|((tool, name), s)| ToolStatsRow {
-            tool: tool.to_owned(),
-            name: name.map(str::to_owned),
+        .map(|(tool, name, s)| ToolStatsRow {
+            tool,
+            name,
             calls: s.calls,
             failures: s.failures,
             successes: s.successes,
