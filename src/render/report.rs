@@ -60,9 +60,12 @@ impl Style {
         }
     }
 
+    /// Session ids on a terminal: their first 8 characters (after Amp's `T-`), enough to tell
+    /// sessions apart and to find them in `--json`.
     fn id(self, id: &str) -> String {
         if self.tty {
-            id.chars().take(8).collect()
+            let keep = if id.starts_with("T-") { 10 } else { 8 };
+            id.chars().take(keep).collect()
         } else {
             id.to_owned()
         }
@@ -686,21 +689,41 @@ pub fn calls_table(out: &mut dyn Write, calls: &[ToolCallRow], style: Style) -> 
         writeln!(out, "no tool calls in this range")?;
         return Ok(());
     }
-    let mut t = style.table(&[
-        "time", "agent", "session", "tool", "result", "duration", "file",
-    ]);
+    // Narrow: no session column, and the time without its year.
+    let narrow = style.narrow();
+    let mut header = vec!["time", "agent"];
+    if !narrow {
+        header.push("session");
+    }
+    header.extend(["tool", "result", "duration", "file"]);
+    let mut t = style.table(&header);
     for c in calls {
-        t.add_row(vec![
-            style.time(c.called_at_ms.or(c.result_at_ms)),
-            c.tool.clone(),
-            style.id(&c.session_id),
+        let mut time = style.time(c.called_at_ms.or(c.result_at_ms));
+        if narrow && time.len() > 5 {
+            time = time.split_off(5);
+        }
+        let mut row = vec![time, c.tool.clone()];
+        if !narrow {
+            row.push(style.id(&c.session_id));
+        }
+        row.extend([
             c.name.clone().unwrap_or_else(|| "(unnamed)".into()),
             outcome(c.failed).to_owned(),
             c.duration_ms.map_or_else(|| "-".into(), duration),
-            style.path(c.file_path.as_deref(), 24),
+            style.path(c.file_path.as_deref(), if narrow { 20 } else { 32 }),
         ]);
+        t.add_row(row);
     }
-    numeric(&mut t, [5]);
+    let n = header.len();
+    // Short columns never wrap; the tool name and the file share what is left.
+    for i in [0, 1, n - 3, n - 2] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    if let Some(c) = t.column_mut(n - 2) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
     super::write_table(out, &t)
 }
 
@@ -779,16 +802,24 @@ pub fn files_table(out: &mut dyn Write, rows: &[FileRow], style: Style) -> Resul
         writeln!(out, "no file reads or edits in this range")?;
         return Ok(());
     }
-    let mut t = style.table(&["file", "reads", "edits", "failed", "sessions", "agents"]);
+    let narrow = style.narrow();
+    let mut header = vec!["file", "reads", "edits", "failed", "sessions"];
+    if !narrow {
+        header.push("agents");
+    }
+    let mut t = style.table(&header);
     for r in rows {
-        t.add_row(vec![
-            style.path(Some(&r.file_path), 40),
+        let mut row = vec![
+            style.path(Some(&r.file_path), if narrow { 36 } else { 48 }),
             style.num(r.reads),
             style.num(r.edits),
             style.num(r.failures),
             style.num(r.sessions),
-            r.tools.join(", "),
-        ]);
+        ];
+        if !narrow {
+            row.push(r.tools.join(", "));
+        }
+        t.add_row(row);
     }
     numeric(&mut t, 1..5);
     super::write_table(out, &t)
@@ -1020,6 +1051,38 @@ mod tests {
         tools_table(&mut out, &stats, &ToolTotals::default(), style).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+
+        let long = "/home/someone/work/a-project/with/deeply/nested/sources/of_a_long_name.rs";
+        let call = ToolCallRow {
+            tool: "claude".into(),
+            session_id: "11111111-1111-4111-8111-111111111111".into(),
+            project: None,
+            call_id: "toolu_1".into(),
+            name: Some("mcp__playwright__browser_navigate".into()),
+            called_at_ms: Some(1_772_442_000_000),
+            result_at_ms: None,
+            failed: Some(true),
+            duration_ms: Some(3_723_000),
+            file_path: Some(long.into()),
+        };
+        let mut out = Vec::new();
+        calls_table(&mut out, &[call], style).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        let file = FileRow {
+            file_path: long.into(),
+            reads: 123_456,
+            edits: 7_890_123,
+            failures: 45_678,
+            sessions: 12_345,
+            tools: vec!["amp".into(), "claude".into(), "codex".into()],
+            last_at: None,
+        };
+        let mut out = Vec::new();
+        files_table(&mut out, &[file], style).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert_eq!(text.lines().count(), 5, "one line per file:\n{text}");
     }
 
     #[test]
