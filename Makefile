@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
-.PHONY: demo test lint fixtures bench-ingest
+.PHONY: demo test lint fixtures bench-ingest bench-report
 
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
@@ -27,3 +27,7 @@ fixtures:
 ## Cold/warm ingest benchmark against ccusage (see docs/PERFORMANCE.md).
 bench-ingest:
 	scripts/bench_ingest.sh
+
+## Warm `report daily` against ccusage daily on the same history (see docs/PERFORMANCE.md).
+bench-report:
+	scripts/bench_report.sh
