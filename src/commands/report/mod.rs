@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> Result<()> {
 /// Which rows every report can be narrowed to.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Filters {
-    /// Only this agent's usage
+    /// Only this agent
     #[arg(long, value_enum)]
     pub tool: Option<ToolArg>,
     /// From: YYYY-MM-DD (a day in --tz), an RFC 3339 time, or back from now (30m, 24h, 7d, 2w)
