@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
-.PHONY: demo test lint fixtures bench-ingest assemble-skills check-skills
+.PHONY: demo test lint fixtures bench-ingest bench-report assemble-skills check-skills
 
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
@@ -35,3 +35,7 @@ fixtures:
 ## Cold/warm ingest benchmark against ccusage (see docs/PERFORMANCE.md).
 bench-ingest:
 	scripts/bench_ingest.sh
+
+## Warm `report daily` against ccusage daily on the same history (see docs/PERFORMANCE.md).
+bench-report:
+	scripts/bench_report.sh

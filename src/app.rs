@@ -13,5 +13,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Analysis(cmd) => commands::analysis::run(&Ctx::new(&cli.global)?, cmd),
         Command::Prices(cmd) => commands::prices::run(&Ctx::new(&cli.global)?, cmd),
         Command::Skills(cmd) => commands::skills::run(&Ctx::new(&cli.global)?, &cmd),
+        Command::Report(cmd) => commands::report::run(&Ctx::new(&cli.global)?, cmd),
     }
 }

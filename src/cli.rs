@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::analysis::AnalysisCommand;
 use crate::commands::hook::HookCommand;
+use crate::commands::report::ReportCommand;
 use crate::commands::skills::SkillsCommand;
 
 #[derive(Parser, Debug)]
@@ -58,14 +59,13 @@ pub enum ColorChoice {
 }
 
 #[derive(Subcommand, Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once per process; boxing would only add noise to the dispatch"
-)]
 pub enum Command {
     /// Record analyses and read sessions
     #[command(subcommand)]
     Analysis(AnalysisCommand),
+    /// Tokens by day, week, month, session or model; tool calls, files and compactions
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Model prices
     #[command(subcommand)]
     Prices(crate::commands::prices::PricesCommand),

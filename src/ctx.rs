@@ -43,6 +43,8 @@ pub struct Ctx {
     pub state_dir: Option<PathBuf>,
     /// Transcript reads stop writing at this time (the hook sets it, to answer in time).
     pub read_deadline: Option<std::time::Instant>,
+    /// `TZ`, for reports' `--tz local`.
+    pub tz_env: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -130,6 +132,7 @@ impl Ctx {
             color,
             state_dir: state_dir(),
             read_deadline: None,
+            tz_env: var("TZ"),
         })
     }
 

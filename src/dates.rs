@@ -1,6 +1,7 @@
-//! Dates and times from the command line.
+//! Dates, times and time zones from the command line.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
 use crate::error::Error;
 use crate::usage::format_ts_ms;
@@ -16,22 +17,102 @@ pub fn parse_time(flag: &str, s: &str) -> Result<i64, Error> {
         })
 }
 
-/// `YYYY-MM-DD` (a whole UTC day) or an RFC 3339 time, as the instant a range starts at
-/// (`end = false`) or ends before (`end = true`: a date's next midnight, a time's next ms).
+/// `YYYY-MM-DD` (a whole UTC day), an RFC 3339 time or a relative `7d`, as the instant a range
+/// starts at (`end = false`) or ends before (`end = true`: a date's next midnight, a time's
+/// next ms).
 pub fn parse_bound(flag: &str, s: &str, end: bool) -> Result<i64, Error> {
-    if let Ok(d) = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-        let day = if end { d.succ_opt().unwrap_or(d) } else { d };
-        let ms = day
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc().timestamp_millis());
-        return ms.ok_or_else(|| Error::Usage(format!("{flag}: {s:?} is out of range")));
+    parse_bound_in(flag, s, end, Tz::UTC, Utc::now().timestamp_millis())
+}
+
+/// [`parse_bound`] with dates taken as days in `tz` and relative times counted back from
+/// `now_ms`. A relative bound is an instant, like an RFC 3339 time.
+pub fn parse_bound_in(flag: &str, s: &str, end: bool, tz: Tz, now_ms: i64) -> Result<i64, Error> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let day = if end { d.succ_opt() } else { Some(d) };
+        return day
+            .and_then(|d| day_start_ms(tz, d))
+            .ok_or_else(|| Error::Usage(format!("{flag}: {s:?} is out of range")));
     }
-    let t = parse_time(flag, s).map_err(|_| {
+    let t = match relative_ms(s) {
+        Some(back) => now_ms.checked_sub(back),
+        None => parse_time(flag, s).ok(),
+    };
+    let t = t.ok_or_else(|| {
         Error::Usage(format!(
-            "{flag} takes YYYY-MM-DD or an RFC 3339 time like 2026-05-01T10:00:00Z, not {s:?}"
+            "{flag} takes YYYY-MM-DD, an RFC 3339 time like 2026-05-01T10:00:00Z, or a time \
+             back from now like 30m, 24h, 7d or 2w; not {s:?}"
         ))
     })?;
-    Ok(if end { t + 1 } else { t })
+    Ok(if end { t.saturating_add(1) } else { t })
+}
+
+/// `30m`, `24h`, `7d`, `2w` as milliseconds; `None` for anything else.
+fn relative_ms(s: &str) -> Option<i64> {
+    let unit = s.chars().last()?;
+    let n: i64 = s.get(..s.len() - unit.len_utf8())?.parse().ok()?;
+    let per: i64 = match unit {
+        'm' => 60_000,
+        'h' => 3_600_000,
+        'd' => 86_400_000,
+        'w' => 7 * 86_400_000,
+        _ => return None,
+    };
+    (n >= 0).then(|| n.checked_mul(per)).flatten()
+}
+
+/// The first instant of local day `d` in `tz`, as UTC ms. Midnight can be missing (a DST jump
+/// at 00:00, as Chile's or Brazil's were) or happen twice: the day then starts at the first
+/// local time that exists, the earlier of two.
+pub fn day_start_ms(tz: Tz, d: NaiveDate) -> Option<i64> {
+    let mut t = d.and_time(NaiveTime::MIN);
+    // Every offset change in the time zone database moves clocks by at most a few hours.
+    for _ in 0..(24 * 4) {
+        if let Some(x) = tz.from_local_datetime(&t).earliest() {
+            return Some(x.timestamp_millis());
+        }
+        t += Duration::minutes(15);
+    }
+    None
+}
+
+/// The local calendar day of an instant in `tz`.
+pub fn local_date(tz: Tz, ms: i64) -> Option<NaiveDate> {
+    tz.timestamp_millis_opt(ms).single().map(|t| t.date_naive())
+}
+
+/// `--tz`: an IANA name (`Europe/Paris`, `UTC`), or `local`: the `TZ` variable (`tz_env`,
+/// with POSIX's leading `:` or a `…/zoneinfo/` path allowed), else the system's zone
+/// (`/etc/localtime`), else UTC. A name we cannot read is a usage error: days cut at the
+/// wrong hour would be wrong silently.
+pub fn resolve_zone(arg: &str, tz_env: Option<&str>) -> Result<Tz, Error> {
+    let arg = arg.trim();
+    if !arg.eq_ignore_ascii_case("local") {
+        return parse_zone(arg).ok_or_else(|| {
+            Error::Usage(format!(
+                "--tz takes an IANA time zone like Europe/Paris, UTC or America/Los_Angeles, or \
+                 `local`; not {arg:?}"
+            ))
+        });
+    }
+    if let Some(v) = tz_env {
+        return parse_zone(v).ok_or_else(|| {
+            Error::Usage(format!(
+                "TZ={v:?} is not an IANA time zone name; set TZ to one (like Europe/Paris) or \
+                 pass --tz"
+            ))
+        });
+    }
+    Ok(iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|n| parse_zone(&n))
+        .unwrap_or(Tz::UTC))
+}
+
+fn parse_zone(s: &str) -> Option<Tz> {
+    let s = s.trim().trim_start_matches(':');
+    let s = s.rsplit_once("zoneinfo/").map_or(s, |(_, name)| name);
+    s.parse::<Tz>().ok()
 }
 
 /// `--since`/`--until` as the stored (RFC 3339 UTC) bounds of a `started_at` range.
@@ -84,6 +165,66 @@ mod tests {
         ));
         assert!(matches!(
             parse_time("--started-at", "2026-03-02",),
+            Err(Error::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn dates_in_a_zone_and_relative_times() {
+        let la: Tz = "America/Los_Angeles".parse().unwrap();
+        let now = parse_time("now", "2026-03-10T12:00:00Z").unwrap();
+        let b = |s: &str, end: bool, tz: Tz| {
+            bound_string(parse_bound_in("--x", s, end, tz, now).unwrap())
+        };
+        assert_eq!(b("2026-03-02", false, la), "2026-03-02T08:00:00.000Z");
+        // The whole day: up to the next local midnight (after the DST change of 03-08, -7 h).
+        assert_eq!(b("2026-03-08", true, la), "2026-03-09T07:00:00.000Z");
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+        assert_eq!(b("2026-03-03", false, kolkata), "2026-03-02T18:30:00.000Z");
+        assert_eq!(b("7d", false, la), "2026-03-03T12:00:00.000Z");
+        assert_eq!(b("24h", false, la), "2026-03-09T12:00:00.000Z");
+        assert_eq!(b("30m", false, la), "2026-03-10T11:30:00.000Z");
+        assert_eq!(b("2w", false, la), "2026-02-24T12:00:00.000Z");
+        assert_eq!(b("1d", true, la), "2026-03-09T12:00:00.001Z");
+        for bad in ["7", "d", "-1d", "7y", "1.5d", "2026-13-01", ""] {
+            assert!(
+                matches!(
+                    parse_bound_in("--since", bad, false, la, now),
+                    Err(Error::Usage(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_midnight_starts_the_day_at_the_first_local_time() {
+        // Santiago moved its clocks from 00:00 to 01:00 on 2022-09-11.
+        let scl: Tz = "America/Santiago".parse().unwrap();
+        let d = NaiveDate::from_ymd_opt(2022, 9, 11).unwrap();
+        assert_eq!(
+            day_start_ms(scl, d).map(bound_string).as_deref(),
+            Some("2022-09-11T04:00:00.000Z")
+        );
+    }
+
+    #[test]
+    fn zones() {
+        assert_eq!(resolve_zone("UTC", None).unwrap(), Tz::UTC);
+        assert_eq!(
+            resolve_zone("local", Some(":Asia/Tokyo")).unwrap(),
+            Tz::Asia__Tokyo
+        );
+        assert_eq!(
+            resolve_zone("local", Some("/usr/share/zoneinfo/Europe/Paris")).unwrap(),
+            Tz::Europe__Paris
+        );
+        assert!(matches!(
+            resolve_zone("Mars/Olympus", None),
+            Err(Error::Usage(_))
+        ));
+        assert!(matches!(
+            resolve_zone("local", Some("JST-9")),
             Err(Error::Usage(_))
         ));
     }

@@ -6,7 +6,8 @@
 //!           │           ├─► transcript (pure)   (bytes → usage, tool calls, compactions)
 //!           │           └─► store               (SQL, one writer)
 //!           ├─► store                           (queries → plain structs)
-//!           └─► render                          (structs → table | JSON)
+//!           ├─► reporting (pure)                (structs → periods, per-model rows, stats)
+//!           └─► render                          (structs → table | JSON | CSV)
 //! ```
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod discover;
 pub mod error;
 pub mod ingest;
 pub mod render;
+pub mod reporting;
 pub mod shell;
 pub mod skills;
 pub mod store;

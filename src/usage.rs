@@ -112,10 +112,16 @@ pub struct UsageEvent {
     pub cost_nusd: Option<i64>,
 }
 
-/// A tool call or its result; the store merges the two halves by `(tool, call_id)`.
+/// A tool call or its result; the store merges the two halves by `(tool, scope, call_id)`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ToolCall {
     pub call_id: String,
+    /// Where `call_id` is unique. Empty for Claude and Codex: their ids are issued by the API,
+    /// and a fork or sub-agent replay copies a call into another file, where the copy must
+    /// merge with the original (as their responses do). Amp: the thread id, because Amp
+    /// counts each thread's messages on their own (`amp:<thread>:m<id>`) and nothing says a
+    /// call id is unique beyond its thread.
+    pub scope: String,
     pub session_id: String,
     pub name: Option<String>,
     pub called_at_ms: Option<i64>,

@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod hook;
 pub mod prices;
+pub mod report;
 pub mod skills;
 
 use anyhow::Result;

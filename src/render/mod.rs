@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod export;
 pub mod human;
 pub mod progress;
+pub mod report;
 pub mod sessions;
 
 use std::io::Write;
@@ -11,10 +12,12 @@ use std::io::Write;
 use anyhow::Result;
 use comfy_table::{ContentArrangement, Table, presets};
 
-/// Pretty JSON plus a newline.
+/// Pretty JSON plus a newline. Serialised first, then written: a write error then stays an
+/// `io::Error` (serde_json would wrap it), so a closed pipe (`| head`) is a quiet exit.
 pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    writeln!(out)?;
+    let mut buf = serde_json::to_vec_pretty(value)?;
+    buf.push(b'\n');
+    out.write_all(&buf)?;
     Ok(())
 }
 
@@ -36,4 +39,37 @@ pub fn write_table(out: &mut dyn Write, t: &Table) -> Result<()> {
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// One CSV record (RFC 4180): fields with a comma, quote or line break are quoted.
+pub fn write_csv_line<S: AsRef<str>>(out: &mut dyn Write, fields: &[S]) -> Result<()> {
+    let mut line = String::new();
+    for (i, f) in fields.iter().enumerate() {
+        let f = f.as_ref();
+        if i > 0 {
+            line.push(',');
+        }
+        if f.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&f.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(f);
+        }
+    }
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let mut out = Vec::new();
+        super::write_csv_line(&mut out, &["a", "b,c", "say \"hi\"", ""]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a,\"b,c\",\"say \"\"hi\"\"\",\n"
+        );
+    }
 }

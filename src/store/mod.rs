@@ -6,6 +6,7 @@
 
 pub mod analyses;
 mod migrate;
+pub mod reports;
 pub mod sessions;
 pub mod write;
 

@@ -190,10 +190,10 @@ const ADD_USAGE: &str = "INSERT INTO usage_events(dedup_key, tool, session_id, r
              WHERE sidechain = 1 OR excluded.sidechain = 1 OR request_id IS NULL
                 OR excluded.request_id IS NULL OR request_id = excluded.request_id";
 
-const ADD_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, call_id, session_id, name, called_at_ms, result_at_ms, failed,
-                                        duration_ms, file_path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT(tool, call_id) DO UPDATE SET
+const ADD_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, scope, call_id, session_id, name, called_at_ms, result_at_ms,
+                                        failed, duration_ms, file_path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(tool, scope, call_id) DO UPDATE SET
                      name = coalesce(name, excluded.name),
                      called_at_ms = coalesce(min(called_at_ms, excluded.called_at_ms), called_at_ms, excluded.called_at_ms),
                      result_at_ms = coalesce(excluded.result_at_ms, result_at_ms),
@@ -282,6 +282,7 @@ impl<'t> IngestTx<'t> {
     pub fn add_tool_call(&mut self, tool: Tool, c: &ToolCall) -> Result<()> {
         self.add_tool_call.execute(params![
             tool.as_str(),
+            c.scope,
             c.call_id,
             c.session_id,
             c.name,

@@ -172,7 +172,9 @@ impl TranscriptFormat for Amp {
     }
 
     fn parser_version(&self) -> i64 {
-        1
+        // 2: tool calls are keyed per thread (migration 0003). Reading every thread again
+        // restores the calls that version 1 merged into another thread's call of the same id.
+        2
     }
 
     fn roots(&self, env: &Env) -> Vec<Root> {
@@ -314,6 +316,7 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
                     });
                     out.tools.push(ToolCall {
                         call_id: id.clone(),
+                        scope: session.to_owned(),
                         session_id: session.to_owned(),
                         name: b.name.clone(),
                         called_at_ms: at,
@@ -328,6 +331,7 @@ fn read_thread(thread: &Thread, session: &str, out: &mut Parsed) {
                         status.map(|s| matches!(s, "error" | "cancelled" | "rejected-by-user"));
                     out.tools.push(ToolCall {
                         call_id: id.clone(),
+                        scope: session.to_owned(),
                         session_id: session.to_owned(),
                         result_at_ms: at,
                         failed,

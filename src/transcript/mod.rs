@@ -86,10 +86,12 @@ impl Parsed {
     /// Fold a tool call and its result into one record when both are in this batch (halves
     /// the store's work; the store merges halves across batches the same way).
     pub fn merge_tool_halves(&mut self) {
-        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut at: std::collections::HashMap<(String, String), usize> =
+            std::collections::HashMap::new();
         let mut merged: Vec<ToolCall> = Vec::with_capacity(self.tools.len());
         for t in self.tools.drain(..) {
-            match at.get(&t.call_id) {
+            let key = (t.scope.clone(), t.call_id.clone());
+            match at.get(&key) {
                 Some(&i) => {
                     let m = &mut merged[i];
                     m.name = m.name.take().or(t.name);
@@ -103,7 +105,7 @@ impl Parsed {
                     m.duration_ms = t.duration_ms.or(m.duration_ms);
                 }
                 None => {
-                    at.insert(t.call_id.clone(), merged.len());
+                    at.insert(key, merged.len());
                     merged.push(t);
                 }
             }

@@ -1,0 +1,16 @@
+//! `tokledger report monthly`
+
+use anyhow::Result;
+
+use crate::ctx::Ctx;
+use crate::reporting::Period;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub usage: super::UsageArgs,
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    super::period_report(ctx, &args.usage, Period::Month, "monthly", None)
+}

@@ -1,0 +1,15 @@
+//! `tokledger report session`
+
+use anyhow::Result;
+
+use crate::ctx::Ctx;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub usage: super::UsageArgs,
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    super::session_model_report(ctx, &args.usage, false)
+}

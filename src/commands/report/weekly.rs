@@ -1,0 +1,63 @@
+//! `tokledger report weekly`
+
+use anyhow::Result;
+use chrono::Weekday;
+
+use crate::ctx::Ctx;
+use crate::reporting::Period;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeekStart {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl WeekStart {
+    fn weekday(self) -> Weekday {
+        match self {
+            WeekStart::Monday => Weekday::Mon,
+            WeekStart::Tuesday => Weekday::Tue,
+            WeekStart::Wednesday => Weekday::Wed,
+            WeekStart::Thursday => Weekday::Thu,
+            WeekStart::Friday => Weekday::Fri,
+            WeekStart::Saturday => Weekday::Sat,
+            WeekStart::Sunday => Weekday::Sun,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            WeekStart::Monday => "monday",
+            WeekStart::Tuesday => "tuesday",
+            WeekStart::Wednesday => "wednesday",
+            WeekStart::Thursday => "thursday",
+            WeekStart::Friday => "friday",
+            WeekStart::Saturday => "saturday",
+            WeekStart::Sunday => "sunday",
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub usage: super::UsageArgs,
+    /// The first day of a week
+    #[arg(long, value_enum, default_value_t = WeekStart::Monday)]
+    pub week_start: WeekStart,
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    super::period_report(
+        ctx,
+        &args.usage,
+        Period::Week(args.week_start.weekday()),
+        "weekly",
+        Some(args.week_start.name()),
+    )
+}

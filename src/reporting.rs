@@ -1,0 +1,653 @@
+//! Report arithmetic, free of SQL and of output: periods in a time zone, usage per model and
+//! its cost, tool-call statistics, what a tool does to a file. See docs/REPORTS.md.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Component, Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use chrono_tz::Tz;
+
+use crate::dates::local_date;
+use crate::store::reports::{SessionMeta, SessionModelUsage, Slot};
+use crate::usage::Tokens;
+
+/// The cost of one model's part of a row.
+pub trait Prices {
+    fn cost(&self, model: &str, cell: &ModelCell) -> Option<f64>;
+}
+
+/// No price is known: every cost is null.
+pub struct NoPrices;
+
+impl Prices for NoPrices {
+    fn cost(&self, _model: &str, _cell: &ModelCell) -> Option<f64> {
+        None
+    }
+}
+
+/// The costs the ledger stored for each response (priced per request, at its date, see
+/// docs/COST.md), summed: unknown when any response in the part has no price.
+pub struct StoredCosts;
+
+impl Prices for StoredCosts {
+    fn cost(&self, _model: &str, cell: &ModelCell) -> Option<f64> {
+        (cell.unpriced == 0).then(|| crate::cost::from_nano(cell.cost_nusd))
+    }
+}
+
+/// One model's part of a row: its tokens and the earliest time they were used (the time a
+/// time-aware price is looked up at).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModelCell {
+    pub tokens: Tokens,
+    pub first_ms: Option<i64>,
+    /// The stored cost of these responses (nano-USD), and how many of them have no price.
+    pub cost_nusd: i64,
+    pub unpriced: i64,
+}
+
+/// A row's usage per model (`""` when the transcript named none). Rows are priced per model
+/// and then summed, because prices are per model.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub by_model: BTreeMap<String, ModelCell>,
+}
+
+impl Usage {
+    pub fn add(&mut self, model: &str, tokens: &Tokens, at_ms: Option<i64>) {
+        self.add_cell(
+            model,
+            &ModelCell {
+                tokens: *tokens,
+                first_ms: at_ms,
+                cost_nusd: 0,
+                unpriced: 0,
+            },
+        );
+    }
+
+    /// Add a part with its stored cost.
+    pub fn add_cell(&mut self, model: &str, part: &ModelCell) {
+        let (tokens, at_ms) = (&part.tokens, part.first_ms);
+        let cell = self.by_model.entry(model.to_owned()).or_default();
+        cell.cost_nusd += part.cost_nusd;
+        cell.unpriced += part.unpriced;
+        cell.tokens = cell.tokens.add(tokens);
+        cell.first_ms = match (cell.first_ms, at_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    pub fn merge(&mut self, other: &Usage) {
+        for (m, c) in &other.by_model {
+            self.add_cell(m, c);
+        }
+    }
+
+    pub fn tokens(&self) -> Tokens {
+        self.by_model
+            .values()
+            .fold(Tokens::default(), |a, c| a.add(&c.tokens))
+    }
+}
+
+/// A model's line in a priced row; `model` is `None` when the transcript named none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelLine {
+    pub model: Option<String>,
+    pub tokens: Tokens,
+    pub cost_usd: Option<f64>,
+}
+
+/// What a usage row is about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowKey {
+    /// A day (`2026-03-02`), a week (its first day) or a month (`2026-03`).
+    Period(String),
+    Session {
+        tool: String,
+        session_id: String,
+        project: Option<String>,
+        first_ms: Option<i64>,
+        last_ms: Option<i64>,
+    },
+    Model {
+        model: Option<String>,
+        tools: Vec<String>,
+    },
+}
+
+/// A usage row with its costs: per model, and their sum.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageRow {
+    pub key: RowKey,
+    pub tokens: Tokens,
+    pub cost_usd: Option<f64>,
+    /// Models with usage, by name (the unnamed one last).
+    pub models: Vec<ModelLine>,
+}
+
+/// A sum of costs: unknown as soon as one part is unknown (a cost that leaves out an
+/// unpriced model would look complete and be too low).
+pub fn sum_costs(costs: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    costs.into_iter().try_fold(0.0, |a, c| c.map(|c| a + c))
+}
+
+/// Price `usage` model by model and sum.
+pub fn priced(key: RowKey, usage: &Usage, prices: &dyn Prices) -> UsageRow {
+    let mut models: Vec<ModelLine> = usage
+        .by_model
+        .iter()
+        .filter(|(_, c)| !c.tokens.is_zero())
+        .map(|(m, c)| ModelLine {
+            model: (!m.is_empty()).then(|| m.clone()),
+            tokens: c.tokens,
+            cost_usd: if m.is_empty() {
+                None
+            } else {
+                prices.cost(m, c)
+            },
+        })
+        .collect();
+    models.sort_by(|a, b| (a.model.is_none(), &a.model).cmp(&(b.model.is_none(), &b.model)));
+    UsageRow {
+        key,
+        tokens: usage.tokens(),
+        cost_usd: sum_costs(models.iter().map(|m| m.cost_usd)),
+        models,
+    }
+}
+
+/// The rows' sum.
+pub fn totals(rows: &[UsageRow]) -> (Tokens, Option<f64>) {
+    let tokens = rows.iter().fold(Tokens::default(), |a, r| a.add(&r.tokens));
+    (tokens, sum_costs(rows.iter().map(|r| r.cost_usd)))
+}
+
+/// One row per session, oldest last activity first (the newest next to the totals).
+pub fn session_rows(
+    cells: &[SessionModelUsage],
+    meta: &HashMap<(String, String), SessionMeta>,
+    prices: &dyn Prices,
+) -> Vec<UsageRow> {
+    let mut by_session: BTreeMap<(&str, &str), Usage> = BTreeMap::new();
+    for c in cells {
+        by_session
+            .entry((&c.tool, &c.session_id))
+            .or_default()
+            .add_cell(&c.model, &c.cell());
+    }
+    let mut rows: Vec<UsageRow> = by_session
+        .into_iter()
+        .map(|((tool, id), u)| {
+            let m = meta
+                .get(&(tool.to_owned(), id.to_owned()))
+                .cloned()
+                .unwrap_or_default();
+            let key = RowKey::Session {
+                tool: tool.to_owned(),
+                session_id: id.to_owned(),
+                project: m.project,
+                first_ms: m.first_ts_ms,
+                last_ms: m.last_ts_ms,
+            };
+            priced(key, &u, prices)
+        })
+        .collect();
+    rows.sort_by_key(|r| match &r.key {
+        RowKey::Session {
+            tool,
+            session_id,
+            last_ms,
+            ..
+        } => (*last_ms, tool.clone(), session_id.clone()),
+        _ => (None, String::new(), String::new()),
+    });
+    rows
+}
+
+/// One row per model, most tokens first. Each (session, model) part is priced on its own,
+/// at the time of its first response, then summed: a model's price can change over the
+/// months a report covers.
+pub fn model_rows(cells: &[SessionModelUsage], prices: &dyn Prices) -> Vec<UsageRow> {
+    let mut by_model: BTreeMap<&str, (Vec<&SessionModelUsage>, BTreeSet<&str>)> = BTreeMap::new();
+    for c in cells {
+        let e = by_model.entry(&c.model).or_default();
+        e.0.push(c);
+        e.1.insert(&c.tool);
+    }
+    let mut rows: Vec<UsageRow> = by_model
+        .into_iter()
+        .map(|(model, (parts, tools))| {
+            let mut u = Usage::default();
+            for c in &parts {
+                u.add_cell(model, &c.cell());
+            }
+            let cost = if model.is_empty() {
+                None
+            } else {
+                sum_costs(parts.iter().map(|c| prices.cost(model, &c.cell())))
+            };
+            let key = RowKey::Model {
+                model: (!model.is_empty()).then(|| model.to_owned()),
+                tools: tools.into_iter().map(str::to_owned).collect(),
+            };
+            let mut row = priced(key, &u, prices);
+            row.cost_usd = cost;
+            if let Some(m) = row.models.first_mut() {
+                m.cost_usd = cost;
+            }
+            row
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.tokens
+            .total()
+            .cmp(&a.tokens.total())
+            .then_with(|| a.key_text().cmp(&b.key_text()))
+    });
+    rows
+}
+
+impl UsageRow {
+    /// The key as text, to order rows with equal numbers.
+    fn key_text(&self) -> String {
+        match &self.key {
+            RowKey::Period(p) => p.clone(),
+            RowKey::Session {
+                tool, session_id, ..
+            } => format!("{tool}/{session_id}"),
+            RowKey::Model { model, .. } => model.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The calendar buckets of the time reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    /// Weeks that start on this day.
+    Week(Weekday),
+    Month,
+}
+
+impl Period {
+    /// The first day of the bucket that holds local day `d`.
+    pub fn bucket(self, d: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => d,
+            Period::Week(start) => {
+                let back =
+                    (d.weekday().num_days_from_monday() + 7 - start.num_days_from_monday()) % 7;
+                d - chrono::Days::new(u64::from(back))
+            }
+            Period::Month => d.with_day(1).unwrap_or(d),
+        }
+    }
+
+    pub fn label(self, first_day: NaiveDate) -> String {
+        match self {
+            Period::Month => first_day.format("%Y-%m").to_string(),
+            Period::Day | Period::Week(_) => first_day.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+/// Fold time slots into the periods of `tz`. A slot that crosses a local midnight cannot be
+/// given to one day; its start is returned in the second list so that the caller reads that
+/// span again, finer. With 15-minute slots this never happens for times since the 1970s: every
+/// offset in use since then is a whole number of quarter hours.
+pub fn fold_slots(
+    slots: &[Slot],
+    slot_ms: i64,
+    tz: Tz,
+    period: Period,
+    into: &mut BTreeMap<NaiveDate, Usage>,
+) -> Vec<i64> {
+    let mut split = BTreeSet::new();
+    for s in slots {
+        let (Some(first), Some(last)) = (
+            local_date(tz, s.start_ms),
+            local_date(tz, s.start_ms.saturating_add(slot_ms - 1)),
+        ) else {
+            continue;
+        };
+        if first != last {
+            split.insert(s.start_ms);
+            continue;
+        }
+        into.entry(period.bucket(first)).or_default().add_cell(
+            &s.model,
+            &ModelCell {
+                tokens: s.tokens,
+                first_ms: Some(s.start_ms),
+                cost_nusd: s.cost_nusd,
+                unpriced: s.unpriced,
+            },
+        );
+    }
+    split.into_iter().collect()
+}
+
+/// Calls of one tool: how many, how they ended, how long they took where known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallStats {
+    pub calls: i64,
+    pub failures: i64,
+    pub successes: i64,
+    /// No result seen, or a result that does not say.
+    pub unknown: i64,
+    pub durations_ms: Vec<i64>,
+}
+
+impl CallStats {
+    pub fn add(&mut self, failed: Option<bool>, duration_ms: Option<i64>) {
+        self.calls += 1;
+        match failed {
+            Some(true) => self.failures += 1,
+            Some(false) => self.successes += 1,
+            None => self.unknown += 1,
+        }
+        if let Some(d) = duration_ms {
+            self.durations_ms.push(d);
+        }
+    }
+
+    /// Failures among the calls whose outcome is known; `None` when none is.
+    pub fn error_rate(&self) -> Option<f64> {
+        let known = self.failures + self.successes;
+        #[allow(clippy::cast_precision_loss)] // call counts are far below 2^52
+        (known > 0).then(|| self.failures as f64 / known as f64)
+    }
+
+    /// The median duration, in whole ms (the mean of the middle two, rounded down, when
+    /// the count is even).
+    pub fn median_ms(&self) -> Option<i64> {
+        let mut v = self.durations_ms.clone();
+        v.sort_unstable();
+        let n = v.len();
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(v[n / 2]),
+            _ => Some(v[n / 2 - 1] + (v[n / 2] - v[n / 2 - 1]) / 2),
+        }
+    }
+}
+
+/// Values kept per (agent, name) and found by borrowed strings, so that a pass over many
+/// rows makes one `String` per group, not per row.
+#[derive(Debug)]
+pub struct ByAgentAndName<V> {
+    index: HashMap<String, (HashMap<String, usize>, Option<usize>)>,
+    /// `(agent, name, value)`, in the order first seen.
+    pub groups: Vec<(String, Option<String>, V)>,
+}
+
+impl<V> Default for ByAgentAndName<V> {
+    fn default() -> Self {
+        ByAgentAndName {
+            index: HashMap::new(),
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl<V: Default> ByAgentAndName<V> {
+    /// The group's position in `groups` (a new group is added with a default value).
+    pub fn index(&mut self, agent: &str, name: Option<&str>) -> usize {
+        let at = match self.index.get_mut(agent) {
+            Some(e) => e,
+            None => self.index.entry(agent.to_owned()).or_default(),
+        };
+        let found = match name {
+            Some(n) => at.0.get(n).copied(),
+            None => at.1,
+        };
+        if let Some(i) = found {
+            return i;
+        }
+        let i = self.groups.len();
+        self.groups
+            .push((agent.to_owned(), name.map(str::to_owned), V::default()));
+        match name {
+            Some(n) => {
+                at.0.insert(n.to_owned(), i);
+            }
+            None => at.1 = Some(i),
+        }
+        i
+    }
+
+    pub fn get_mut(&mut self, agent: &str, name: Option<&str>) -> &mut V {
+        let i = self.index(agent, name);
+        &mut self.groups[i].2
+    }
+}
+
+/// What a tool call does to the file it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileAction {
+    Read,
+    Edit,
+    /// Searches, listings, shells: a path, but not a file read or written.
+    Other,
+}
+
+/// By tool name, across the three agents (names compared without case).
+pub fn file_action(name: &str) -> FileAction {
+    match name.to_ascii_lowercase().as_str() {
+        "read" | "read_file" | "notebookread" | "view" => FileAction::Read,
+        "edit" | "multiedit" | "write" | "notebookedit" | "apply_patch" | "edit_file"
+        | "create_file" | "write_file" | "undo_edit" => FileAction::Edit,
+        _ => FileAction::Other,
+    }
+}
+
+/// A tool's file path as an absolute path: relative ones (Codex patches, Amp) are taken
+/// from the session's working directory, so one file is one row whichever agent touched it.
+/// `.` and `..` are resolved by name, not on disk (the file may be gone).
+pub fn file_key(path: &str, project: Option<&str>) -> String {
+    // Most paths need no resolving: join them as text (this runs once per call).
+    let plain =
+        !path.is_empty() && !path.contains("//") && !path.split('/').any(|c| c == "." || c == "..");
+    if plain {
+        match project {
+            _ if path.starts_with('/') => return path.to_owned(),
+            Some(dir) if dir.starts_with('/') && !dir.split('/').any(|c| c == "." || c == "..") => {
+                return format!("{}/{path}", dir.trim_end_matches('/'));
+            }
+            None => return path.to_owned(),
+            Some(_) => {}
+        }
+    }
+    let p = Path::new(path);
+    let joined = match project {
+        Some(dir) if p.is_relative() => Path::new(dir).join(p),
+        _ => p.to_path_buf(),
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn periods() {
+        let d = date("2026-03-01"); // a Sunday
+        assert_eq!(Period::Day.bucket(d), d);
+        assert_eq!(Period::Week(Weekday::Mon).bucket(d), date("2026-02-23"));
+        assert_eq!(Period::Week(Weekday::Sun).bucket(d), d);
+        assert_eq!(Period::Week(Weekday::Sat).bucket(d), date("2026-02-28"));
+        assert_eq!(Period::Month.bucket(d), d);
+        assert_eq!(
+            Period::Month.label(Period::Month.bucket(date("2026-03-31"))),
+            "2026-03"
+        );
+    }
+
+    #[test]
+    fn slots_fold_into_local_days_and_a_slot_across_midnight_is_split() {
+        let t = |s: &str| crate::dates::parse_time("t", s).unwrap();
+        let tok = Tokens {
+            output_tokens: 10,
+            ..Tokens::default()
+        };
+        let slot = |at: &str| Slot {
+            start_ms: t(at),
+            model: "m".into(),
+            tokens: tok,
+            cost_nusd: 0,
+            unpriced: 0,
+        };
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+        let mut days = BTreeMap::new();
+        let q = 15 * 60_000;
+        // 18:15Z = 23:45 IST; 18:30Z = 00:00 IST the next day.
+        let split = fold_slots(
+            &[slot("2026-03-02T18:15:00Z"), slot("2026-03-02T18:30:00Z")],
+            q,
+            kolkata,
+            Period::Day,
+            &mut days,
+        );
+        assert!(split.is_empty());
+        let got: Vec<(String, i64)> = days
+            .iter()
+            .map(|(d, u)| (d.to_string(), u.tokens().total()))
+            .collect();
+        assert_eq!(got, [("2026-03-02".into(), 10), ("2026-03-03".into(), 10)]);
+        // An hour slot from 18:00Z holds both days: it is handed back to be read finer.
+        let split = fold_slots(
+            &[slot("2026-03-02T18:00:00Z")],
+            4 * q,
+            kolkata,
+            Period::Day,
+            &mut BTreeMap::new(),
+        );
+        assert_eq!(split, [t("2026-03-02T18:00:00Z")]);
+    }
+
+    #[test]
+    fn stored_costs_are_summed_and_unknown_when_any_response_is_unpriced() {
+        let tokens = Tokens {
+            input_tokens: 10,
+            ..Tokens::default()
+        };
+        let cell = |cost_nusd, unpriced| ModelCell {
+            tokens,
+            first_ms: None,
+            cost_nusd,
+            unpriced,
+        };
+        let mut u = Usage::default();
+        u.add_cell("m", &cell(1_500_000_000, 0));
+        u.add_cell("m", &cell(250_000_000, 0));
+        assert_eq!(
+            priced(RowKey::Period("p".into()), &u, &StoredCosts).cost_usd,
+            Some(1.75)
+        );
+        u.add_cell("m", &cell(0, 1));
+        assert_eq!(
+            priced(RowKey::Period("p".into()), &u, &StoredCosts).cost_usd,
+            None
+        );
+    }
+
+    #[test]
+    fn costs_are_per_model_and_unknown_when_any_part_is() {
+        struct Flat;
+        impl Prices for Flat {
+            fn cost(&self, model: &str, c: &ModelCell) -> Option<f64> {
+                #[allow(clippy::cast_precision_loss)]
+                (model == "known").then(|| c.tokens.total() as f64 / 1000.0)
+            }
+        }
+        let tok = |n| Tokens {
+            input_tokens: n,
+            ..Tokens::default()
+        };
+        let mut u = Usage::default();
+        u.add("known", &tok(1000), Some(1));
+        u.add("known", &tok(500), Some(0));
+        let row = priced(RowKey::Period("p".into()), &u, &Flat);
+        assert_eq!(row.cost_usd, Some(1.5));
+        assert_eq!(u.by_model["known"].first_ms, Some(0));
+        u.add("other", &tok(1), None);
+        let row = priced(RowKey::Period("p".into()), &u, &Flat);
+        assert_eq!(row.cost_usd, None);
+        assert_eq!(row.models[0].cost_usd, Some(1.5));
+        assert_eq!(row.tokens.total(), 1501);
+        assert_eq!(
+            priced(RowKey::Period("p".into()), &u, &NoPrices).cost_usd,
+            None
+        );
+        assert_eq!(sum_costs([]), Some(0.0));
+    }
+
+    #[test]
+    fn call_stats() {
+        let mut s = CallStats::default();
+        assert_eq!((s.error_rate(), s.median_ms()), (None, None));
+        s.add(Some(true), Some(8000));
+        s.add(Some(false), Some(1000));
+        s.add(None, None);
+        assert_eq!((s.calls, s.failures, s.successes, s.unknown), (3, 1, 1, 1));
+        assert_eq!(s.error_rate(), Some(0.5));
+        assert_eq!(s.median_ms(), Some(4500));
+        s.add(Some(false), Some(3));
+        assert_eq!(s.median_ms(), Some(1000));
+    }
+
+    #[test]
+    fn groups_by_agent_and_name() {
+        let mut g: ByAgentAndName<i64> = ByAgentAndName::default();
+        *g.get_mut("claude", Some("Read")) += 1;
+        *g.get_mut("amp", Some("Read")) += 10;
+        *g.get_mut("claude", None) += 100;
+        *g.get_mut("claude", Some("Read")) += 1;
+        assert_eq!(
+            g.groups,
+            [
+                ("claude".into(), Some("Read".into()), 2),
+                ("amp".into(), Some("Read".into()), 10),
+                ("claude".into(), None, 100),
+            ]
+        );
+    }
+
+    #[test]
+    fn files() {
+        assert_eq!(file_action("Read"), FileAction::Read);
+        assert_eq!(file_action("apply_patch"), FileAction::Edit);
+        assert_eq!(file_action("Grep"), FileAction::Other);
+        assert_eq!(
+            file_key("src/lib.rs", Some("/home/dev/app")),
+            "/home/dev/app/src/lib.rs"
+        );
+        assert_eq!(file_key("/etc/hosts", Some("/home/dev/app")), "/etc/hosts");
+        assert_eq!(file_key("./a/../b.rs", Some("/w")), "/w/b.rs");
+        assert_eq!(file_key("b.rs", None), "b.rs");
+        assert_eq!(file_key("src/a.rs", Some("/w/")), "/w/src/a.rs");
+        assert_eq!(file_key("src//a.rs", Some("/w")), "/w/src/a.rs");
+        assert_eq!(file_key("a.rs", Some("/w/x/..")), "/w/a.rs");
+        assert_eq!(file_key("/", Some("/w")), "/");
+    }
+}

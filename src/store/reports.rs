@@ -1,0 +1,401 @@
+//! What reports read: usage summed by time slot or by session and model, tool calls,
+//! compactions. Sums are done here; calendars, medians and costs in `crate::reporting`.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use rusqlite::Connection;
+
+use super::Store;
+use super::sessions::{SUM_COLUMNS, tokens_at};
+use crate::usage::{Tokens, Tool};
+
+/// Usage summed over a span of time (`slot_ms` long from `start_ms`) for one model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub start_ms: i64,
+    pub model: String,
+    pub tokens: Tokens,
+    /// Stored cost of the slot's responses (nano-USD), and how many have no price.
+    pub cost_nusd: i64,
+    pub unpriced: i64,
+}
+
+/// Which rows a report covers. Times are UTC ms, `until_ms` exclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    pub tool: Option<Tool>,
+    pub session_id: Option<String>,
+    /// A session's working directory equal to this, below it, or ending in `/` + this.
+    pub project: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+}
+
+impl ReportFilter {
+    pub fn bounded(&self) -> bool {
+        self.since_ms.is_some() || self.until_ms.is_some()
+    }
+}
+
+/// The filter as SQL over alias `x` with time column `time` (named parameters; see `params`).
+/// The project test runs once over `sessions` (a few rows), not once per usage row.
+fn filter_sql(x: &str, time: &str) -> String {
+    filter_sql_with(x, time, false)
+}
+
+/// [`filter_sql`]; with `keep_untimed`, rows whose time is NULL pass the time bounds.
+fn filter_sql_with(x: &str, time: &str, keep_untimed: bool) -> String {
+    let untimed = if keep_untimed {
+        format!("{time} IS NULL OR ")
+    } else {
+        String::new()
+    };
+    format!(
+        "(:tool IS NULL OR {x}.tool = :tool)
+         AND (:session IS NULL OR {x}.session_id = :session)
+         AND ({untimed}:since IS NULL OR {time} >= :since)
+         AND ({untimed}:until IS NULL OR {time} < :until)
+         AND (:project IS NULL OR ({x}.tool, {x}.session_id) IN (
+             SELECT tool, session_id FROM sessions
+             WHERE project = :project
+                OR substr(project, 1, length(:project) + 1) = :project || '/'
+                OR substr(project, -length(:project) - 1) = '/' || :project))"
+    )
+}
+
+/// The values of `filter_sql`'s parameters, then `extra`.
+fn params<'a>(
+    f: &'a ReportFilter,
+    tool: &'a Option<&'static str>,
+    extra: &[(&'a str, &'a dyn rusqlite::ToSql)],
+) -> Vec<(&'a str, &'a dyn rusqlite::ToSql)> {
+    let mut p: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
+        (":tool", tool),
+        (":session", &f.session_id),
+        (":since", &f.since_ms),
+        (":until", &f.until_ms),
+        (":project", &f.project),
+    ];
+    p.extend_from_slice(extra);
+    p
+}
+
+/// Run `sql` (which uses every parameter of `filter_sql`, plus `extra`) and map its rows.
+fn query<T>(
+    c: &Connection,
+    sql: &str,
+    f: &ReportFilter,
+    extra: &[(&str, &dyn rusqlite::ToSql)],
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut st = c.prepare(sql)?;
+    let tool = f.tool.map(Tool::as_str);
+    let rows = st.query_map(params(f, &tool, extra).as_slice(), map)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Usage with a time summed per model and time slot, and the usage without a time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotUsage {
+    pub slots: Vec<Slot>,
+    /// Responses without a time that the filter's agent, session and project cover (time
+    /// bounds aside), and their tokens.
+    pub untimed: (i64, Tokens),
+}
+
+/// One session's usage of one model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionModelUsage {
+    pub tool: String,
+    pub session_id: String,
+    pub model: String,
+    pub tokens: Tokens,
+    /// The earliest time of these responses; the session's first time when unbounded.
+    pub first_ms: Option<i64>,
+    /// Stored cost (nano-USD), and how many responses have no price.
+    pub cost_nusd: i64,
+    pub unpriced: i64,
+}
+
+impl SessionModelUsage {
+    /// As a report's model cell.
+    pub fn cell(&self) -> crate::reporting::ModelCell {
+        crate::reporting::ModelCell {
+            tokens: self.tokens,
+            first_ms: self.first_ms,
+            cost_nusd: self.cost_nusd,
+            unpriced: self.unpriced,
+        }
+    }
+}
+
+/// What a report shows about a session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionMeta {
+    pub project: Option<String>,
+    pub first_ts_ms: Option<i64>,
+    pub last_ts_ms: Option<i64>,
+}
+
+/// One tool call, as reports see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolCallRow {
+    pub tool: String,
+    pub session_id: String,
+    pub project: Option<String>,
+    pub call_id: String,
+    pub name: Option<String>,
+    pub called_at_ms: Option<i64>,
+    pub result_at_ms: Option<i64>,
+    pub failed: Option<bool>,
+    /// Stated by the transcript, else result − call when both times are known and in order.
+    pub duration_ms: Option<i64>,
+    pub file_path: Option<String>,
+}
+
+/// A [`ToolCallRow`] borrowed from the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ToolCallRef<'a> {
+    pub tool: &'a str,
+    pub session_id: &'a str,
+    pub project: Option<&'a str>,
+    pub call_id: &'a str,
+    pub name: Option<&'a str>,
+    pub called_at_ms: Option<i64>,
+    pub result_at_ms: Option<i64>,
+    pub failed: Option<bool>,
+    pub duration_ms: Option<i64>,
+    pub file_path: Option<&'a str>,
+}
+
+impl ToolCallRef<'_> {
+    pub fn to_owned_row(&self) -> ToolCallRow {
+        ToolCallRow {
+            tool: self.tool.to_owned(),
+            session_id: self.session_id.to_owned(),
+            project: self.project.map(str::to_owned),
+            call_id: self.call_id.to_owned(),
+            name: self.name.map(str::to_owned),
+            called_at_ms: self.called_at_ms,
+            result_at_ms: self.result_at_ms,
+            failed: self.failed,
+            duration_ms: self.duration_ms,
+            file_path: self.file_path.map(str::to_owned),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompactionRow {
+    pub tool: String,
+    pub session_id: String,
+    pub project: Option<String>,
+    pub kind: String,
+    pub at_ms: Option<i64>,
+    pub trigger: Option<String>,
+    pub pre_tokens: Option<i64>,
+}
+
+impl Store {
+    /// Usage summed per model and `slot_ms` span (aligned to the Unix epoch), in one pass
+    /// over the responses. Summed here rather than by SQL's GROUP BY: a hash map beats
+    /// SQLite's sorter on a few hundred thousand rows (measured: docs/PERFORMANCE.md).
+    pub fn usage_by_slot(&self, f: &ReportFilter, slot_ms: i64) -> Result<SlotUsage> {
+        let slot_ms = slot_ms.max(1);
+        self.read(|c| {
+            // Responses without a time pass the time bounds here, so that one pass counts them.
+            let sql = format!(
+                "SELECT ts_ms, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
+                        cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens,
+                        coalesce(cost_nusd, 0), priced = 1 AND cost_nusd IS NULL
+                 FROM usage_events u
+                 WHERE {}",
+                filter_sql_with("u", "u.ts_ms", true)
+            );
+            let mut st = c.prepare(&sql)?;
+            let tool = f.tool.map(Tool::as_str);
+            let mut rows = st.query(params(f, &tool, &[]).as_slice())?;
+            let mut by_model: HashMap<String, HashMap<i64, (Tokens, i64, i64)>> = HashMap::new();
+            let mut untimed = (0, Tokens::default());
+            while let Some(r) = rows.next()? {
+                let tokens = tokens_at(r, 2)?;
+                let Some(ts) = r.get::<_, Option<i64>>(0)? else {
+                    untimed.0 += 1;
+                    untimed.1 = untimed.1.add(&tokens);
+                    continue;
+                };
+                let start = ts.div_euclid(slot_ms) * slot_ms;
+                let model = r.get_ref(1)?.as_str_or_null()?.unwrap_or("");
+                // Look the model up by &str: a String is made once per model, not per row.
+                let slots = match by_model.get_mut(model) {
+                    Some(s) => s,
+                    None => by_model.entry(model.to_owned()).or_default(),
+                };
+                let t = slots.entry(start).or_default();
+                t.0 = t.0.add(&tokens);
+                t.1 += r.get::<_, i64>(9)?;
+                t.2 += r.get::<_, i64>(10)?;
+            }
+            let mut slots: Vec<Slot> = by_model
+                .into_iter()
+                .flat_map(|(model, m)| {
+                    m.into_iter().map(move |(start_ms, (tokens, cost_nusd, unpriced))| Slot {
+                        start_ms,
+                        model: model.clone(),
+                        tokens,
+                        cost_nusd,
+                        unpriced,
+                    })
+                })
+                .collect();
+            slots.sort_by(|a, b| (a.start_ms, &a.model).cmp(&(b.start_ms, &b.model)));
+            Ok(SlotUsage { slots, untimed })
+        })
+    }
+
+    /// Usage per session and model. Without time bounds it is read from the running totals
+    /// (`session_usage`, a few rows per session, the numbers `sessions list` shows, and
+    /// responses without a time included); with bounds, summed from the responses in range.
+    pub fn usage_by_session(&self, f: &ReportFilter) -> Result<Vec<SessionModelUsage>> {
+        self.read(|c| {
+            let map = |r: &rusqlite::Row<'_>| {
+                Ok(SessionModelUsage {
+                    tool: r.get(0)?,
+                    session_id: r.get(1)?,
+                    model: r.get(2)?,
+                    first_ms: r.get(3)?,
+                    tokens: tokens_at(r, 4)?,
+                    cost_nusd: r.get(11)?,
+                    unpriced: r.get(12)?,
+                })
+            };
+            if f.bounded() {
+                let sql = format!(
+                    "SELECT u.tool, u.session_id, coalesce(u.model, ''), min(u.ts_ms), {SUM_COLUMNS},
+                            coalesce(sum(u.cost_nusd), 0), coalesce(sum(u.priced = 1 AND u.cost_nusd IS NULL), 0)
+                     FROM usage_events u
+                     WHERE ts_ms IS NOT NULL AND {}
+                     GROUP BY 1, 2, 3",
+                    filter_sql("u", "u.ts_ms")
+                );
+                query(c, &sql, f, &[], map)
+            } else {
+                let sql = format!(
+                    "SELECT u.tool, u.session_id, u.model,
+                            (SELECT first_ts_ms FROM sessions s WHERE s.tool = u.tool AND s.session_id = u.session_id),
+                            {SUM_COLUMNS}, sum(u.cost_nusd), sum(u.unpriced)
+                     FROM session_usage u
+                     WHERE {}
+                     GROUP BY 1, 2, 3",
+                    filter_sql("u", "NULL")
+                );
+                query(c, &sql, f, &[], map)
+            }
+        })
+        .map(|rows| rows.into_iter().filter(|r| !r.tokens.is_zero()).collect())
+    }
+
+    /// Project and first/last times of every session, by (tool, session id).
+    pub fn session_meta(&self) -> Result<HashMap<(String, String), SessionMeta>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT tool, session_id, project, first_ts_ms, last_ts_ms FROM sessions",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?),
+                    SessionMeta {
+                        project: r.get(2)?,
+                        first_ts_ms: r.get(3)?,
+                        last_ts_ms: r.get(4)?,
+                    },
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+        })
+    }
+
+    /// Call `each` with every tool call in `f` (timed by the call, else by its result),
+    /// optionally of one tool name (without case), in no particular order. Rows are lent, not
+    /// copied: a report over 80,000 calls spent most of its time allocating strings. Projects
+    /// come from a map of the sessions table (a few hundred rows): a SQL join looked up two
+    /// B-trees per call and was slower still.
+    pub fn for_each_tool_call(
+        &self,
+        f: &ReportFilter,
+        name: Option<&str>,
+        mut each: impl FnMut(&ToolCallRef<'_>),
+    ) -> Result<()> {
+        let mut projects: HashMap<String, HashMap<String, Option<String>>> = HashMap::new();
+        for ((tool, session), m) in self.session_meta()? {
+            projects.entry(tool).or_default().insert(session, m.project);
+        }
+        self.read(|c| {
+            let sql = format!(
+                "SELECT t.tool, t.session_id, t.call_id, t.name, t.called_at_ms, t.result_at_ms, t.failed,
+                        coalesce(t.duration_ms, CASE WHEN t.result_at_ms >= t.called_at_ms
+                                                     THEN t.result_at_ms - t.called_at_ms END),
+                        t.file_path
+                 FROM tool_calls t
+                 WHERE (:name IS NULL OR t.name = :name COLLATE NOCASE) AND {}",
+                filter_sql("t", "coalesce(t.called_at_ms, t.result_at_ms)")
+            );
+            let mut st = c.prepare(&sql)?;
+            let tool = f.tool.map(Tool::as_str);
+            let mut rows = st.query(params(f, &tool, &[(":name", &name)]).as_slice())?;
+            while let Some(r) = rows.next()? {
+                let tool = r.get_ref(0)?.as_str()?;
+                let session_id = r.get_ref(1)?.as_str()?;
+                let project = projects
+                    .get(tool)
+                    .and_then(|s| s.get(session_id))
+                    .and_then(|p| p.as_deref());
+                each(&ToolCallRef {
+                    tool,
+                    session_id,
+                    project,
+                    call_id: r.get_ref(2)?.as_str()?,
+                    name: r.get_ref(3)?.as_str_or_null()?,
+                    called_at_ms: r.get(4)?,
+                    result_at_ms: r.get(5)?,
+                    failed: r.get::<_, Option<i64>>(6)?.map(|v| v != 0),
+                    duration_ms: r.get(7)?,
+                    file_path: r.get_ref(8)?.as_str_or_null()?,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// [`Store::for_each_tool_call`], collected.
+    pub fn tool_call_rows(&self, f: &ReportFilter, name: Option<&str>) -> Result<Vec<ToolCallRow>> {
+        let mut out = Vec::new();
+        self.for_each_tool_call(f, name, |c| out.push(c.to_owned_row()))?;
+        Ok(out)
+    }
+
+    /// Compactions in `f`, oldest first.
+    pub fn compaction_rows(&self, f: &ReportFilter) -> Result<Vec<CompactionRow>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT k.tool, k.session_id, s.project, k.kind, k.at_ms, k.trigger, k.pre_tokens
+                 FROM compactions k LEFT JOIN sessions s ON s.tool = k.tool AND s.session_id = k.session_id
+                 WHERE {}
+                 ORDER BY k.at_ms, k.tool, k.session_id, k.dedup_key",
+                filter_sql("k", "k.at_ms")
+            );
+            query(c, &sql, f, &[], |r| {
+                Ok(CompactionRow {
+                    tool: r.get(0)?,
+                    session_id: r.get(1)?,
+                    project: r.get(2)?,
+                    kind: r.get(3)?,
+                    at_ms: r.get(4)?,
+                    trigger: r.get(5)?,
+                    pre_tokens: r.get(6)?,
+                })
+            })
+        })
+    }
+}
