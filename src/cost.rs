@@ -230,8 +230,10 @@ struct Resolved {
     model_id: Option<String>,
     provider_id: String,
     flat: Rates,
-    /// Requests up to these (input side, output) sizes were checked to cost the flat rate.
-    flat_up_to: Vec<(i64, i64)>,
+    /// Requests up to this input size (input + cache writes + cache reads) were checked to
+    /// cost the flat rate. The database's tiers start at an input size (per request), so
+    /// every smaller request is flat too.
+    flat_up_to: i64,
     /// The smallest input side found priced above the flat rate (a tier).
     tiered_from: i64,
 }
@@ -324,7 +326,7 @@ impl Pricer {
             model_id: Some(model_id),
             provider_id,
             flat,
-            flat_up_to: Vec::new(),
+            flat_up_to: -1,
             tiered_from: i64::MAX,
         })
     }
@@ -413,17 +415,15 @@ impl Pricer {
             .entry((provider, day))
             .or_insert_with(|| Self::resolve(&normalized, provider, day))
             .as_mut()?;
-        let (size, out) = (t.input_side(), t.output_tokens);
+        let size = t.input_side();
         let flat = r.flat.price(t);
-        if size < r.tiered_from && r.flat_up_to.iter().any(|(a, b)| size <= *a && out <= *b) {
+        if size <= r.flat_up_to && size < r.tiered_from {
             return Some(flat * multiplier);
         }
         // Not yet known to be flat at this size: ask the database, and remember the answer.
         let (exact, _, _) = Self::db_price(&normalized, &r.provider_id, t, at_ms)?;
         if (exact - flat).abs() <= 1e-9 * exact.abs().max(1e-12) {
-            if r.flat_up_to.len() < 16 {
-                r.flat_up_to.push((size, out));
-            }
+            r.flat_up_to = r.flat_up_to.max(size);
         } else {
             r.tiered_from = r.tiered_from.min(size);
         }

@@ -66,6 +66,9 @@ impl Store {
         // Checkpoint the WAL every ~64 MiB instead of every 4 MiB: fewer copy-and-fsync passes
         // during a first read; readers are unaffected.
         self.conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
+        // Statement journals (every upsert that fires a trigger keeps one) stay in memory
+        // instead of a temporary file.
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         self.conn
             .set_transaction_behavior(TransactionBehavior::Immediate);
         migrate::migrate(&mut self.conn, &self.path)
