@@ -206,7 +206,7 @@ fn parent_of(pid: u32) -> Option<u32> {
 /// The most recently modified session of the tool, preferring the current directory's; two
 /// candidates within the window are ambiguous (exit 3, candidates on stderr).
 fn heuristic(ctx: &Ctx, store: &mut Store, tool: Tool, window_secs: f64) -> Result<Binding> {
-    crate::commands::read_transcripts(ctx, store, &[tool])?;
+    crate::commands::read_transcripts(ctx, store, &[tool], false)?;
     let all = store.sessions(Some(tool), None)?;
     let cwd = std::env::current_dir().ok();
     let canon = cwd.as_ref().and_then(|c| c.canonicalize().ok());

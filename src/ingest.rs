@@ -275,7 +275,7 @@ const PRICE_WHILE_READING: u64 = 8 << 20;
 
 /// Read everything that changed among `files` into the store.
 pub fn ingest(store: &mut Store, files: Vec<SourceFile>, pricer: &Pricer) -> Result<IngestReport> {
-    ingest_with(store, files, pricer, None, &mut Progress::new(false))
+    ingest_with(store, files, Some(pricer), None, &mut Progress::new(false))
 }
 
 /// As [`ingest`]; with a deadline, read in small chunks, commit each one, and write no
@@ -287,14 +287,21 @@ pub fn ingest_until(
     pricer: &Pricer,
     deadline: Option<Instant>,
 ) -> Result<IngestReport> {
-    ingest_with(store, files, pricer, deadline, &mut Progress::new(false))
+    ingest_with(
+        store,
+        files,
+        Some(pricer),
+        deadline,
+        &mut Progress::new(false),
+    )
 }
 
-/// The read behind all the others: an optional deadline, and a progress line to draw.
+/// The read behind all the others: a pricer when the caller will want costs (large reads
+/// are then priced as they are read), an optional deadline, and a progress line to draw.
 pub fn ingest_with(
     store: &mut Store,
     files: Vec<SourceFile>,
-    pricer: &Pricer,
+    pricer: Option<&Pricer>,
     deadline: Option<Instant>,
     progress: &mut Progress,
 ) -> Result<IngestReport> {
@@ -324,7 +331,7 @@ pub fn ingest_with(
             f.size.saturating_sub(done.min(f.size))
         })
         .sum();
-    let pricer = (to_read >= PRICE_WHILE_READING).then_some(pricer);
+    let pricer = pricer.filter(|_| to_read >= PRICE_WHILE_READING);
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4)

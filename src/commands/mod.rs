@@ -12,11 +12,14 @@ use crate::ctx::Ctx;
 use crate::store::Store;
 use crate::usage::Tool;
 
-/// The incremental read every reading command starts with; warnings go to stderr.
+/// The incremental read every reading command starts with; warnings go to stderr. `price`:
+/// the command will want costs, so a large read prices responses as it goes (`sessions list`
+/// does not: it leaves them for the first command that asks).
 pub fn read_transcripts(
     ctx: &Ctx,
     store: &mut Store,
     tools: &[Tool],
+    price: bool,
 ) -> Result<crate::ingest::IngestReport> {
     let formats: Vec<_> = tools
         .iter()
@@ -27,7 +30,7 @@ pub fn read_transcripts(
     let report = crate::ingest::ingest_with(
         store,
         files,
-        &ctx.pricer,
+        price.then_some(&ctx.pricer),
         ctx.read_deadline,
         &mut crate::render::progress::Progress::new(show),
     )?;

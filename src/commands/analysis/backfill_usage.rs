@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         ..AnalysisFilter::default()
     };
     let mut store = ctx.open_store()?;
-    crate::commands::read_transcripts(ctx, &mut store, &Tool::ALL)?;
+    crate::commands::read_transcripts(ctx, &mut store, &Tool::ALL, true)?;
     crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
 
     let mut outcome = Outcome {

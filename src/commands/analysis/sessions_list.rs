@@ -26,7 +26,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let tools: Vec<Tool> = args.tool.map_or(Tool::ALL.to_vec(), |t| vec![t.into()]);
     let mut store = ctx.open_store()?;
-    crate::commands::read_transcripts(ctx, &mut store, &tools)?;
+    crate::commands::read_transcripts(ctx, &mut store, &tools, false)?;
     let rows = store.sessions(args.tool.map(Tool::from), (!args.all).then_some(args.limit))?;
     let mut out = std::io::stdout().lock();
     if args.json {

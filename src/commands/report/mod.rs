@@ -141,7 +141,7 @@ pub fn prepare(
     };
     let tools: Vec<Tool> = filter.tool.map_or(Tool::ALL.to_vec(), |t| vec![t]);
     let mut store = ctx.open_store()?;
-    super::read_transcripts(ctx, &mut store, &tools)?;
+    super::read_transcripts(ctx, &mut store, &tools, true)?;
     // Responses read by small reads (marks, hooks) are priced now, before they are summed.
     crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
     Ok(Prepared { store, tz, filter })

@@ -50,7 +50,6 @@ CREATE TABLE usage_events (
     cost_nusd                 INTEGER,           -- nano-USD; NULL when priced and no price is known
     file_id                   INTEGER NOT NULL   -- the file of the first copy read
 ) STRICT;
-CREATE INDEX usage_events_pending ON usage_events(tool, session_id) WHERE priced = 0;
 CREATE INDEX usage_events_session ON usage_events(tool, session_id, ts_ms);
 
 -- Running totals per session and model, kept by the triggers below, so a snapshot (every
