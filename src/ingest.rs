@@ -331,7 +331,8 @@ pub fn ingest_with(
             f.size.saturating_sub(done.min(f.size))
         })
         .sum();
-    let pricer = pricer.filter(|_| to_read >= PRICE_WHILE_READING);
+    // A read against a deadline (the hook's) never loads the price database.
+    let pricer = pricer.filter(|_| deadline.is_none() && to_read >= PRICE_WHILE_READING);
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4)
