@@ -6,19 +6,10 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).expect("utf8")
-}
-
 fn add(env: &TestEnv, args: &[&str]) -> String {
     let mut all = vec!["analysis", "add", "--status", "completed"];
     all.extend_from_slice(args);
-    ok(&env.run(&all)).trim().to_owned()
+    ok_stdout(&env.run(&all)).trim().to_owned()
 }
 
 fn show(env: &TestEnv, id: &str) -> Value {
@@ -215,7 +206,7 @@ fn dry_run_writes_nothing_and_limit_caps_the_rows() {
         before,
         "no row changed"
     );
-    let text = ok(&env.run(&["analysis", "backfill-usage", "--dry-run"]));
+    let text = ok_stdout(&env.run(&["analysis", "backfill-usage", "--dry-run"]));
     assert!(text.starts_with("would fill 3 row(s), skipped 2"), "{text}");
 
     let v = backfill(&env, &["--limit", "1"]);
@@ -378,7 +369,7 @@ fn synthesis_show_adds_end_to_end_totals_counting_each_analysis_once() {
         (Some(3310), Some(331), Some(3641))
     );
     assert_eq!(e["cost_usd"], 0.9375);
-    let text = ok(&env.run(&["analysis", "show", "--id", &s2]));
+    let text = ok_stdout(&env.run(&["analysis", "show", "--id", &s2]));
     assert!(
         text.contains("end to end (4 analyses") && text.contains("3,641 tokens"),
         "{text}"
@@ -392,20 +383,9 @@ fn synthesis_show_adds_end_to_end_totals_counting_each_analysis_once() {
 #[test]
 fn every_export_format_parses_back_with_every_row_and_field() {
     let env = TestEnv::with_fixtures();
-    let id = ok(&env.run(&[
-        "analysis",
-        "start",
-        "--source-id",
-        "live",
-        "--tool",
-        "claude",
-        "--usage-session-id",
-        SA,
-    ]))
-    .trim()
-    .to_owned();
-    ok(&env.run(&["analysis", "mark", "--id", &id, "--stage", "read"]));
-    ok(&env.run(&[
+    let id = env.start("live", &["--tool", "claude", "--usage-session-id", SA]);
+    ok_stdout(&env.run(&["analysis", "mark", "--id", &id, "--stage", "read"]));
+    ok_stdout(&env.run(&[
         "analysis",
         "complete",
         "--id",
@@ -421,7 +401,7 @@ fn every_export_format_parses_back_with_every_row_and_field() {
     let json = env.json(&["analysis", "export", "--format", "json"]);
     assert_eq!(json["analyses"].as_array().expect("arr"), &want);
 
-    let yaml = ok(&env.run(&["analysis", "export", "--format", "yaml"]));
+    let yaml = ok_stdout(&env.run(&["analysis", "export", "--format", "yaml"]));
     let y: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("valid YAML");
     let y_json: Value = serde_json::to_value(&y).expect("to json");
     assert_eq!(
@@ -431,7 +411,7 @@ fn every_export_format_parses_back_with_every_row_and_field() {
     );
 
     let out = env.dir.path().join("rows.csv");
-    ok(&env.run(&[
+    ok_stdout(&env.run(&[
         "analysis",
         "export",
         "--format",
@@ -461,7 +441,7 @@ fn every_export_format_parses_back_with_every_row_and_field() {
         }
     }
 
-    let md = ok(&env.run(&["analysis", "export", "--format", "md"]));
+    let md = ok_stdout(&env.run(&["analysis", "export", "--format", "md"]));
     assert!(
         md.contains(&format!("## {id} — live")) && md.contains("| read |"),
         "stage table"
@@ -478,27 +458,16 @@ fn every_export_format_parses_back_with_every_row_and_field() {
 #[test]
 fn validate_passes_a_sound_ledger_and_names_tampered_rows() {
     let env = TestEnv::with_fixtures();
-    let id = ok(&env.run(&[
-        "analysis",
-        "start",
-        "--source-id",
-        "doc-a",
-        "--tool",
-        "claude",
-        "--usage-session-id",
-        SA,
-    ]))
-    .trim()
-    .to_owned();
-    ok(&env.run(&["analysis", "mark", "--id", &id, "--stage", "one"]));
-    ok(&env.run(&["analysis", "complete", "--id", &id]));
+    let id = env.start("doc-a", &["--tool", "claude", "--usage-session-id", SA]);
+    ok_stdout(&env.run(&["analysis", "mark", "--id", &id, "--stage", "one"]));
+    ok_stdout(&env.run(&["analysis", "complete", "--id", &id]));
     let (..) = synthesis_ledger(&env);
     let v = env.json(&["analysis", "validate", "--json"]);
     assert_eq!(
         (v["ok"].as_bool(), v["checked"].as_i64()),
         (Some(true), Some(5))
     );
-    let text = ok(&env.run(&["analysis", "validate"]));
+    let text = ok_stdout(&env.run(&["analysis", "validate"]));
     assert!(text.starts_with("ok: 5 analyses checked"));
 
     {

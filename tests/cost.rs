@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::io::Write;
-
 use common::*;
 use tokledger::cost::{PriceFile, Pricer};
 use tokledger::usage::{Tokens, Tool, parse_ts_ms};
@@ -255,37 +253,14 @@ fn claude_line(id: &str, model: &str, input: i64, read: i64, write: i64, out: i6
     ) + "\n"
 }
 
-fn append(path: &std::path::Path, text: &str) {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .expect("open");
-    f.write_all(text.as_bytes()).expect("append");
-}
-
 #[test]
 fn a_session_mixing_three_models_costs_the_sum_of_each_models_delta() {
     let env = TestEnv::with_fixtures();
-    let id = String::from_utf8(
-        env.run(&[
-            "analysis",
-            "start",
-            "--source-id",
-            "x",
-            "--tool",
-            "claude",
-            "--usage-session-id",
-            SA,
-        ])
-        .stdout,
-    )
-    .expect("utf8")
-    .trim()
-    .to_owned();
+    let id = env.start("x", &["--tool", "claude", "--usage-session-id", SA]);
     let path = claude_main(&env.home());
     append(
         &path,
-        &claude_line(
+        claude_line(
             "m_opus",
             "claude-opus-4-1-20250805",
             1000,
@@ -296,7 +271,7 @@ fn a_session_mixing_three_models_costs_the_sum_of_each_models_delta() {
     );
     append(
         &path,
-        &claude_line(
+        claude_line(
             "m_sonnet",
             "claude-sonnet-4-5-20250929",
             3000,
@@ -307,7 +282,7 @@ fn a_session_mixing_three_models_costs_the_sum_of_each_models_delta() {
     );
     append(
         &path,
-        &claude_line(
+        claude_line(
             "m_haiku",
             "claude-haiku-4-5-20251001",
             10_000,
@@ -354,27 +329,12 @@ fn a_session_mixing_three_models_costs_the_sum_of_each_models_delta() {
 #[test]
 fn an_unknown_model_makes_the_row_cost_null_with_a_warning_and_the_known_part_shown() {
     let env = TestEnv::with_fixtures();
-    let id = String::from_utf8(
-        env.run(&[
-            "analysis",
-            "start",
-            "--source-id",
-            "x",
-            "--tool",
-            "claude",
-            "--usage-session-id",
-            SA,
-        ])
-        .stdout,
-    )
-    .expect("utf8")
-    .trim()
-    .to_owned();
+    let id = env.start("x", &["--tool", "claude", "--usage-session-id", SA]);
     let path = claude_main(&env.home());
-    append(&path, &claude_line("m_glm", "glm-4.7", 1000, 0, 0, 100));
+    append(&path, claude_line("m_glm", "glm-4.7", 1000, 0, 0, 100));
     append(
         &path,
-        &claude_line("m_sonnet", "claude-sonnet-4-5-20250929", 1_000, 0, 0, 1_000),
+        claude_line("m_sonnet", "claude-sonnet-4-5-20250929", 1_000, 0, 0, 1_000),
     );
     let out = env.run(&["analysis", "complete", "--id", &id, "--json"]);
     assert!(out.status.success());

@@ -99,14 +99,6 @@ fn claude_line(id: &str, usage: (i64, i64, i64, i64), content: &str) -> String {
     ) + "\n"
 }
 
-fn append(path: &Path, text: &str) {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .expect("open");
-    f.write_all(text.as_bytes()).expect("append");
-}
-
 #[test]
 fn session_start_appends_the_session_to_the_env_file_and_start_binds_to_it() {
     let env = TestEnv::with_fixtures();
@@ -223,7 +215,7 @@ fn tool_events_put_that_sessions_usage_and_tool_calls_in_the_ledger() {
     // The agent calls a tool; the hook of the failed result brings usage and the call in.
     append(
         &transcript,
-        &claude_line(
+        claude_line(
             "msg_H",
             (7, 0, 3000, 11),
             r#"[{"type":"tool_use","id":"toolu_H1","name":"Bash","input":{"command":"cargo test"}}]"#,
@@ -231,7 +223,7 @@ fn tool_events_put_that_sessions_usage_and_tool_calls_in_the_ledger() {
     );
     append(
         &transcript,
-        &format!(
+        format!(
             "{}\n",
             format_args!(
                 r#"{{"type":"user","sessionId":"{SA}","timestamp":"2026-03-02T11:00:02.000Z","message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"toolu_H1","content":"exit 101","is_error":true}}]}}}}"#
@@ -254,23 +246,8 @@ fn tool_events_put_that_sessions_usage_and_tool_calls_in_the_ledger() {
     assert_eq!((name.as_str(), failed, result - called), ("Bash", 1, 2000));
 
     // A running analysis sees the usage the hooks brought in.
-    let id = String::from_utf8(
-        env.run(&[
-            "analysis",
-            "start",
-            "--source-id",
-            "x",
-            "--tool",
-            "claude",
-            "--usage-session-id",
-            SA,
-        ])
-        .stdout,
-    )
-    .expect("utf8")
-    .trim()
-    .to_owned();
-    append(&transcript, &claude_line("msg_I", (1, 2, 3, 4), "[]"));
+    let id = env.start("x", &["--tool", "claude", "--usage-session-id", SA]);
+    append(&transcript, claude_line("msg_I", (1, 2, 3, 4), "[]"));
     for event in ["Stop", "SessionEnd"] {
         let (out, took) = hook(hook_cmd(&env), &payload(event, SA, &transcript));
         assert_quiet_success(&out, took);
@@ -321,7 +298,7 @@ fn a_locked_ledger_is_waited_on_briefly_then_left_for_the_next_event() {
     let transcript = claude_main(&env.home());
     let (out, _) = hook(hook_cmd(&env), &payload("PostToolUse", SA, &transcript));
     assert!(out.status.success());
-    append(&transcript, &claude_line("msg_L", (7, 0, 3000, 11), "[]"));
+    append(&transcript, claude_line("msg_L", (7, 0, 3000, 11), "[]"));
     let lock = rusqlite::Connection::open(env.db()).expect("open");
     lock.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     let (out, took) = hook(hook_cmd(&env), &payload("PostToolUse", SA, &transcript));

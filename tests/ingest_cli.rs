@@ -2,21 +2,7 @@
 
 mod common;
 
-use std::io::Write;
-
 use common::*;
-
-fn append(path: &std::path::Path, bytes: &[u8]) {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .expect("open for append");
-    f.write_all(bytes).expect("append");
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 const EXPECTED: [(&str, i64); 6] = [
     (SA, 5554),

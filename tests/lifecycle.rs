@@ -3,40 +3,14 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use common::*;
 use serde_json::Value;
 
-fn append(path: &Path, text: &str) {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .expect("open for append");
-    f.write_all(text.as_bytes()).expect("append");
-}
-
-fn ok_stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).expect("utf8")
-}
-
 fn start(env: &TestEnv, args: &[&str]) -> String {
-    let mut all = vec!["analysis", "start", "--source-id", "doc-1"];
-    all.extend_from_slice(args);
-    let out = ok_stdout(&env.run(&all));
-    let id = out.trim().to_owned();
-    assert!(
-        id.starts_with("ANALYSIS-") && !id.contains('\n'),
-        "stdout is the id alone: {out:?}"
-    );
-    id
+    env.start("doc-1", args)
 }
 
 fn show(env: &TestEnv, id: &str) -> Value {
@@ -82,7 +56,7 @@ fn claude_session_growing_with_a_new_subagent_file() {
 
     append(
         &claude_main(&env.home()),
-        &claude_line("msg_F", "req_F", OPUS, (7, 0, 3000, 11), false),
+        claude_line("msg_F", "req_F", OPUS, (7, 0, 3000, 11), false),
     );
     ok_stdout(&env.run(&["analysis", "mark", "--id", &id, "--stage", "read"]));
 
@@ -97,7 +71,7 @@ fn claude_session_growing_with_a_new_subagent_file() {
     .expect("write sub-agent");
     append(
         &claude_main(&env.home()),
-        &claude_line("msg_F", "req_F", OPUS, (7, 0, 3000, 40), false),
+        claude_line("msg_F", "req_F", OPUS, (7, 0, 3000, 40), false),
     );
     ok_stdout(&env.run(&["analysis", "mark", "--id", &id, "--stage", "subagent"]));
 
@@ -178,10 +152,10 @@ fn codex_rollout_continuing_its_counters() {
     assert_eq!(show(&env, &id)["tokens_baseline"], 4750);
     assert_eq!(show(&env, &id)["session_binding"], "codex_thread_id");
     let path = codex_main(&env.home());
-    append(&path, &codex_count((2300, 800, 170), (1000, 500, 20)));
+    append(&path, codex_count((2300, 800, 170), (1000, 500, 20)));
     ok_stdout(&env.run(&["analysis", "mark", "--id", &id, "--stage", "one"]));
-    append(&path, &codex_count((2300, 800, 170), (1000, 500, 20))); // re-emit
-    append(&path, &codex_count((3300, 800, 200), (1000, 0, 30)));
+    append(&path, codex_count((2300, 800, 170), (1000, 500, 20))); // re-emit
+    append(&path, codex_count((3300, 800, 200), (1000, 0, 30)));
     let row: Value = serde_json::from_str(&ok_stdout(
         &env.run(&["analysis", "complete", "--id", &id, "--json"]),
     ))
@@ -447,7 +421,7 @@ fn sixteen_simultaneous_marks_all_land() {
     let id = start(&env, &["--tool", "claude", "--usage-session-id", SA]);
     append(
         &claude_main(&env.home()),
-        &claude_line("msg_F", "req_F", OPUS, (7, 0, 3000, 11), false),
+        claude_line("msg_F", "req_F", OPUS, (7, 0, 3000, 11), false),
     );
     let children: Vec<_> = (0..16)
         .map(|i| {
@@ -494,7 +468,7 @@ fn a_ledger_locked_past_the_busy_timeout_exits_75_and_writes_nothing() {
     let id = start(&env, &["--tool", "claude", "--usage-session-id", SA]);
     append(
         &claude_main(&env.home()),
-        &claude_line("msg_F", "req_F", OPUS, (7, 0, 3000, 11), false),
+        claude_line("msg_F", "req_F", OPUS, (7, 0, 3000, 11), false),
     );
     let lock = rusqlite::Connection::open(env.db()).expect("open");
     lock.execute_batch("BEGIN EXCLUSIVE").expect("lock");

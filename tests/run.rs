@@ -85,10 +85,6 @@ fn run(env: &TestEnv, args: &[&str], script: &str, vars: &[(&str, &Path)]) -> Ou
     cmd.output().expect("run tokledger")
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// The one analysis the run created.
 fn only_row(env: &TestEnv) -> Value {
     let list = env.json(&["analysis", "list", "--json"]);

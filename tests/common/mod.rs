@@ -111,3 +111,38 @@ pub fn codex_main(home: &Path) -> PathBuf {
     home.join(".codex/sessions/2026/03/02")
         .join(format!("rollout-2026-03-02T10-00-00-{CX}.jsonl"))
 }
+
+/// Append bytes to a transcript, as an agent writing more of it.
+pub fn append(path: &Path, bytes: impl AsRef<[u8]>) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open for append");
+    f.write_all(bytes.as_ref()).expect("append");
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The stdout of a run that must have succeeded.
+pub fn ok_stdout(out: &Output) -> String {
+    assert!(out.status.success(), "failed: {}", stderr(out));
+    String::from_utf8(out.stdout.clone()).expect("utf8")
+}
+
+impl TestEnv {
+    /// `analysis start --source-id SOURCE ARGS…`: the new id, which must be alone on stdout.
+    pub fn start(&self, source_id: &str, args: &[&str]) -> String {
+        let mut all = vec!["analysis", "start", "--source-id", source_id];
+        all.extend_from_slice(args);
+        let out = ok_stdout(&self.run(&all));
+        let id = out.trim().to_owned();
+        assert!(
+            id.starts_with("ANALYSIS-") && !id.contains('\n'),
+            "stdout is the id alone: {out:?}"
+        );
+        id
+    }
+}
