@@ -439,17 +439,6 @@ impl Store {
         })
     }
 
-    /// Set the cost of a row (computed by the caller from its per-model usage).
-    pub fn set_cost(&mut self, id: &str, cost_usd: Option<f64>) -> Result<()> {
-        self.write(|tx| {
-            tx.execute(
-                "UPDATE analysis_logs SET cost_usd = ?2 WHERE id = ?1",
-                params![id, cost_usd],
-            )?;
-            Ok(())
-        })
-    }
-
     pub fn analyses(&self, f: &AnalysisFilter) -> Result<Vec<Analysis>> {
         self.read(|c| {
             let mut st = c.prepare(&format!(

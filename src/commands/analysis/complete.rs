@@ -31,20 +31,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut store = ctx.open_store()?;
-    let before = super::read_bound_session(ctx, &mut store, &args.id, "complete")?;
-    if let (Some(tool), Some(session)) = (
-        before
-            .usage_provider
-            .as_deref()
-            .and_then(crate::usage::Tool::parse),
-        &before.usage_session_id,
-    ) {
-        crate::ingest::settle_costs(&mut store, &ctx.pricer, Some((tool, session)))?;
-    }
-    let mode = match before.usage_provider.as_deref() {
-        Some("codex") => "counter_delta",
-        _ => "per_message_sum",
-    };
+    let mode = super::prepare_completion(ctx, &mut store, &args.id)?;
     let status = match args.status {
         FinalStatus::Completed => "completed",
         FinalStatus::Failed => "failed",

@@ -138,6 +138,21 @@ fn read_bound_session(ctx: &Ctx, store: &mut Store, id: &str, verb: &str) -> Res
     Ok(row)
 }
 
+/// Before `complete`: read what the session appended, price what is pending, and name the
+/// usage mode of the row's agent (a counter for Codex, summed responses otherwise).
+fn prepare_completion(ctx: &Ctx, store: &mut Store, id: &str) -> Result<&'static str> {
+    let row = read_bound_session(ctx, store, id, "complete")?;
+    let tool = row.usage_provider.as_deref().and_then(Tool::parse);
+    if let (Some(tool), Some(session)) = (tool, &row.usage_session_id) {
+        crate::ingest::settle_costs(store, &ctx.pricer, Some((tool, session)))?;
+    }
+    Ok(if tool == Some(Tool::Codex) {
+        "counter_delta"
+    } else {
+        "per_message_sum"
+    })
+}
+
 /// Name the models whose price is unknown (the reason `cost_usd` is null).
 fn warn_unpriced(ctx: &Ctx, row: &Analysis) {
     let models = row.usage_by_model.unpriced_models();

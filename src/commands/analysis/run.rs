@@ -273,17 +273,7 @@ fn finish(
     {
         store.bind_analysis(&row.id, tool.as_str(), &b.session_id, b.how, &baseline)?;
     }
-    let bound = super::read_bound_session(ctx, store, &row.id, "complete")?;
-    if let (Some(t), Some(session)) = (
-        bound.usage_provider.as_deref().and_then(Tool::parse),
-        &bound.usage_session_id,
-    ) {
-        crate::ingest::settle_costs(store, &ctx.pricer, Some((t, session)))?;
-    }
-    let mode = match bound.usage_provider.as_deref() {
-        Some("codex") => "counter_delta",
-        _ => "per_message_sum",
-    };
+    let mode = super::prepare_completion(ctx, store, &row.id)?;
     store.complete_analysis(
         &row.id,
         &Completion {
