@@ -27,7 +27,7 @@ const CHUNK: usize = 8 << 20;
 const BUDGET_CHUNK: usize = 1 << 20;
 /// Commit after this many bytes read, so a long first read holds the write lock in slices
 /// and a killed process keeps what it had committed.
-const COMMIT_EVERY: u64 = 16 << 20;
+const COMMIT_EVERY: u64 = 32 << 20;
 const HASH_WINDOW: u64 = 4096;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -352,96 +352,104 @@ pub fn ingest_with(
         }
         // Write in file order (oldest first), so which copy of a response is read first,
         // and so owns it, does not depend on thread timing.
-        let mut writer = Writer {
-            store,
-            pending_bytes: 0,
-            commit_every: if deadline.is_some() { 0 } else { COMMIT_EVERY },
-            malformed_in_file: 0,
-            batch: Vec::new(),
+        let mut chunks = InOrder {
+            files: &todo,
+            receivers: &receivers,
+            next_file: 0,
+            deadline,
         };
-        'files: for (i, f) in todo.iter().enumerate() {
-            let rx = &receivers[i % workers];
-            loop {
-                let chunk = match deadline {
-                    None => rx.recv().ok(),
-                    Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
-                        Ok(c) => Some(c),
-                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
-                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                            // Readers blocked on the dropped channels stop at their next chunk.
-                            report.stopped_at_deadline = true;
-                            break 'files;
-                        }
-                    },
-                };
-                let Some(chunk) = chunk else { break };
-                let last = chunk.last;
-                writer.accept(f, chunk, &mut report)?;
-                progress.update(report.bytes_read, to_read);
-                if last {
-                    break;
+        let commit_every = if deadline.is_some() { 0 } else { COMMIT_EVERY };
+        let mut malformed_in_file = 0;
+        let mut next = chunks.next(&mut report);
+        // Each chunk is written as soon as it arrives, inside a transaction that stays open
+        // until about `commit_every` bytes are in: the readers parse the next chunks while
+        // this one is written, and a long first read still commits in slices.
+        while next.is_some() {
+            let now = chrono::Utc::now().timestamp_millis();
+            store.ingest(|w| {
+                let mut pending = 0;
+                while let Some((f, chunk)) = next.take() {
+                    account(&chunk, &mut report, &mut malformed_in_file);
+                    progress.update(report.bytes_read, to_read);
+                    if chunk.error.is_none() {
+                        write_chunk(w, f, &chunk, now)?;
+                    }
+                    pending += chunk.bytes;
+                    drop(chunk);
+                    if pending >= commit_every {
+                        next = chunks.next(&mut report);
+                        break;
+                    }
+                    next = chunks.next(&mut report);
                 }
-            }
+                Ok(())
+            })?;
         }
         progress.finish();
-        writer.flush()
+        Ok(())
     })?;
     Ok(report)
 }
 
-/// Collects chunks and writes them in transactions of about `commit_every` bytes.
-struct Writer<'s> {
-    store: &'s mut Store,
-    pending_bytes: u64,
-    commit_every: u64,
-    /// Malformed lines seen so far in the file being written (warnings count files).
-    malformed_in_file: usize,
-    batch: Vec<(SourceFile, Chunk)>,
+/// The readers' chunks in file order: all of the first file's, then the second's, …
+struct InOrder<'a> {
+    files: &'a [SourceFile],
+    receivers: &'a [Receiver<Chunk>],
+    next_file: usize,
+    deadline: Option<Instant>,
 }
 
-impl Writer<'_> {
-    fn accept(&mut self, f: &SourceFile, chunk: Chunk, report: &mut IngestReport) -> Result<()> {
-        if let Some(e) = &chunk.error {
-            report.unreadable.push(e.clone());
-            self.malformed_in_file = 0;
-            return Ok(());
-        }
-        let p = &chunk.parsed;
-        report.bytes_read += chunk.bytes;
-        report.usage_events += p.usage.len();
-        report.malformed_lines += p.malformed;
-        report.lossy_lines += p.lossy_utf8;
-        if chunk.last {
-            report.files_read += 1;
-            report.incomplete_files += usize::from(p.incomplete_tail);
-        }
-        self.malformed_in_file += p.malformed;
-        if chunk.last {
-            report.malformed_files += usize::from(self.malformed_in_file > 0);
-            self.malformed_in_file = 0;
-        }
-        self.pending_bytes += chunk.bytes;
-        self.batch.push((f.clone(), chunk));
-        if self.pending_bytes >= self.commit_every {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::take(&mut self.batch);
-        self.pending_bytes = 0;
-        let now = chrono::Utc::now().timestamp_millis();
-        self.store.write(|tx| {
-            let mut w = IngestTx::new(tx)?;
-            for (f, chunk) in &batch {
-                write_chunk(&mut w, f, chunk, now)?;
+impl<'a> InOrder<'a> {
+    /// The next chunk, or `None` when every file is done or the deadline passed (which is
+    /// then noted in `report`).
+    fn next(&mut self, report: &mut IngestReport) -> Option<(&'a SourceFile, Chunk)> {
+        while self.next_file < self.files.len() && !report.stopped_at_deadline {
+            let i = self.next_file;
+            let rx = &self.receivers[i % self.receivers.len()];
+            let chunk = match self.deadline {
+                None => rx.recv().ok(),
+                Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
+                    Ok(c) => Some(c),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        // Readers blocked on the dropped channels stop at their next chunk.
+                        report.stopped_at_deadline = true;
+                        return None;
+                    }
+                },
+            };
+            match chunk {
+                Some(c) => {
+                    if c.last {
+                        self.next_file += 1;
+                    }
+                    return Some((&self.files[i], c));
+                }
+                None => self.next_file += 1,
             }
-            Ok(())
-        })
+        }
+        None
+    }
+}
+
+/// Count a chunk into the report.
+fn account(chunk: &Chunk, report: &mut IngestReport, malformed_in_file: &mut usize) {
+    if let Some(e) = &chunk.error {
+        report.unreadable.push(e.clone());
+        *malformed_in_file = 0;
+        return;
+    }
+    let p = &chunk.parsed;
+    report.bytes_read += chunk.bytes;
+    report.usage_events += p.usage.len();
+    report.malformed_lines += p.malformed;
+    report.lossy_lines += p.lossy_utf8;
+    *malformed_in_file += p.malformed;
+    if chunk.last {
+        report.files_read += 1;
+        report.incomplete_files += usize::from(p.incomplete_tail);
+        report.malformed_files += usize::from(*malformed_in_file > 0);
+        *malformed_in_file = 0;
     }
 }
 

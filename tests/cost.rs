@@ -324,6 +324,8 @@ fn a_session_mixing_three_models_costs_the_sum_of_each_models_delta() {
         };
         assert!(close(c, want), "{m}: {c} vs {want}");
     }
+    // Pricing the responses the small reads stored moved them from pending to priced.
+    assert_running_totals_match(&env.db());
 }
 
 #[test]
@@ -352,6 +354,7 @@ fn an_unknown_model_makes_the_row_cost_null_with_a_warning_and_the_known_part_sh
         text.contains("unknown (no price for glm-4.7); priced part 0.0180"),
         "{text}"
     );
+    assert_running_totals_match(&env.db());
 }
 
 #[test]

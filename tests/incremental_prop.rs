@@ -114,11 +114,13 @@ proptest! {
             tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)], &pricer()).expect("ingest");
         }
         prop_assert_eq!(ledger_view(&store), want.clone());
+        assert_running_totals_match(&dir.path().join("chunked.db"));
         // Reading again (unchanged, then forced to re-check) changes nothing.
         tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)], &pricer()).expect("ingest");
         let f = std::fs::File::options().write(true).open(&path).expect("open");
         f.set_modified(std::time::SystemTime::now() + Duration::from_secs(5)).expect("touch");
         tokledger::ingest::ingest(&mut store, vec![source(case.tool, &root, &case.rel)], &pricer()).expect("ingest");
         prop_assert_eq!(ledger_view(&store), want);
+        assert_running_totals_match(&dir.path().join("chunked.db"));
     }
 }

@@ -71,6 +71,7 @@ fn fixture_sessions_have_exact_totals() {
             .contains("/.codex/sessions/"),
         "the active copy, not the archived one"
     );
+    assert_running_totals_match(&env.db());
 }
 
 #[test]
@@ -107,6 +108,7 @@ fn appended_lines_are_read_from_the_stored_offset() {
         .as_bytes(),
     );
     assert_eq!(env.tokens(SA), 5554 + 3057);
+    assert_running_totals_match(&env.db());
 }
 
 #[test]
@@ -153,6 +155,7 @@ fn a_file_rewritten_in_place_is_merged_without_double_counting() {
     // Rewrite it with the same length but other bytes in the middle: read again, merged.
     std::fs::write(&path, &text).expect("restore");
     assert_eq!(env.tokens(SA), 5554);
+    assert_running_totals_match(&env.db());
 }
 
 #[test]
@@ -172,6 +175,7 @@ fn amp_thread_rewritten_whole_and_half_written() {
     let doc = std::fs::read_to_string(&target).expect("read");
     std::fs::write(&target, doc.replace("Fix flaky test", "Fix the flaky test")).expect("rewrite");
     assert_eq!(env.tokens(TC), 5274);
+    assert_running_totals_match(&env.db());
 }
 
 #[test]

@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 
 use anyhow::Result;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, ToSql, Transaction, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
-use super::Store;
 use super::sessions::{NONZERO, SUM_COLUMNS, tokens_at};
+use super::{Store, token_params};
 use crate::error::Error;
 use crate::usage::{ModelUsage, Snapshot};
 
@@ -215,20 +215,11 @@ fn save_usage(tx: &Transaction<'_>, id: &str, usage: &Snapshot) -> Result<()> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for (model, u) in &usage.0 {
-        let t = &u.tokens;
-        st.execute(params![
-            id,
-            model,
-            t.input_tokens,
-            t.cache_creation_tokens,
-            t.cache_creation_5m_tokens,
-            t.cache_creation_1h_tokens,
-            t.cache_read_tokens,
-            t.output_tokens,
-            t.reasoning_tokens,
-            u.cost_nusd,
-            u.unpriced
-        ])?;
+        let key: [&dyn ToSql; 2] = [&id, model];
+        let cost: [&dyn ToSql; 2] = [&u.cost_nusd, &u.unpriced];
+        st.execute(params_from_iter(
+            key.into_iter().chain(token_params(&u.tokens)).chain(cost),
+        ))?;
     }
     Ok(())
 }

@@ -120,6 +120,19 @@ impl Store {
     }
 }
 
+/// The seven token buckets as statement parameters, in the column order every table uses.
+pub(crate) fn token_params(t: &crate::usage::Tokens) -> [&dyn rusqlite::ToSql; 7] {
+    [
+        &t.input_tokens,
+        &t.cache_creation_tokens,
+        &t.cache_creation_5m_tokens,
+        &t.cache_creation_1h_tokens,
+        &t.cache_read_tokens,
+        &t.output_tokens,
+        &t.reasoning_tokens,
+    ]
+}
+
 /// SQLite stores i64; sizes and offsets fit.
 pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use rusqlite::{Statement, Transaction, params};
+use rusqlite::{OptionalExtension, Statement, ToSql, Transaction, params, params_from_iter};
 
-use super::Store;
-use crate::usage::{Compaction, SessionInfo, Tool, ToolCall, UsageEvent};
+use super::{Store, token_params};
+use crate::usage::{Compaction, SessionInfo, Tokens, Tool, ToolCall, UsageEvent};
 
 /// How far a transcript file was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,18 +121,57 @@ impl Store {
         })
     }
 
-    /// Record computed costs (`None`: the model has no price).
+    /// Record computed costs (`None`: the model has no price) of responses not priced yet,
+    /// and move them from `pending` to priced in the running totals.
     pub fn set_costs(&mut self, costs: &[(i64, Option<i64>)]) -> Result<()> {
         if costs.is_empty() {
             return Ok(());
         }
         self.write(|tx| {
-            let mut st =
-                tx.prepare("UPDATE usage_events SET priced = 1, cost_nusd = ?2 WHERE id = ?1")?;
+            // `priced = 0`: a response priced meanwhile by another process is left alone.
+            let mut st = tx.prepare(
+                "UPDATE usage_events SET priced = 1, cost_nusd = ?2 WHERE id = ?1 AND priced = 0
+                 RETURNING tool, session_id, coalesce(model, '')",
+            )?;
+            let mut totals = tx.prepare(
+                "UPDATE session_usage SET cost_nusd = cost_nusd + ?4, unpriced = unpriced + ?5,
+                     pending = pending - 1
+                 WHERE tool = ?1 AND session_id = ?2 AND model = ?3",
+            )?;
             for (id, cost) in costs {
-                st.execute(params![id, cost])?;
+                let row = st
+                    .query_row(params![id, cost], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    })
+                    .optional()?;
+                if let Some((tool, session, model)) = row {
+                    totals.execute(params![
+                        tool,
+                        session,
+                        model,
+                        cost.unwrap_or(0),
+                        i64::from(cost.is_none())
+                    ])?;
+                }
             }
             Ok(())
+        })
+    }
+}
+
+impl Store {
+    /// One ingest transaction: `f` writes through an [`IngestTx`], and the running totals
+    /// it changed are written before the commit.
+    pub fn ingest<T>(&mut self, f: impl FnOnce(&mut IngestTx<'_>) -> Result<T>) -> Result<T> {
+        self.write(|tx| {
+            let mut w = IngestTx::new(tx)?;
+            let v = f(&mut w)?;
+            w.finish()?;
+            Ok(v)
         })
     }
 }
@@ -140,7 +179,14 @@ impl Store {
 /// Writes of one ingest transaction, through statements prepared once for it.
 pub struct IngestTx<'t> {
     save_file: Statement<'t>,
-    add_usage: Statement<'t>,
+    insert_usage: Statement<'t>,
+    find_usage: Statement<'t>,
+    update_usage: Statement<'t>,
+    add_totals: Statement<'t>,
+    /// Running-total changes of this transaction, by (tool, session, model); written by
+    /// [`IngestTx::finish`]. Kept here rather than by triggers: a trigger's upsert per
+    /// response, and the statement journal it needs, made a first read ~15% slower.
+    totals: HashMap<String, Vec<(Tool, String, TotalsDelta)>>,
     add_tool_call: Statement<'t>,
     add_compaction: Statement<'t>,
     touch_session: Statement<'t>,
@@ -156,39 +202,142 @@ const SAVE_FILE: &str = "INSERT INTO source_files(path, tool, session_id, size, 
                  parser_state = excluded.parser_state, read_at_ms = excluded.read_at_ms
              RETURNING id";
 
-/// Insert a response, or merge it into an earlier copy of the same response: each counter
-/// keeps its maximum (never a sum), the earliest time stays, and a main-thread copy takes
-/// over a sidechain replay. Two copies under one key whose request ids both exist and
-/// differ, neither a sidechain, are different responses: the caller then keeps the second
-/// under `key:request_id`.
-const ADD_USAGE: &str = "INSERT INTO usage_events(dedup_key, tool, session_id, request_id, ts_ms, model, input_tokens,
+/// A new response (the common case in any read): a plain insert that does nothing when a
+/// copy is already stored; the copy is then merged in Rust ([`merged`]).
+const INSERT_USAGE: &str = "INSERT INTO usage_events(dedup_key, tool, session_id, request_id, ts_ms, model, input_tokens,
                  cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_tokens,
                  output_tokens, reasoning_tokens, sidechain, speed, file_id, priced, cost_nusd)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-             ON CONFLICT(dedup_key) DO UPDATE SET
-                 -- A copy read without prices leaves the row to be priced again (its
-                 -- counts may have grown); two priced copies keep the dearer one's cost.
-                 cost_nusd = CASE WHEN priced = 0 OR excluded.priced = 0 THEN NULL
-                                  WHEN cost_nusd IS NULL THEN excluded.cost_nusd
-                                  WHEN excluded.cost_nusd IS NULL THEN cost_nusd
-                                  ELSE max(cost_nusd, excluded.cost_nusd) END,
-                 priced = min(priced, excluded.priced),
-                 input_tokens = max(input_tokens, excluded.input_tokens),
-                 cache_creation_tokens = max(cache_creation_tokens, excluded.cache_creation_tokens),
-                 cache_creation_5m_tokens = max(cache_creation_5m_tokens, excluded.cache_creation_5m_tokens),
-                 cache_creation_1h_tokens = max(cache_creation_1h_tokens, excluded.cache_creation_1h_tokens),
-                 cache_read_tokens = max(cache_read_tokens, excluded.cache_read_tokens),
-                 output_tokens = max(output_tokens, excluded.output_tokens),
-                 reasoning_tokens = max(reasoning_tokens, excluded.reasoning_tokens),
-                 ts_ms = coalesce(min(ts_ms, excluded.ts_ms), ts_ms, excluded.ts_ms),
-                 model = coalesce(model, excluded.model),
-                 speed = coalesce(excluded.speed, speed),
-                 request_id = coalesce(request_id, excluded.request_id),
-                 session_id = CASE WHEN sidechain = 1 AND excluded.sidechain = 0
-                                   THEN excluded.session_id ELSE session_id END,
-                 sidechain = min(sidechain, excluded.sidechain)
-             WHERE sidechain = 1 OR excluded.sidechain = 1 OR request_id IS NULL
-                OR excluded.request_id IS NULL OR request_id = excluded.request_id";
+             ON CONFLICT(dedup_key) DO NOTHING";
+
+const FIND_USAGE: &str = "SELECT id, session_id, request_id, ts_ms, model, input_tokens, cache_creation_tokens,
+                 cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_tokens, output_tokens,
+                 reasoning_tokens, sidechain, speed, priced, cost_nusd
+             FROM usage_events WHERE dedup_key = ?1";
+
+const UPDATE_USAGE: &str =
+    "UPDATE usage_events SET session_id = ?2, request_id = ?3, ts_ms = ?4, model = ?5,
+                 input_tokens = ?6, cache_creation_tokens = ?7, cache_creation_5m_tokens = ?8,
+                 cache_creation_1h_tokens = ?9, cache_read_tokens = ?10, output_tokens = ?11,
+                 reasoning_tokens = ?12, sidechain = ?13, speed = ?14, priced = ?15, cost_nusd = ?16
+             WHERE id = ?1";
+
+/// Add a transaction's changes to the running totals (one row per session and model touched).
+const ADD_TOTALS: &str = "INSERT INTO session_usage VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT DO UPDATE SET
+                 input_tokens = input_tokens + excluded.input_tokens,
+                 cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
+                 cache_creation_5m_tokens = cache_creation_5m_tokens + excluded.cache_creation_5m_tokens,
+                 cache_creation_1h_tokens = cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
+                 cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+                 output_tokens = output_tokens + excluded.output_tokens,
+                 reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+                 cost_nusd = cost_nusd + excluded.cost_nusd,
+                 unpriced = unpriced + excluded.unpriced,
+                 pending = pending + excluded.pending";
+
+/// A stored response, as far as merging a copy into it needs.
+#[derive(Clone, Debug, PartialEq)]
+struct StoredUsage {
+    session_id: String,
+    request_id: Option<String>,
+    ts_ms: Option<i64>,
+    model: Option<String>,
+    tokens: Tokens,
+    sidechain: bool,
+    speed: Option<String>,
+    priced: bool,
+    cost_nusd: Option<i64>,
+}
+
+impl StoredUsage {
+    /// Two copies under one key whose request ids both exist and differ, neither a
+    /// sidechain replay, are different responses (the second is kept under `key:request_id`).
+    fn same_response(&self, e: &UsageEvent) -> bool {
+        self.sidechain
+            || e.sidechain
+            || match (&self.request_id, &e.request_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+/// A later copy merged into a stored response: each counter keeps its maximum (never a sum),
+/// the earliest time stays, and a main-thread copy takes over a sidechain replay.
+fn merged(old: &StoredUsage, e: &UsageEvent) -> StoredUsage {
+    // A copy read without prices leaves the row to be priced again (its counts may have
+    // grown); two priced copies keep the dearer one's cost.
+    let cost_nusd = if !old.priced || !e.priced {
+        None
+    } else {
+        match (old.cost_nusd, e.cost_nusd) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    };
+    let take_over = old.sidechain && !e.sidechain;
+    StoredUsage {
+        session_id: if take_over {
+            e.session_id.clone()
+        } else {
+            old.session_id.clone()
+        },
+        request_id: old.request_id.clone().or_else(|| e.request_id.clone()),
+        ts_ms: match (old.ts_ms, e.timestamp_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        },
+        model: old.model.clone().or_else(|| e.model.clone()),
+        tokens: old.tokens.max(&e.tokens),
+        sidechain: old.sidechain && e.sidechain,
+        speed: e.speed.clone().or_else(|| old.speed.clone()),
+        priced: old.priced && e.priced,
+        cost_nusd,
+    }
+}
+
+/// What of a response its session's running totals hold.
+#[derive(Clone, Copy)]
+struct UsageShare<'a> {
+    session_id: &'a str,
+    model: Option<&'a str>,
+    tokens: &'a Tokens,
+    priced: bool,
+    cost_nusd: Option<i64>,
+}
+
+impl<'a> UsageShare<'a> {
+    fn of_event(e: &'a UsageEvent) -> Self {
+        UsageShare {
+            session_id: &e.session_id,
+            model: e.model.as_deref(),
+            tokens: &e.tokens,
+            priced: e.priced,
+            cost_nusd: e.cost_nusd,
+        }
+    }
+
+    fn of_stored(u: &'a StoredUsage) -> Self {
+        UsageShare {
+            session_id: &u.session_id,
+            model: u.model.as_deref(),
+            tokens: &u.tokens,
+            priced: u.priced,
+            cost_nusd: u.cost_nusd,
+        }
+    }
+}
+
+/// What a transaction adds to one `session_usage` row (negative when a merge moves a
+/// response away from it).
+#[derive(Clone, Copy, Debug, Default)]
+struct TotalsDelta {
+    tokens: Tokens,
+    cost_nusd: i64,
+    unpriced: i64,
+    pending: i64,
+}
 
 const ADD_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, scope, call_id, session_id, name, called_at_ms, result_at_ms,
                                         failed, duration_ms, file_path)
@@ -217,10 +366,14 @@ const TOUCH_SESSION: &str = "INSERT INTO sessions(tool, session_id, path, projec
                      last_modified_ms = max(last_modified_ms, excluded.last_modified_ms)";
 
 impl<'t> IngestTx<'t> {
-    pub fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+    fn new(tx: &'t Transaction<'t>) -> Result<Self> {
         Ok(IngestTx {
             save_file: tx.prepare(SAVE_FILE)?,
-            add_usage: tx.prepare(ADD_USAGE)?,
+            insert_usage: tx.prepare(INSERT_USAGE)?,
+            find_usage: tx.prepare(FIND_USAGE)?,
+            update_usage: tx.prepare(UPDATE_USAGE)?,
+            add_totals: tx.prepare(ADD_TOTALS)?,
+            totals: HashMap::new(),
             add_tool_call: tx.prepare(ADD_TOOL_CALL)?,
             add_compaction: tx.prepare(ADD_COMPACTION)?,
             touch_session: tx.prepare(TOUCH_SESSION)?,
@@ -247,34 +400,138 @@ impl<'t> IngestTx<'t> {
         Ok(id)
     }
 
+    /// Store a response, or merge it into the stored copy of the same response.
     pub fn add_usage(&mut self, tool: Tool, file_id: i64, e: &UsageEvent) -> Result<()> {
-        let t = &e.tokens;
-        let st = &mut self.add_usage;
-        let mut run = |key: &str| -> Result<usize> {
-            Ok(st.execute(params![
-                key,
-                tool.as_str(),
-                e.session_id,
-                e.request_id,
-                e.timestamp_ms,
-                e.model,
-                t.input_tokens,
-                t.cache_creation_tokens,
-                t.cache_creation_5m_tokens,
-                t.cache_creation_1h_tokens,
-                t.cache_read_tokens,
-                t.output_tokens,
-                t.reasoning_tokens,
-                e.sidechain,
-                e.speed,
-                file_id,
-                e.priced,
-                e.cost_nusd
-            ])?)
+        if self.insert_new(tool, file_id, &e.dedup_key, e)? {
+            return Ok(());
+        }
+        let Some((id, old)) = self.find(&e.dedup_key)? else {
+            return Ok(());
         };
-        if run(&e.dedup_key)? == 0 {
-            let rid = e.request_id.as_deref().unwrap_or_default();
-            run(&format!("{}:{rid}", e.dedup_key))?;
+        if old.same_response(e) {
+            return self.merge(tool, id, &old, e);
+        }
+        let key = format!(
+            "{}:{}",
+            e.dedup_key,
+            e.request_id.as_deref().unwrap_or_default()
+        );
+        if self.insert_new(tool, file_id, &key, e)? {
+            return Ok(());
+        }
+        match self.find(&key)? {
+            Some((id, old)) if old.same_response(e) => self.merge(tool, id, &old, e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Insert `e` under `key` unless that key is taken; true when inserted.
+    fn insert_new(&mut self, tool: Tool, file_id: i64, key: &str, e: &UsageEvent) -> Result<bool> {
+        let (tool_name, head) = (tool.as_str(), &e.tokens);
+        let before: [&dyn ToSql; 6] = [
+            &key,
+            &tool_name,
+            &e.session_id,
+            &e.request_id,
+            &e.timestamp_ms,
+            &e.model,
+        ];
+        let after: [&dyn ToSql; 5] = [&e.sidechain, &e.speed, &file_id, &e.priced, &e.cost_nusd];
+        let n = self.insert_usage.execute(params_from_iter(
+            before.into_iter().chain(token_params(head)).chain(after),
+        ))?;
+        if n == 1 {
+            self.count(tool, UsageShare::of_event(e), 1);
+        }
+        Ok(n == 1)
+    }
+
+    fn find(&mut self, key: &str) -> Result<Option<(i64, StoredUsage)>> {
+        let row = self
+            .find_usage
+            .query_row([key], |r| {
+                Ok((
+                    r.get(0)?,
+                    StoredUsage {
+                        session_id: r.get(1)?,
+                        request_id: r.get(2)?,
+                        ts_ms: r.get(3)?,
+                        model: r.get(4)?,
+                        tokens: super::sessions::tokens_at(r, 5)?,
+                        sidechain: r.get(12)?,
+                        speed: r.get(13)?,
+                        priced: r.get(14)?,
+                        cost_nusd: r.get(15)?,
+                    },
+                ))
+            })
+            .optional()?;
+        Ok(row)
+    }
+
+    fn merge(&mut self, tool: Tool, id: i64, old: &StoredUsage, e: &UsageEvent) -> Result<()> {
+        let new = merged(old, e);
+        if new == *old {
+            return Ok(());
+        }
+        let before: [&dyn ToSql; 5] = [
+            &id,
+            &new.session_id,
+            &new.request_id,
+            &new.ts_ms,
+            &new.model,
+        ];
+        let after: [&dyn ToSql; 4] = [&new.sidechain, &new.speed, &new.priced, &new.cost_nusd];
+        self.update_usage.execute(params_from_iter(
+            before
+                .into_iter()
+                .chain(token_params(&new.tokens))
+                .chain(after),
+        ))?;
+        self.count(tool, UsageShare::of_stored(old), -1);
+        self.count(tool, UsageShare::of_stored(&new), 1);
+        Ok(())
+    }
+
+    /// Add (`sign` 1) or take out (−1) a response's share of its session's running totals.
+    fn count(&mut self, tool: Tool, u: UsageShare<'_>, sign: i64) {
+        let model = u.model.unwrap_or_default();
+        // Keyed by session so the common case (a row of a session already touched) looks up
+        // without allocating.
+        if !self.totals.contains_key(u.session_id) {
+            self.totals.insert(u.session_id.to_owned(), Vec::new());
+        }
+        let rows = self.totals.get_mut(u.session_id).expect("inserted above");
+        let i = match rows.iter().position(|(t, m, _)| *t == tool && m == model) {
+            Some(i) => i,
+            None => {
+                rows.push((tool, model.to_owned(), TotalsDelta::default()));
+                rows.len() - 1
+            }
+        };
+        let d = &mut rows[i].2;
+        d.tokens = if sign > 0 {
+            d.tokens.add(u.tokens)
+        } else {
+            d.tokens.sub(u.tokens)
+        };
+        d.cost_nusd += sign * u.cost_nusd.unwrap_or(0);
+        d.unpriced += sign * i64::from(u.priced && u.cost_nusd.is_none());
+        d.pending += sign * i64::from(!u.priced);
+    }
+
+    /// Write the running totals this transaction changed (before it commits).
+    fn finish(mut self) -> Result<()> {
+        let totals = std::mem::take(&mut self.totals);
+        for (session, rows) in &totals {
+            for (tool, model, d) in rows {
+                let tool_name = tool.as_str();
+                let key: [&dyn ToSql; 3] = [&tool_name, session, model];
+                let counts: [&dyn ToSql; 3] = [&d.cost_nusd, &d.unpriced, &d.pending];
+                self.add_totals.execute(params_from_iter(
+                    key.into_iter().chain(token_params(&d.tokens)).chain(counts),
+                ))?;
+            }
         }
         Ok(())
     }

@@ -146,3 +146,54 @@ impl TestEnv {
         id
     }
 }
+
+/// The running totals (`session_usage`) equal the sums of the responses they total, bucket by
+/// bucket, including costs and the unpriced and pending counts.
+pub fn assert_running_totals_match(db: &Path) {
+    let c = rusqlite::Connection::open(db).expect("open ledger");
+    let rows = |sql: &str| -> Vec<Vec<i64>> {
+        let mut st = c.prepare(sql).expect("prepare");
+        let n = st.column_count();
+        st.query_map([], |r| {
+            (0..n)
+                .map(|i| match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Integer(v) => Ok(v),
+                    // Keys (tool, session, model) compare by a stable number of their text.
+                    v => Ok(v
+                        .as_str()
+                        .map(|s| {
+                            s.bytes()
+                                .fold(7i64, |h, b| h.wrapping_mul(31) ^ i64::from(b))
+                        })
+                        .unwrap_or(-1)),
+                })
+                .collect()
+        })
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows")
+    };
+    let kept = rows(
+        "SELECT tool, session_id, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
+                cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens, cost_nusd,
+                unpriced, pending
+         FROM session_usage ORDER BY tool, session_id, model",
+    );
+    let summed = rows(
+        "SELECT tool, session_id, coalesce(model, ''), sum(input_tokens), sum(cache_creation_tokens),
+                sum(cache_creation_5m_tokens), sum(cache_creation_1h_tokens), sum(cache_read_tokens),
+                sum(output_tokens), sum(reasoning_tokens), coalesce(sum(cost_nusd), 0),
+                sum(priced = 1 AND cost_nusd IS NULL), sum(priced = 0)
+         FROM usage_events GROUP BY tool, session_id, coalesce(model, '')
+         ORDER BY tool, session_id, coalesce(model, '')",
+    );
+    // A merge can empty a row (a response moved to its main-thread owner): all zero is no row.
+    let non_zero = |rows: Vec<Vec<i64>>| -> Vec<Vec<i64>> {
+        rows.into_iter()
+            .filter(|r| r[3..].iter().any(|v| *v != 0))
+            .collect()
+    };
+    let (kept, summed) = (non_zero(kept), non_zero(summed));
+    assert!(!summed.is_empty(), "the ledger holds no responses");
+    assert_eq!(kept, summed, "session_usage drifted from usage_events");
+}
