@@ -13,7 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/0001_init.sql"),
     include_str!("sql/0002_analyses.sql"),
     include_str!("sql/0003_tool_call_scope.sql"),
-    include_str!("sql/0004_totals_in_rust.sql"),
+    include_str!("sql/0004_ingest_writes.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

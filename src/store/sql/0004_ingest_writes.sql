@@ -4,3 +4,7 @@
 -- triggers kept stay as they are; they were exact and are carried on from here.
 DROP TRIGGER IF EXISTS usage_events_added;
 DROP TRIGGER IF EXISTS usage_events_merged;
+
+-- No query can use this index (every tool-call report filters with `(:session IS NULL OR …)`,
+-- which SQLite answers with a scan), and keeping it cost a first read an index insert per call.
+DROP INDEX IF EXISTS tool_calls_session;
