@@ -10,6 +10,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -337,24 +338,44 @@ pub fn ingest_with(
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4)
         .min(todo.len());
+    let queue = Queue::default();
     std::thread::scope(|scope| -> Result<()> {
-        let mut receivers: Vec<Receiver<Chunk>> = Vec::new();
-        for w in 0..workers {
-            let (tx, rx) = sync_channel::<Chunk>(2);
-            receivers.push(rx);
-            let mine: Vec<&SourceFile> = todo.iter().skip(w).step_by(workers).collect();
-            let known = &known;
+        // One channel per file: a reader takes the next file to read from the queue, and the
+        // writer drains the files' channels in order.
+        let (senders, receivers): (Vec<_>, Vec<_>) = todo
+            .iter()
+            .map(|_| {
+                let (tx, rx) = sync_channel::<Chunk>(2);
+                (Mutex::new(Some(tx)), rx)
+            })
+            .unzip();
+        // Held by the readers only: when the last one ends (or panics), the senders of files
+        // nobody took are dropped and the writer's wait for them ends.
+        let senders = Arc::new(senders);
+        for _ in 0..workers {
+            let (senders, queue, known, todo) = (Arc::clone(&senders), &queue, &known, &todo);
             scope.spawn(move || {
-                for f in mine {
-                    read_file(f, known.get(&f.path), pricer, &tx, chunk_size);
+                while let Some(i) = queue.take(todo.len()) {
+                    let tx = senders[i]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take();
+                    if let Some(tx) = tx {
+                        let f = &todo[i];
+                        read_file(f, known.get(&f.path), pricer, &tx, chunk_size);
+                    }
                 }
             });
         }
+        drop(senders);
+        // However the writing ends (done, deadline, error), readers waiting for a turn stop.
+        let _stop = StopOnDrop(&queue);
         // Write in file order (oldest first), so which copy of a response is read first,
         // and so owns it, does not depend on thread timing.
         let mut chunks = InOrder {
             files: &todo,
             receivers: &receivers,
+            queue: &queue,
             next_file: 0,
             deadline,
         };
@@ -391,10 +412,71 @@ pub fn ingest_with(
     Ok(report)
 }
 
+/// How many files past the one being written the readers may read: enough that a reader
+/// done with a small file goes on to the next instead of waiting, few enough that what is
+/// parsed ahead stays small (at most two chunks a file).
+const READ_AHEAD: usize = 8;
+
+/// Hands out the files to read, in order, at most [`READ_AHEAD`] past the one being written.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    moved: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    next: usize,
+    writing: usize,
+    stopped: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The next file for a reader, waiting while it would be too far ahead; `None` when
+    /// all are taken or the writing stopped.
+    fn take(&self, files: usize) -> Option<usize> {
+        let mut s = self.lock();
+        loop {
+            if s.stopped || s.next >= files {
+                return None;
+            }
+            if s.next < s.writing + READ_AHEAD {
+                s.next += 1;
+                return Some(s.next - 1);
+            }
+            s = self
+                .moved
+                .wait(s)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    fn writing(&self, file: usize) {
+        self.lock().writing = file;
+        self.moved.notify_all();
+    }
+}
+
+struct StopOnDrop<'a>(&'a Queue);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.lock().stopped = true;
+        self.0.moved.notify_all();
+    }
+}
+
 /// The readers' chunks in file order: all of the first file's, then the second's, …
 struct InOrder<'a> {
     files: &'a [SourceFile],
     receivers: &'a [Receiver<Chunk>],
+    queue: &'a Queue,
     next_file: usize,
     deadline: Option<Instant>,
 }
@@ -405,7 +487,7 @@ impl<'a> InOrder<'a> {
     fn next(&mut self, report: &mut IngestReport) -> Option<(&'a SourceFile, Chunk)> {
         while self.next_file < self.files.len() && !report.stopped_at_deadline {
             let i = self.next_file;
-            let rx = &self.receivers[i % self.receivers.len()];
+            let rx = &self.receivers[i];
             let chunk = match self.deadline {
                 None => rx.recv().ok(),
                 Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
@@ -418,14 +500,13 @@ impl<'a> InOrder<'a> {
                     }
                 },
             };
-            match chunk {
-                Some(c) => {
-                    if c.last {
-                        self.next_file += 1;
-                    }
-                    return Some((&self.files[i], c));
-                }
-                None => self.next_file += 1,
+            let done = chunk.as_ref().is_none_or(|c| c.last);
+            if done {
+                self.next_file += 1;
+                self.queue.writing(self.next_file);
+            }
+            if let Some(c) = chunk {
+                return Some((&self.files[i], c));
             }
         }
         None
