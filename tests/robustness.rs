@@ -279,7 +279,8 @@ fn killed_three_times_during_a_large_read_then_exact() {
     let id = "eeeeeeee-0000-4000-8000-000000000001";
     let dir = env.home().join(".claude/projects/-big");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    // About 150 MB: more than two commit slices, so kills land between and inside them.
+    // About 150 MB: several commit slices (one a second at most, 128 MiB at most), so kills
+    // land between and inside them.
     let want = big_claude_session(&dir.join(format!("{id}.jsonl")), 50_000);
     // Each run is killed as soon as it has committed more of the file than the run before.
     let committed = |db: &Path| -> i64 {

@@ -5,16 +5,15 @@
 //! docs/FORMATS.md for the whole rule). `<synthetic>` lines are local notices and count
 //! nothing. Sub-agent files under `<session>/subagents/` belong to the parent session.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Component, Path};
 
 use memchr::memmem::Finder;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
-use super::lenient::ToolInputPath;
+use super::lenient::{Str, ToolInputPath};
 use super::lines::{Lines, contains_any, utf8_line};
 use super::{Env, FileRole, Parsed, Root, Source, TranscriptFormat, split_dirs};
 use crate::usage::{Compaction, Tokens, Tool, ToolCall, UsageEvent, parse_ts_ms};
@@ -26,25 +25,25 @@ const SYNTHETIC_MODEL: &str = "<synthetic>";
 #[derive(Deserialize)]
 struct Line<'a> {
     #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Str<'a>>,
     #[serde(borrow)]
-    subtype: Option<Cow<'a, str>>,
+    subtype: Option<Str<'a>>,
     #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
+    timestamp: Option<Str<'a>>,
     #[serde(rename = "sessionId", borrow)]
-    session_id: Option<Cow<'a, str>>,
+    session_id: Option<Str<'a>>,
     #[serde(rename = "requestId", borrow)]
-    request_id: Option<Cow<'a, str>>,
+    request_id: Option<Str<'a>>,
     #[serde(rename = "isSidechain")]
     is_sidechain: Option<bool>,
     #[serde(borrow)]
-    uuid: Option<Cow<'a, str>>,
+    uuid: Option<Str<'a>>,
     #[serde(borrow)]
-    cwd: Option<Cow<'a, str>>,
+    cwd: Option<Str<'a>>,
     #[serde(rename = "gitBranch", borrow)]
-    git_branch: Option<Cow<'a, str>>,
+    git_branch: Option<Str<'a>>,
     #[serde(borrow)]
-    version: Option<Cow<'a, str>>,
+    version: Option<Str<'a>>,
     #[serde(rename = "compactMetadata")]
     compact_metadata: Option<CompactMetadata>,
     #[serde(rename = "microcompactMetadata")]
@@ -63,9 +62,9 @@ struct CompactMetadata {
 #[derive(Deserialize)]
 struct Message<'a> {
     #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Str<'a>>,
     #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Str<'a>>,
     usage: Option<Usage>,
     #[serde(default, borrow)]
     content: Content<'a>,
@@ -90,14 +89,14 @@ struct CacheCreation {
 #[derive(Deserialize)]
 struct Block<'a> {
     #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Str<'a>>,
     #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Str<'a>>,
     #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Str<'a>>,
     input: Option<ToolInputPath>,
     #[serde(borrow)]
-    tool_use_id: Option<Cow<'a, str>>,
+    tool_use_id: Option<Str<'a>>,
     is_error: Option<bool>,
 }
 
@@ -245,7 +244,8 @@ impl TranscriptFormat for Claude {
         let fallback = src.fallback_session();
         // Streaming copies of one response are usually adjacent: merge them here so the
         // store sees one row per response and file.
-        let mut seen: HashMap<(String, Option<String>), usize> = HashMap::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut key = String::new();
         let mut lines = Lines::new(bytes);
         for raw in &mut lines {
             if raw.iter().all(u8::is_ascii_whitespace) || !contains_any(raw, &needles) {
@@ -258,13 +258,13 @@ impl TranscriptFormat for Claude {
             };
             out.lossy_utf8 += usize::from(lossy);
             let ts = line.timestamp.as_deref().and_then(parse_ts_ms);
-            let session = src
+            let session: &str = src
                 .role
                 .session_hint
-                .clone()
-                .or_else(|| line.session_id.as_deref().map(str::to_owned))
-                .unwrap_or_else(|| fallback.clone());
-            let info = out.session_mut(&session);
+                .as_deref()
+                .or(line.session_id.as_deref())
+                .unwrap_or(&fallback);
+            let info = out.session_mut(session);
             info.saw_time(ts);
             crate::usage::SessionInfo::set_if_some(&mut info.cwd, line.cwd.as_deref());
             crate::usage::SessionInfo::set_if_some(
@@ -282,7 +282,7 @@ impl TranscriptFormat for Claude {
                         {
                             out.tools.push(ToolCall {
                                 call_id: id.to_string(),
-                                session_id: session.clone(),
+                                session_id: session.to_owned(),
                                 name: b.name.as_deref().map(str::to_owned),
                                 called_at_ms: ts,
                                 file_path: b.input.as_ref().and_then(|i| i.0.clone()),
@@ -297,10 +297,20 @@ impl TranscriptFormat for Claude {
                     if model == Some(SYNTHETIC_MODEL) {
                         continue;
                     }
+                    let request_id = line.request_id.as_deref();
+                    // `claude:<id>`, then the request id after the key's length (so no id and
+                    // request id pair can spell another's).
+                    key.clear();
+                    key.push_str("claude:");
+                    key.push_str(id);
+                    let key_len = key.len();
+                    if let Some(r) = request_id {
+                        let _ = write!(key, "/{key_len}:{r}");
+                    }
                     let event = UsageEvent {
-                        dedup_key: format!("claude:{id}"),
-                        session_id: session,
-                        request_id: line.request_id.as_deref().map(str::to_owned),
+                        dedup_key: key[..key_len].to_owned(),
+                        session_id: session.to_owned(),
+                        request_id: request_id.map(str::to_owned),
                         timestamp_ms: ts,
                         model: model.map(str::to_owned),
                         tokens: tokens_of(usage),
@@ -309,11 +319,10 @@ impl TranscriptFormat for Claude {
                         priced: false,
                         cost_nusd: None,
                     };
-                    let key = (event.dedup_key.clone(), event.request_id.clone());
-                    match seen.get(&key) {
+                    match seen.get(key.as_str()) {
                         Some(&i) => merge_copy(&mut out.usage[i], event),
                         None => {
-                            seen.insert(key, out.usage.len());
+                            seen.insert(key.clone(), out.usage.len());
                             out.usage.push(event);
                         }
                     }
@@ -326,7 +335,7 @@ impl TranscriptFormat for Claude {
                         {
                             out.tools.push(ToolCall {
                                 call_id: id.to_string(),
-                                session_id: session.clone(),
+                                session_id: session.to_owned(),
                                 result_at_ms: ts,
                                 failed: Some(b.is_error == Some(true)),
                                 ..Default::default()
@@ -342,13 +351,13 @@ impl TranscriptFormat for Claude {
                         }
                         _ => continue,
                     };
-                    let key = match &line.uuid {
-                        Some(u) => format!("claude:{u}"),
+                    let dedup_key = match &line.uuid {
+                        Some(u) => format!("claude:{}", &**u),
                         None => format!("claude:{session}:{}", ts.unwrap_or_default()),
                     };
                     out.compactions.push(Compaction {
-                        dedup_key: key,
-                        session_id: session,
+                        dedup_key,
+                        session_id: session.to_owned(),
                         kind,
                         at_ms: ts,
                         trigger: meta.as_ref().and_then(|m| m.trigger.clone()),

@@ -2,10 +2,46 @@
 //! whole record: one odd field (an MCP tool taking a list as `path`) must not cost a line's
 //! usage.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A JSON string, borrowed from the line when it holds no escapes (nearly always) and copied
+/// when it does. A field typed `Option<Cow<str>>` would copy every time: serde borrows only
+/// into a bare `Cow<str>` field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Str<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Str<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'a>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'a>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'a>, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
 
 /// A string, or `None` for any other JSON value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -111,6 +147,14 @@ impl<'de> Deserialize<'de> for ToolInputPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn str_borrows_unless_escaped() {
+        let v: Vec<Str<'_>> = serde_json::from_str(r#"["plain","with \"quote\""]"#).unwrap();
+        assert!(matches!(v[0].0, Cow::Borrowed("plain")));
+        assert!(matches!(&v[1].0, Cow::Owned(s) if s == "with \"quote\""));
+        assert!(serde_json::from_str::<Str<'_>>("7").is_err());
+    }
 
     #[test]
     fn odd_types_read_as_absent() {
