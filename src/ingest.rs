@@ -222,7 +222,10 @@ fn read_open_file(
     }
 
     file.seek(SeekFrom::Start(offset))?;
-    let mut buf: Vec<u8> = Vec::new();
+    // Room for a whole chunk up front: grown from empty, the buffer was copied on every
+    // doubling (one extra copy of everything read).
+    let unread = usize::try_from(size - offset).unwrap_or(usize::MAX);
+    let mut buf: Vec<u8> = Vec::with_capacity(unread.min(chunk_size) + 1);
     loop {
         // Top the buffer up to the chunk size; a line longer than that doubles it.
         let want = if buf.len() < chunk_size {
