@@ -112,6 +112,43 @@ pub struct UsageEvent {
     pub cost_nusd: Option<i64>,
 }
 
+impl UsageEvent {
+    /// Merge a later copy of the same response into this one: each counter keeps its
+    /// maximum (never a sum), the earliest time stays, a main-thread copy takes over a
+    /// sidechain replay, and the first model and request id stay. A copy read without
+    /// prices leaves the response to be priced again (its counts may have grown); two
+    /// priced copies keep the dearer cost.
+    pub fn merge(&mut self, later: &UsageEvent) {
+        self.cost_nusd = if !self.priced || !later.priced {
+            None
+        } else {
+            match (self.cost_nusd, later.cost_nusd) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        self.priced = self.priced && later.priced;
+        self.tokens = self.tokens.max(&later.tokens);
+        self.timestamp_ms = match (self.timestamp_ms, later.timestamp_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if self.sidechain && !later.sidechain {
+            self.session_id.clone_from(&later.session_id);
+            self.sidechain = false;
+        }
+        if self.model.is_none() {
+            self.model.clone_from(&later.model);
+        }
+        if self.request_id.is_none() {
+            self.request_id.clone_from(&later.request_id);
+        }
+        if later.speed.is_some() {
+            self.speed.clone_from(&later.speed);
+        }
+    }
+}
+
 /// A tool call or its result; the store merges the two halves by `(tool, scope, call_id)`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ToolCall {

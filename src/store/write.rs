@@ -203,7 +203,7 @@ const SAVE_FILE: &str = "INSERT INTO source_files(path, tool, session_id, size, 
              RETURNING id";
 
 /// A new response (the common case in any read): a plain insert that does nothing when a
-/// copy is already stored; the copy is then merged in Rust ([`merged`]).
+/// copy is already stored; the copy is then merged in Rust ([`UsageEvent::merge`]).
 const INSERT_USAGE: &str = "INSERT INTO usage_events(dedup_key, tool, session_id, request_id, ts_ms, model, input_tokens,
                  cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_tokens,
                  output_tokens, reasoning_tokens, sidechain, speed, file_id, priced, cost_nusd)
@@ -236,97 +236,15 @@ const ADD_TOTALS: &str = "INSERT INTO session_usage VALUES (?1, ?2, ?3, ?4, ?5, 
                  unpriced = unpriced + excluded.unpriced,
                  pending = pending + excluded.pending";
 
-/// A stored response, as far as merging a copy into it needs.
-#[derive(Clone, Debug, PartialEq)]
-struct StoredUsage {
-    session_id: String,
-    request_id: Option<String>,
-    ts_ms: Option<i64>,
-    model: Option<String>,
-    tokens: Tokens,
-    sidechain: bool,
-    speed: Option<String>,
-    priced: bool,
-    cost_nusd: Option<i64>,
-}
-
-impl StoredUsage {
-    /// Two copies under one key whose request ids both exist and differ, neither a
-    /// sidechain replay, are different responses (the second is kept under `key:request_id`).
-    fn same_response(&self, e: &UsageEvent) -> bool {
-        self.sidechain
-            || e.sidechain
-            || match (&self.request_id, &e.request_id) {
-                (Some(a), Some(b)) => a == b,
-                _ => true,
-            }
-    }
-}
-
-/// A later copy merged into a stored response: each counter keeps its maximum (never a sum),
-/// the earliest time stays, and a main-thread copy takes over a sidechain replay.
-fn merged(old: &StoredUsage, e: &UsageEvent) -> StoredUsage {
-    // A copy read without prices leaves the row to be priced again (its counts may have
-    // grown); two priced copies keep the dearer one's cost.
-    let cost_nusd = if !old.priced || !e.priced {
-        None
-    } else {
-        match (old.cost_nusd, e.cost_nusd) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
+/// Two copies under one key whose request ids both exist and differ, neither a sidechain
+/// replay, are different responses (the second is kept under `key:request_id`).
+fn same_response(stored: &UsageEvent, e: &UsageEvent) -> bool {
+    stored.sidechain
+        || e.sidechain
+        || match (&stored.request_id, &e.request_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
         }
-    };
-    let take_over = old.sidechain && !e.sidechain;
-    StoredUsage {
-        session_id: if take_over {
-            e.session_id.clone()
-        } else {
-            old.session_id.clone()
-        },
-        request_id: old.request_id.clone().or_else(|| e.request_id.clone()),
-        ts_ms: match (old.ts_ms, e.timestamp_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        },
-        model: old.model.clone().or_else(|| e.model.clone()),
-        tokens: old.tokens.max(&e.tokens),
-        sidechain: old.sidechain && e.sidechain,
-        speed: e.speed.clone().or_else(|| old.speed.clone()),
-        priced: old.priced && e.priced,
-        cost_nusd,
-    }
-}
-
-/// What of a response its session's running totals hold.
-#[derive(Clone, Copy)]
-struct UsageShare<'a> {
-    session_id: &'a str,
-    model: Option<&'a str>,
-    tokens: &'a Tokens,
-    priced: bool,
-    cost_nusd: Option<i64>,
-}
-
-impl<'a> UsageShare<'a> {
-    fn of_event(e: &'a UsageEvent) -> Self {
-        UsageShare {
-            session_id: &e.session_id,
-            model: e.model.as_deref(),
-            tokens: &e.tokens,
-            priced: e.priced,
-            cost_nusd: e.cost_nusd,
-        }
-    }
-
-    fn of_stored(u: &'a StoredUsage) -> Self {
-        UsageShare {
-            session_id: &u.session_id,
-            model: u.model.as_deref(),
-            tokens: &u.tokens,
-            priced: u.priced,
-            cost_nusd: u.cost_nusd,
-        }
-    }
 }
 
 /// What a transaction adds to one `session_usage` row (negative when a merge moves a
@@ -408,7 +326,7 @@ impl<'t> IngestTx<'t> {
         let Some((id, old)) = self.find(&e.dedup_key)? else {
             return Ok(());
         };
-        if old.same_response(e) {
+        if same_response(&old, e) {
             return self.merge(tool, id, &old, e);
         }
         let key = format!(
@@ -420,7 +338,7 @@ impl<'t> IngestTx<'t> {
             return Ok(());
         }
         match self.find(&key)? {
-            Some((id, old)) if old.same_response(e) => self.merge(tool, id, &old, e),
+            Some((id, old)) if same_response(&old, e) => self.merge(tool, id, &old, e),
             _ => Ok(()),
         }
     }
@@ -441,21 +359,22 @@ impl<'t> IngestTx<'t> {
             before.into_iter().chain(token_params(head)).chain(after),
         ))?;
         if n == 1 {
-            self.count(tool, UsageShare::of_event(e), 1);
+            self.count(tool, e, 1);
         }
         Ok(n == 1)
     }
 
-    fn find(&mut self, key: &str) -> Result<Option<(i64, StoredUsage)>> {
+    fn find(&mut self, key: &str) -> Result<Option<(i64, UsageEvent)>> {
         let row = self
             .find_usage
             .query_row([key], |r| {
                 Ok((
                     r.get(0)?,
-                    StoredUsage {
+                    UsageEvent {
+                        dedup_key: key.to_owned(),
                         session_id: r.get(1)?,
                         request_id: r.get(2)?,
-                        ts_ms: r.get(3)?,
+                        timestamp_ms: r.get(3)?,
                         model: r.get(4)?,
                         tokens: super::sessions::tokens_at(r, 5)?,
                         sidechain: r.get(12)?,
@@ -469,8 +388,9 @@ impl<'t> IngestTx<'t> {
         Ok(row)
     }
 
-    fn merge(&mut self, tool: Tool, id: i64, old: &StoredUsage, e: &UsageEvent) -> Result<()> {
-        let new = merged(old, e);
+    fn merge(&mut self, tool: Tool, id: i64, old: &UsageEvent, e: &UsageEvent) -> Result<()> {
+        let mut new = old.clone();
+        new.merge(e);
         if new == *old {
             return Ok(());
         }
@@ -478,7 +398,7 @@ impl<'t> IngestTx<'t> {
             &id,
             &new.session_id,
             &new.request_id,
-            &new.ts_ms,
+            &new.timestamp_ms,
             &new.model,
         ];
         let after: [&dyn ToSql; 4] = [&new.sidechain, &new.speed, &new.priced, &new.cost_nusd];
@@ -488,20 +408,20 @@ impl<'t> IngestTx<'t> {
                 .chain(token_params(&new.tokens))
                 .chain(after),
         ))?;
-        self.count(tool, UsageShare::of_stored(old), -1);
-        self.count(tool, UsageShare::of_stored(&new), 1);
+        self.count(tool, old, -1);
+        self.count(tool, &new, 1);
         Ok(())
     }
 
     /// Add (`sign` 1) or take out (−1) a response's share of its session's running totals.
-    fn count(&mut self, tool: Tool, u: UsageShare<'_>, sign: i64) {
-        let model = u.model.unwrap_or_default();
+    fn count(&mut self, tool: Tool, u: &UsageEvent, sign: i64) {
+        let model = u.model.as_deref().unwrap_or_default();
         // Keyed by session so the common case (a row of a session already touched) looks up
         // without allocating.
-        if !self.totals.contains_key(u.session_id) {
-            self.totals.insert(u.session_id.to_owned(), Vec::new());
+        if !self.totals.contains_key(&u.session_id) {
+            self.totals.insert(u.session_id.clone(), Vec::new());
         }
-        let rows = self.totals.get_mut(u.session_id).expect("inserted above");
+        let rows = self.totals.get_mut(&u.session_id).expect("inserted above");
         let i = match rows.iter().position(|(t, m, _)| *t == tool && m == model) {
             Some(i) => i,
             None => {
@@ -511,9 +431,9 @@ impl<'t> IngestTx<'t> {
         };
         let d = &mut rows[i].2;
         d.tokens = if sign > 0 {
-            d.tokens.add(u.tokens)
+            d.tokens.add(&u.tokens)
         } else {
-            d.tokens.sub(u.tokens)
+            d.tokens.sub(&u.tokens)
         };
         d.cost_nusd += sign * u.cost_nusd.unwrap_or(0);
         d.unpriced += sign * i64::from(u.priced && u.cost_nusd.is_none());

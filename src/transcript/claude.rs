@@ -320,7 +320,7 @@ impl TranscriptFormat for Claude {
                         cost_nusd: None,
                     };
                     match seen.get(key.as_str()) {
-                        Some(&i) => merge_copy(&mut out.usage[i], event),
+                        Some(&i) => out.usage[i].merge(&event),
                         None => {
                             seen.insert(key.clone(), out.usage.len());
                             out.usage.push(event);
@@ -370,25 +370,5 @@ impl TranscriptFormat for Claude {
         out.consumed = lines.consumed();
         out.incomplete_tail = lines.has_tail();
         out
-    }
-}
-
-/// Merge a later copy of the same response: each counter keeps its largest value, the
-/// earliest time stays, and a main-thread copy wins over a sidechain replay.
-pub fn merge_copy(into: &mut UsageEvent, other: UsageEvent) {
-    into.tokens = into.tokens.max(&other.tokens);
-    into.timestamp_ms = match (into.timestamp_ms, other.timestamp_ms) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    if into.sidechain && !other.sidechain {
-        into.session_id = other.session_id;
-        into.sidechain = false;
-    }
-    if into.model.is_none() {
-        into.model = other.model;
-    }
-    if other.speed.is_some() {
-        into.speed = other.speed;
     }
 }
