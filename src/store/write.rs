@@ -1,6 +1,8 @@
 //! What ingest writes: file records, usage, tool calls, compactions, sessions.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -186,7 +188,7 @@ pub struct IngestTx<'t> {
     /// Running-total changes of this transaction, by (tool, session, model); written by
     /// [`IngestTx::finish`]. Kept here rather than by triggers: a trigger's upsert per
     /// response, and the statement journal it needs, made a first read ~15% slower.
-    totals: HashMap<String, Vec<(Tool, String, TotalsDelta)>>,
+    totals: FxHashMap<String, Vec<(Tool, String, TotalsDelta)>>,
     add_tool_call: Statement<'t>,
     add_compaction: Statement<'t>,
     touch_session: Statement<'t>,
@@ -291,7 +293,7 @@ impl<'t> IngestTx<'t> {
             find_usage: tx.prepare(FIND_USAGE)?,
             update_usage: tx.prepare(UPDATE_USAGE)?,
             add_totals: tx.prepare(ADD_TOTALS)?,
-            totals: HashMap::new(),
+            totals: FxHashMap::default(),
             add_tool_call: tx.prepare(ADD_TOOL_CALL)?,
             add_compaction: tx.prepare(ADD_COMPACTION)?,
             touch_session: tx.prepare(TOUCH_SESSION)?,

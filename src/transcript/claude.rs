@@ -5,11 +5,11 @@
 //! docs/FORMATS.md for the whole rule). `<synthetic>` lines are local notices and count
 //! nothing. Sub-agent files under `<session>/subagents/` belong to the parent session.
 
-use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::path::{Component, Path};
 
 use memchr::memmem::Finder;
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
@@ -244,7 +244,7 @@ impl TranscriptFormat for Claude {
         let fallback = src.fallback_session();
         // Streaming copies of one response are usually adjacent: merge them here so the
         // store sees one row per response and file.
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut seen: FxHashMap<String, usize> = FxHashMap::default();
         let mut key = String::new();
         let mut lines = Lines::new(bytes);
         for raw in &mut lines {

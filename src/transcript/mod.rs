@@ -11,6 +11,7 @@ pub mod codex;
 pub mod lenient;
 pub mod lines;
 
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 
 use crate::usage::{Compaction, SessionInfo, Tool, ToolCall, UsageEvent};
@@ -86,31 +87,39 @@ impl Parsed {
     /// Fold a tool call and its result into one record when both are in this batch (halves
     /// the store's work; the store merges halves across batches the same way).
     pub fn merge_tool_halves(&mut self) {
-        let mut at: std::collections::HashMap<(String, String), usize> =
-            std::collections::HashMap::new();
-        let mut merged: Vec<ToolCall> = Vec::with_capacity(self.tools.len());
-        for t in self.tools.drain(..) {
-            let key = (t.scope.clone(), t.call_id.clone());
-            match at.get(&key) {
-                Some(&i) => {
-                    let m = &mut merged[i];
-                    m.name = m.name.take().or(t.name);
-                    m.called_at_ms = match (m.called_at_ms, t.called_at_ms) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                    m.file_path = m.file_path.take().or(t.file_path);
-                    m.result_at_ms = t.result_at_ms.or(m.result_at_ms);
-                    m.failed = t.failed.or(m.failed);
-                    m.duration_ms = t.duration_ms.or(m.duration_ms);
-                }
-                None => {
-                    at.insert(key, merged.len());
-                    merged.push(t);
-                }
+        let tools = std::mem::take(&mut self.tools);
+        // Each record's first half, found by borrowed key (no key copies).
+        let mut first = FxHashMap::default();
+        let owner: Vec<usize> = tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                *first
+                    .entry((t.scope.as_str(), t.call_id.as_str()))
+                    .or_insert(i)
+            })
+            .collect();
+        drop(first);
+        let mut slots: Vec<Option<ToolCall>> = tools.into_iter().map(Some).collect();
+        for (i, &o) in owner.iter().enumerate() {
+            if o == i {
+                continue;
             }
+            let (Some(t), Some(m)) = (slots[i].take(), slots.get_mut(o)) else {
+                continue;
+            };
+            let Some(m) = m.as_mut() else { continue };
+            m.name = m.name.take().or(t.name);
+            m.called_at_ms = match (m.called_at_ms, t.called_at_ms) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            m.file_path = m.file_path.take().or(t.file_path);
+            m.result_at_ms = t.result_at_ms.or(m.result_at_ms);
+            m.failed = t.failed.or(m.failed);
+            m.duration_ms = t.duration_ms.or(m.duration_ms);
         }
-        self.tools = merged;
+        self.tools = slots.into_iter().flatten().collect();
     }
 
     pub fn session_mut(&mut self, id: &str) -> &mut SessionInfo {
