@@ -18,6 +18,9 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::error::Error;
 
+/// The page size of a new ledger.
+const PAGE_SIZE: i64 = 16 << 10;
+
 pub use migrate::SCHEMA_VERSION;
 
 pub struct Store {
@@ -49,6 +52,10 @@ impl Store {
         self.conn.busy_timeout(self.busy)?;
         // Refuse a newer ledger before anything could write to it.
         migrate::check_version(&self.conn, &self.path)?;
+        // 16 KiB pages for a new ledger (no-op for an existing one): a first read of a
+        // large history writes and checkpoints a quarter as many pages, ~10% faster than
+        // 4 KiB (8, 32 and 64 KiB measured slower than 16).
+        self.conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         let mode: String = self
             .conn
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -63,9 +70,11 @@ impl Store {
         // 32 MiB of page cache: a first read of a large history then spills less to the WAL
         // mid-transaction (memory stays well under the 100 MB budget).
         self.conn.pragma_update(None, "cache_size", -32768)?;
-        // Checkpoint the WAL every ~64 MiB instead of every 4 MiB: fewer copy-and-fsync passes
-        // during a first read; readers are unaffected.
-        self.conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
+        // Checkpoint the WAL every ~64 MiB instead of every 1000 pages: fewer copy-and-fsync
+        // passes during a first read; readers are unaffected.
+        let page: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", (64 << 20) / page.max(512))?;
         // Statement journals (every upsert that fires a trigger keeps one) stay in memory
         // instead of a temporary file.
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
