@@ -337,3 +337,30 @@ fn killed_three_times_during_a_large_read_then_exact() {
     // And again: nothing double counted.
     assert_eq!(env.tokens(id), want);
 }
+
+#[test]
+fn new_ledgers_get_16k_pages_and_older_ones_keep_theirs() {
+    let page_size = |db: &Path| -> i64 {
+        rusqlite::Connection::open(db)
+            .expect("open")
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .expect("page size")
+    };
+    let new = TestEnv::with_fixtures();
+    let old = TestEnv::with_fixtures();
+    // A ledger created by an earlier version: 4 KiB pages, WAL.
+    rusqlite::Connection::open(old.db())
+        .expect("open")
+        .execute_batch(
+            "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t(x); DROP TABLE t;",
+        )
+        .expect("make a 4 KiB ledger");
+    for env in [&new, &old] {
+        for (id, want) in EXPECTED {
+            assert_eq!(env.tokens(id), want, "{id}");
+        }
+        assert_running_totals_match(&env.db());
+    }
+    assert_eq!(page_size(&new.db()), 16384);
+    assert_eq!(page_size(&old.db()), 4096);
+}
