@@ -146,3 +146,21 @@ pub(crate) fn token_params(t: &crate::usage::Tokens) -> [&dyn rusqlite::ToSql; 7
 pub(crate) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The bundled SQLite is built with the options in `.cargo/config.toml`.
+    #[test]
+    fn sqlite_is_built_with_our_options() {
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        let mut stmt = conn.prepare("PRAGMA compile_options").expect("prepare");
+        let options: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        for want in ["DEFAULT_MEMSTATUS=0", "OMIT_SHARED_CACHE"] {
+            assert!(options.iter().any(|o| o == want), "{want} in {options:?}");
+        }
+    }
+}
