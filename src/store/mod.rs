@@ -23,6 +23,18 @@ const PAGE_SIZE: i64 = 16 << 10;
 
 pub use migrate::SCHEMA_VERSION;
 
+/// See [`Store::checkpointer`].
+pub struct Checkpointer(Connection);
+
+impl Checkpointer {
+    /// Copy what is committed so far; a failure only leaves the work to a later checkpoint.
+    pub fn passive(&self) {
+        let _ = self
+            .0
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    }
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -99,6 +111,13 @@ impl Store {
             Ok(v)
         })();
         r.map_err(|e| self.classify(e))
+    }
+
+    /// A second connection to the ledger that copies committed WAL frames into the
+    /// database file (a passive checkpoint: it never waits for, nor blocks, a writer).
+    pub fn checkpointer(&self) -> Result<Checkpointer> {
+        let conn = Connection::open(&self.path)?;
+        Ok(Checkpointer(conn))
     }
 
     /// Read-only access (a deferred read transaction is implicit per statement).
