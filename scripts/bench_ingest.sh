@@ -8,7 +8,8 @@
 #   --runs N     timed runs per command (default 3); medians are reported
 #   --seed N     generator seed (default 1)
 #   --no-build   do not run `cargo build --release` (use whatever binary is there)
-#   --strict     exit 1 when a tokledger/ccusage run fails or a total does not match
+#   --strict     exit 1 when a tokledger/ccusage run fails, a total does not match or a target
+#                of issue #8 is missed (cold <= 0.5x, warm <= 0.05x, peak RSS <= 0.3x ccusage)
 #
 # Everything goes to bench-out/ (git-ignored):
 #   bench-out/home/        fake HOME made by scripts/gen_history.py (reused when --mb, --seed and
@@ -30,7 +31,7 @@ BUILD=1
 STRICT=0
 CCUSAGE_VERSION=20.0.24
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -265,6 +266,20 @@ if "tokledger-cold" in med:
         "%.0f" % med["ccusage-session"][1] if "ccusage-session" in med else "n/a"))
 else:
     print("  %-46s %6s" % ("tokledger peak RSS, cold", "n/a"))
+
+# Issue #8's targets, against ccusage session: cold wall <= 0.5x, warm wall <= 0.05x, peak
+# memory of a cold read <= 0.3x. A missed target counts as a problem (exit 1 with --strict).
+print("\ntargets (#8, against ccusage session):")
+for label, a, idx, limit in (("cold wall", "tokledger-cold", 0, 0.5),
+                             ("warm wall", "tokledger-warm", 0, 0.05),
+                             ("cold peak RSS", "tokledger-cold", 1, 0.3)):
+    if a in med and "ccusage-session" in med and med["ccusage-session"][idx] > 0:
+        r = med[a][idx] / med["ccusage-session"][idx]
+        met = r <= limit
+        problems += 0 if met else 1
+        print("  %-14s %6.3fx  (<= %.2fx)  %s" % (label, r, limit, "met" if met else "MISSED"))
+    else:
+        print("  %-14s    n/a" % label)
 
 # ------------------------------------------------------------------ correctness
 FIELDS = [("input_tokens", "input_tokens"), ("cache_creation_tokens", "cache_creation_tokens"),
