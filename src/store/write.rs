@@ -1,12 +1,11 @@
 //! What ingest writes: file records, usage, tool calls, compactions, sessions.
 
 use std::collections::HashMap;
-
-use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use rusqlite::{OptionalExtension, Statement, ToSql, Transaction, params, params_from_iter};
+use rustc_hash::FxHashMap;
 
 use super::{Store, token_params};
 use crate::usage::{Compaction, SessionInfo, Tokens, Tool, ToolCall, UsageEvent};

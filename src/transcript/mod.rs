@@ -11,8 +11,9 @@ pub mod codex;
 pub mod lenient;
 pub mod lines;
 
-use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
 
 use crate::usage::{Compaction, SessionInfo, Tool, ToolCall, UsageEvent};
 
