@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::error::Error;
 
@@ -27,11 +27,15 @@ pub use migrate::SCHEMA_VERSION;
 pub struct Checkpointer(Connection);
 
 impl Checkpointer {
-    /// Copy what is committed so far; a failure only leaves the work to a later checkpoint.
-    pub fn passive(&self) {
-        let _ = self
-            .0
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    /// Copy what is committed so far, and say how many WAL frames there were and how many
+    /// are now in the ledger file; a failure (`None`) only leaves the work to a later
+    /// checkpoint.
+    pub fn passive(&self) -> Option<(i64, i64)> {
+        self.0
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })
+            .ok()
     }
 }
 
@@ -116,7 +120,9 @@ impl Store {
     /// A second connection to the ledger that copies committed WAL frames into the
     /// database file (a passive checkpoint: it never waits for, nor blocks, a writer).
     pub fn checkpointer(&self) -> Result<Checkpointer> {
-        let conn = Connection::open(&self.path)?;
+        // Never creates a file: a ledger removed meanwhile must not come back empty.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
         Ok(Checkpointer(conn))
     }
 
@@ -168,6 +174,36 @@ pub(crate) fn to_i64(v: u64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::Store;
+
+    #[test]
+    fn the_checkpointer_copies_committed_frames_and_creates_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ledger.db");
+        let mut store = Store::open(&path, Duration::from_secs(1)).expect("open");
+        store
+            .write(|tx| Ok(tx.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")?))
+            .expect("write");
+        let (frames, copied) = store
+            .checkpointer()
+            .expect("second connection")
+            .passive()
+            .expect("checkpoint");
+        assert!(frames > 0, "the write left frames in the WAL");
+        assert_eq!(copied, frames);
+        drop(store);
+        std::fs::remove_file(&path).expect("remove the ledger");
+        let gone = Store {
+            conn: rusqlite::Connection::open_in_memory().expect("memory"),
+            path: path.clone(),
+            busy: Duration::from_secs(1),
+        };
+        assert!(gone.checkpointer().is_err());
+        assert!(!path.exists(), "no empty ledger was created");
+    }
+
     /// The bundled SQLite is built with the options in `.cargo/config.toml`.
     #[test]
     fn sqlite_is_built_with_our_options() {
