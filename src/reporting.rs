@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use crate::dates::local_date;
 use crate::store::reports::{SessionMeta, SessionModelUsage, Slot};
-use crate::usage::Tokens;
+use crate::usage::{Tokens, earliest};
 
 /// The cost of one model's part of a row.
 pub trait Prices {
@@ -73,10 +73,7 @@ impl Usage {
         cell.cost_nusd += part.cost_nusd;
         cell.unpriced += part.unpriced;
         cell.tokens = cell.tokens.add(tokens);
-        cell.first_ms = match (cell.first_ms, at_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        cell.first_ms = earliest(cell.first_ms, at_ms);
     }
 
     pub fn merge(&mut self, other: &Usage) {

@@ -129,10 +129,7 @@ impl UsageEvent {
         };
         self.priced = self.priced && later.priced;
         self.tokens = self.tokens.max(&later.tokens);
-        self.timestamp_ms = match (self.timestamp_ms, later.timestamp_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.timestamp_ms = earliest(self.timestamp_ms, later.timestamp_ms);
         if self.sidechain && !later.sidechain {
             self.session_id.clone_from(&later.session_id);
             self.sidechain = false;
@@ -146,6 +143,14 @@ impl UsageEvent {
         if later.speed.is_some() {
             self.speed.clone_from(&later.speed);
         }
+    }
+}
+
+/// The earlier of two optional times (either when the other is unknown).
+pub fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -168,6 +173,19 @@ pub struct ToolCall {
     pub failed: Option<bool>,
     /// A duration the transcript states; otherwise the store derives one from the times.
     pub duration_ms: Option<i64>,
+}
+
+impl ToolCall {
+    /// Fold in a later half of the same call, as the store's upsert into `tool_calls` does:
+    /// the first name and file path stay, the earliest call time, the latest result.
+    pub fn merge(&mut self, later: ToolCall) {
+        self.name = self.name.take().or(later.name);
+        self.called_at_ms = earliest(self.called_at_ms, later.called_at_ms);
+        self.file_path = self.file_path.take().or(later.file_path);
+        self.result_at_ms = later.result_at_ms.or(self.result_at_ms);
+        self.failed = later.failed.or(self.failed);
+        self.duration_ms = later.duration_ms.or(self.duration_ms);
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -102,23 +102,14 @@ impl Parsed {
             .collect();
         drop(first);
         let mut slots: Vec<Option<ToolCall>> = tools.into_iter().map(Some).collect();
+        // An owner comes before its later halves and is never taken, so both are there.
         for (i, &o) in owner.iter().enumerate() {
             if o == i {
                 continue;
             }
-            let (Some(t), Some(m)) = (slots[i].take(), slots.get_mut(o)) else {
-                continue;
-            };
-            let Some(m) = m.as_mut() else { continue };
-            m.name = m.name.take().or(t.name);
-            m.called_at_ms = match (m.called_at_ms, t.called_at_ms) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            m.file_path = m.file_path.take().or(t.file_path);
-            m.result_at_ms = t.result_at_ms.or(m.result_at_ms);
-            m.failed = t.failed.or(m.failed);
-            m.duration_ms = t.duration_ms.or(m.duration_ms);
+            if let (Some(t), Some(m)) = (slots[i].take(), slots[o].as_mut()) {
+                m.merge(t);
+            }
         }
         self.tools = slots.into_iter().flatten().collect();
     }
