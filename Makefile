@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
-.PHONY: demo test lint fixtures bench-ingest bench-report assemble-skills check-skills
+.PHONY: demo test e2e lint fixtures bench-ingest bench-report assemble-skills check-skills
 
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
@@ -12,9 +12,17 @@ demo:
 		./target/release/tokledger --db $(DEMO_DB) analysis sessions list --all
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 
-## Formatting, lints and every test.
+## Formatting, lints, every test, then the real-agent suite.
 test: lint
 	$(CARGO) test --all-targets
+	$(MAKE) e2e
+
+## The real agents (pinned Claude Code and Codex CLI from npm) against mocks of their model
+## APIs on 127.0.0.1, asserting exact snapshot numbers (see docs/TESTING.md).
+e2e:
+	$(CARGO) build --release --quiet
+	python3 e2e/claude_e2e.py
+	python3 e2e/codex_e2e.py
 
 lint:
 	$(CARGO) fmt --check

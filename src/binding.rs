@@ -41,6 +41,7 @@ pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) 
     for w in report.warnings() {
         ctx.warn(&w);
     }
+    crate::anchor::settle(ctx, store, Some((tool, session_id)))?;
     Ok(())
 }
 
@@ -63,7 +64,9 @@ pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Resul
         .or(hint)
         .with_context(|| format!("{} names no session", path.display()))?;
     // Out of time (a hook's read): the sub-agent files wait for the next read too.
-    if !report.stopped_at_deadline {
+    if report.stopped_at_deadline {
+        crate::anchor::settle(ctx, store, Some((tool, &session)))?;
+    } else {
         read_session(ctx, store, tool, &session)?;
     }
     Ok(session)
@@ -138,6 +141,14 @@ fn from_agent(ctx: &Ctx, tool: Tool) -> Option<Binding> {
         });
     }
     if tool == Tool::Claude
+        && let Some(id) = &ctx.agent.claude_code_session_id
+    {
+        return Some(Binding {
+            session_id: id.clone(),
+            how: "claude_code_session_id",
+        });
+    }
+    if tool == Tool::Claude
         && let Some(id) = claude_ancestor_session(ctx)
     {
         return Some(Binding {
@@ -167,7 +178,7 @@ fn tokledger_env_applies(ctx: &Ctx, tool: Tool) -> bool {
 
 /// A running Claude Code writes `<config>/sessions/<pid>.json` holding its `sessionId`:
 /// look for one among our ancestors.
-fn claude_ancestor_session(ctx: &Ctx) -> Option<String> {
+pub(crate) fn claude_ancestor_session(ctx: &Ctx) -> Option<String> {
     let configs: Vec<PathBuf> = transcript::CLAUDE
         .roots(&ctx.env)
         .into_iter()
@@ -197,7 +208,7 @@ fn claude_ancestor_session(ctx: &Ctx) -> Option<String> {
 }
 
 /// The parent pid from `/proc/<pid>/stat` (the field after the parenthesised name).
-fn parent_of(pid: u32) -> Option<u32> {
+pub(crate) fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 1..];
     after.split_whitespace().nth(1)?.parse().ok()

@@ -38,6 +38,16 @@ pub struct GlobalArgs {
         default_value_t = 10.0
     )]
     pub busy_timeout: f64,
+    /// How long a snapshot taken inside an agent's tool call waits for the call's response
+    /// to reach the transcript before it is stored as provisional, in seconds
+    #[arg(
+        long,
+        global = true,
+        env = "TOKLEDGER_ANCHOR_WAIT",
+        value_name = "SECS",
+        default_value_t = 5.0
+    )]
+    pub anchor_wait: f64,
     /// A price file adding or overriding models [default: $XDG_CONFIG_HOME/tokledger/prices.toml if present]
     #[arg(long, global = true, env = "TOKLEDGER_PRICES", value_name = "FILE")]
     pub prices: Option<PathBuf>,

@@ -25,6 +25,12 @@ pub struct AgentEnv {
     /// Claude Code gives its SessionStart hooks a file whose `export` lines later shell
     /// commands of the session source.
     pub claude_env_file: Option<PathBuf>,
+    /// Claude Code names its session in its Bash tool's environment.
+    pub claude_code_session_id: Option<String>,
+    /// Set (to `1`) in the environment of everything Claude Code runs.
+    pub in_claude_code: bool,
+    /// Codex names the shell tool call that runs a command.
+    pub codex_tool_call_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -41,6 +47,8 @@ pub struct Ctx {
     /// Where tokledger keeps its own state (the hook's log): `$XDG_STATE_HOME/tokledger`,
     /// else `~/.local/state/tokledger`.
     pub state_dir: Option<PathBuf>,
+    /// How long a snapshot waits for its anchor (`--anchor-wait`).
+    pub anchor_wait: Duration,
     /// Transcript reads stop writing at this time (the hook sets it, to answer in time).
     pub read_deadline: Option<std::time::Instant>,
     /// `TZ`, for reports' `--tz local`.
@@ -87,10 +95,19 @@ impl Ctx {
                 data.join("tokledger/ledger.db")
             }
         };
-        if !g.busy_timeout.is_finite() || g.busy_timeout < 0.0 {
-            return Err(
-                Error::Usage("--busy-timeout takes a number of seconds, 0 or more".into()).into(),
-            );
+        // A year at most: Duration cannot hold every finite f64.
+        const MAX_SECS: f64 = 366.0 * 86400.0;
+        if !(0.0..=MAX_SECS).contains(&g.busy_timeout) {
+            return Err(Error::Usage(
+                "--busy-timeout takes a number of seconds, from 0 to a year".into(),
+            )
+            .into());
+        }
+        if !(0.0..=MAX_SECS).contains(&g.anchor_wait) {
+            return Err(Error::Usage(
+                "--anchor-wait takes a number of seconds, from 0 to a year".into(),
+            )
+            .into());
         }
         let color = match g.color {
             ColorChoice::Always => true,
@@ -103,6 +120,9 @@ impl Ctx {
             tokledger_session_path: var("TOKLEDGER_SESSION_PATH"),
             tokledger_session_tool: var("TOKLEDGER_SESSION_TOOL"),
             claude_env_file: var("CLAUDE_ENV_FILE").map(PathBuf::from),
+            claude_code_session_id: var("CLAUDE_CODE_SESSION_ID"),
+            in_claude_code: var("CLAUDECODE").is_some(),
+            codex_tool_call_id: var("CODEX_TOOL_CALL_ID"),
         };
         let price_file = match &g.prices {
             Some(p) => PriceFile::load(p)?,
@@ -127,6 +147,7 @@ impl Ctx {
             agent,
             db_path,
             busy: Duration::from_secs_f64(g.busy_timeout),
+            anchor_wait: Duration::from_secs_f64(g.anchor_wait),
             quiet: g.quiet,
             verbose: g.verbose,
             color,

@@ -11,6 +11,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod anchor;
 pub mod app;
 pub mod binding;
 pub mod cli;

@@ -173,6 +173,14 @@ pub struct ToolCall {
     pub failed: Option<bool>,
     /// A duration the transcript states; otherwise the store derives one from the times.
     pub duration_ms: Option<i64>,
+    /// The dedup key of the response that issued the call: what a snapshot taken by the
+    /// command this call ran counts through (SPEC "What a snapshot counts").
+    pub response_key: Option<String>,
+    /// A shell call's command, in the form [`command_key`] gives it: how a tokledger run by
+    /// that call finds the call among those of its session.
+    pub command: Option<String>,
+    /// The sub-agent that made the call (Claude Code's hook payload says).
+    pub agent_id: Option<String>,
 }
 
 impl ToolCall {
@@ -185,7 +193,35 @@ impl ToolCall {
         self.result_at_ms = later.result_at_ms.or(self.result_at_ms);
         self.failed = later.failed.or(self.failed);
         self.duration_ms = later.duration_ms.or(self.duration_ms);
+        self.response_key = self.response_key.take().or(later.response_key);
+        self.command = self.command.take().or(later.command);
+        self.agent_id = self.agent_id.take().or(later.agent_id);
     }
+}
+
+/// Longest command kept per shell call (a prefix still tells calls apart).
+pub const COMMAND_KEY_MAX: usize = 512;
+
+/// A shell command with whitespace, quotes and backslashes removed, so the text an agent
+/// wrote and the same text after a shell wrapper quoted it compare equal (`'it'\''s'` and
+/// `it's` are both `its`); cut to [`COMMAND_KEY_MAX`] bytes on a character boundary.
+pub fn command_key(command: &str) -> String {
+    normalize_command(command, COMMAND_KEY_MAX)
+}
+
+/// [`command_key`] cut at `max` bytes instead.
+pub fn normalize_command(command: &str, max: usize) -> String {
+    let mut out = String::with_capacity(command.len().min(max));
+    for c in command.chars() {
+        if c.is_whitespace() || matches!(c, '\'' | '"' | '\\' | '`') {
+            continue;
+        }
+        if out.len() + c.len_utf8() > max {
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

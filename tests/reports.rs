@@ -796,6 +796,7 @@ fn a_version_2_ledger_gets_back_the_amp_call_it_merged() {
              ALTER TABLE tool_calls_v2 RENAME TO tool_calls;
              CREATE INDEX tool_calls_session ON tool_calls(tool, session_id);
              UPDATE source_files SET parser_version = 1 WHERE tool = 'amp';
+             DROP TABLE analysis_snapshots;
              PRAGMA user_version = 2;"
         ))
         .expect("make a version 2 ledger");

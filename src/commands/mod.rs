@@ -37,6 +37,7 @@ pub fn read_transcripts(
     for w in report.warnings() {
         ctx.warn(&w);
     }
+    crate::anchor::settle(ctx, store, None)?;
     if ctx.verbose {
         ctx.status(&format!(
             "read {} of {} transcript files ({} bytes, {} responses)",

@@ -19,6 +19,20 @@ struct ModelUsageJson<'a> {
     cost_usd: Option<f64>,
 }
 
+/// One snapshot: what it counted and whether that is final (SPEC "What a snapshot counts").
+#[derive(Serialize)]
+struct SnapshotJson<'a> {
+    kind: &'a str,
+    stage: Option<&'a str>,
+    at: &'a str,
+    tokens: i64,
+    /// Counted through its anchor, or taken outside a tool call; `false`: provisional.
+    settled: bool,
+    anchor_call_id: Option<&'a str>,
+    /// How long it waited for its anchor to reach the transcript.
+    waited_ms: i64,
+}
+
 /// The row object: SPEC names; `stages_json` and the input lists as real arrays (`stages`
 /// repeats `stages_json` for readers that expect that name); per-model usage added.
 #[derive(Serialize)]
@@ -54,6 +68,9 @@ pub struct AnalysisJson<'a> {
     cost_known_usd: f64,
     /// Models without a price (why `cost_usd` is null).
     unpriced_models: Vec<&'a str>,
+    snapshots: Vec<SnapshotJson<'a>>,
+    /// Every snapshot is settled (no later read will change the token fields).
+    snapshots_settled: bool,
 }
 
 impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
@@ -98,6 +115,20 @@ impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
                 a.usage_by_model.0.values().map(|u| u.cost_nusd).sum(),
             ),
             unpriced_models: a.usage_by_model.unpriced_models(),
+            snapshots: a
+                .snapshots
+                .iter()
+                .map(|s| SnapshotJson {
+                    kind: &s.kind,
+                    stage: s.stage.as_deref(),
+                    at: &s.at,
+                    tokens: s.usage.total(),
+                    settled: s.settled,
+                    anchor_call_id: s.anchor_call_id.as_deref(),
+                    waited_ms: s.waited_ms,
+                })
+                .collect(),
+            snapshots_settled: a.snapshots.iter().all(|s| s.settled),
         }
     }
 }

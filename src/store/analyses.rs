@@ -10,6 +10,7 @@ use rusqlite::{OptionalExtension, ToSql, Transaction, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use super::sessions::{NONZERO, SUM_COLUMNS, tokens_at};
+use super::snapshots::{self as snaps, Counting, SnapshotRow};
 use super::{Store, token_params};
 use crate::error::Error;
 use crate::usage::{ModelUsage, Snapshot};
@@ -54,6 +55,9 @@ pub struct Analysis {
     pub session_binding: Option<String>,
     pub baseline: Option<Snapshot>,
     pub usage_by_model: Snapshot,
+    /// The snapshots behind the token fields, oldest first (empty for rows made before
+    /// they were kept, and for `analysis run` and `add` rows).
+    pub snapshots: Vec<SnapshotRow>,
 }
 
 /// What `start` and `add` insert.
@@ -80,6 +84,9 @@ pub struct NewAnalysis {
     pub baseline: Option<Snapshot>,
     /// For one-shot rows whose usage is known per model (`add --usage-from`).
     pub usage_by_model: Option<Snapshot>,
+    /// A bound `start`: the baseline is counted inside the insert's transaction, this way,
+    /// and kept as the row's first snapshot (instead of `baseline`).
+    pub counting: Option<Counting>,
 }
 
 /// What `complete` sets.
@@ -140,6 +147,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Analysis> {
         session_binding: r.get(24)?,
         baseline: json_col(r.get(25)?),
         usage_by_model: Snapshot::default(),
+        snapshots: Vec::new(),
     })
 }
 
@@ -153,6 +161,7 @@ fn load(c: &rusqlite::Connection, id: &str) -> Result<Option<Analysis>> {
         .optional()?;
     let Some(mut a) = found else { return Ok(None) };
     a.usage_by_model = usage_of(c, id)?;
+    a.snapshots = snaps::of_analysis(c, id)?;
     Ok(Some(a))
 }
 
@@ -196,7 +205,7 @@ pub(crate) fn snapshot(c: &rusqlite::Connection, tool: &str, session_id: &str) -
 }
 
 /// `model`, seven buckets, cost (nano-USD), unpriced count.
-fn model_usage_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ModelUsage)> {
+pub(crate) fn model_usage_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ModelUsage)> {
     Ok((
         r.get(0)?,
         ModelUsage {
@@ -207,7 +216,7 @@ fn model_usage_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ModelUsag
     ))
 }
 
-fn save_usage(tx: &Transaction<'_>, id: &str, usage: &Snapshot) -> Result<()> {
+pub(crate) fn save_usage(tx: &Transaction<'_>, id: &str, usage: &Snapshot) -> Result<()> {
     tx.execute("DELETE FROM analysis_usage WHERE analysis_id = ?1", [id])?;
     let mut st = tx.prepare_cached(
         "INSERT INTO analysis_usage(analysis_id, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
@@ -243,6 +252,26 @@ impl Store {
                 |r| r.get(0),
             )?;
             let id = format!("ANALYSIS-{year}-{seq:03}");
+            let counted = match (&a.counting, &a.usage_provider, &a.usage_session_id) {
+                (Some(how), Some(tool), Some(session)) => {
+                    let (usage, settled) = snaps::count(tx, tool, session, how)?;
+                    Some(SnapshotRow {
+                        seq: 0,
+                        kind: "baseline".into(),
+                        stage: None,
+                        at: a.started_at.clone().unwrap_or_default(),
+                        tool: tool.clone(),
+                        session_id: session.clone(),
+                        anchor_call_id: how.anchor.as_ref().map(|(c, _)| c.clone()),
+                        probe_json: how.probe_json.clone(),
+                        settled,
+                        waited_ms: how.waited_ms,
+                        usage,
+                    })
+                }
+                _ => None,
+            };
+            let baseline = counted.as_ref().map(|s| &s.usage).or(a.baseline.as_ref());
             let total = match (a.tokens_in, a.tokens_out) {
                 (None, None) => None,
                 (i, o) => Some(i.unwrap_or(0) + o.unwrap_or(0)),
@@ -269,7 +298,7 @@ impl Store {
                     total,
                     a.cost_usd,
                     a.notes,
-                    a.tokens_baseline,
+                    baseline.map(Snapshot::total).or(a.tokens_baseline),
                     a.usage_by_model.as_ref().map(|u| u.total()),
                     a.usage_provider,
                     a.usage_mode,
@@ -277,11 +306,14 @@ impl Store {
                     a.inputs_source_ids.as_ref().map(to_json).transpose()?,
                     a.inputs_analysis_ids.as_ref().map(to_json).transpose()?,
                     a.session_binding,
-                    a.baseline.as_ref().map(to_json).transpose()?,
+                    baseline.map(to_json).transpose()?,
                 ],
             )?;
             if let Some(u) = &a.usage_by_model {
                 save_usage(tx, &id, u)?;
+            }
+            if let Some(s) = &counted {
+                snaps::insert(tx, &id, s)?;
             }
             load(tx, &id)?.ok_or_else(|| not_found(&id))
         })
@@ -298,13 +330,23 @@ impl Store {
         Ok(a)
     }
 
-    /// Append a stage: the session total now and the delta since the previous snapshot.
-    pub fn mark_analysis(&mut self, id: &str, stage: &str, at: &str) -> Result<Analysis> {
+    /// Append a stage: the session total now (counted as `how` says) and the delta since
+    /// the previous snapshot.
+    pub fn mark_analysis(
+        &mut self,
+        id: &str,
+        stage: &str,
+        at: &str,
+        how: &Counting,
+    ) -> Result<Analysis> {
         self.write(|tx| {
             let mut a = load(tx, id)?.ok_or_else(|| not_found(id))?;
             require_in_progress(&a, "mark")?;
+            if kept_snapshot(tx, &a, "stage", Some(stage), at, how)? {
+                return load(tx, id)?.ok_or_else(|| not_found(id));
+            }
             let now = match (&a.usage_provider, &a.usage_session_id) {
-                (Some(tool), Some(session)) => snapshot(tx, tool, session)?.total(),
+                (Some(tool), Some(session)) => snaps::count(tx, tool, session, how)?.0.total(),
                 _ => 0,
             };
             let previous = a
@@ -328,7 +370,13 @@ impl Store {
     }
 
     /// Close the row: final snapshot, deltas (total and per model), outcome fields.
-    pub fn complete_analysis(&mut self, id: &str, c: &Completion, at: &str) -> Result<Analysis> {
+    pub fn complete_analysis(
+        &mut self,
+        id: &str,
+        c: &Completion,
+        at: &str,
+        how: &Counting,
+    ) -> Result<Analysis> {
         self.write(|tx| {
             let a = load(tx, id)?.ok_or_else(|| not_found(id))?;
             require_in_progress(&a, "complete")?;
@@ -343,7 +391,17 @@ impl Store {
                 )?;
                 return load(tx, id)?.ok_or_else(|| not_found(id));
             };
-            let final_snap = snapshot(tx, tool, session)?;
+            if kept_snapshot(tx, &a, "final", None, at, how)? {
+                tx.execute(
+                    "UPDATE analysis_logs SET status = ?2, completed_at = ?3, usage_mode = ?4,
+                         notes = coalesce(?5, notes), claims_extracted = coalesce(?6, claims_extracted),
+                         claims_updated = coalesce(?7, claims_updated)
+                     WHERE id = ?1",
+                    params![id, c.status, at, c.usage_mode, c.notes, c.claims_extracted, c.claims_updated],
+                )?;
+                return load(tx, id)?.ok_or_else(|| not_found(id));
+            }
+            let final_snap = snaps::count(tx, tool, session, how)?.0;
             let delta = final_snap.since(&a.baseline.clone().unwrap_or_default());
             let sum = delta.sum();
             let baseline = a.tokens_baseline.unwrap_or(0);
@@ -442,10 +500,52 @@ impl Store {
             let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
             for a in &mut out {
                 a.usage_by_model = usage_of(c, &a.id)?;
+                a.snapshots = snaps::of_analysis(c, &a.id)?;
             }
             Ok(out)
         })
     }
+}
+
+/// A row with a baseline snapshot keeps every later one too: record this one (counted as
+/// `how` says) and recompute the row from its snapshots. `false` for a row without one.
+fn kept_snapshot(
+    tx: &Transaction<'_>,
+    a: &Analysis,
+    kind: &str,
+    stage: Option<&str>,
+    at: &str,
+    how: &Counting,
+) -> Result<bool> {
+    let (Some(tool), Some(session)) = (&a.usage_provider, &a.usage_session_id) else {
+        return Ok(false);
+    };
+    let seq: Option<i64> = tx.query_row(
+        "SELECT max(seq) FROM analysis_snapshots WHERE analysis_id = ?1",
+        [&a.id],
+        |r| r.get(0),
+    )?;
+    let Some(seq) = seq else { return Ok(false) };
+    let (usage, settled) = snaps::count(tx, tool, session, how)?;
+    snaps::insert(
+        tx,
+        &a.id,
+        &SnapshotRow {
+            seq: seq + 1,
+            kind: kind.into(),
+            stage: stage.map(str::to_owned),
+            at: at.to_owned(),
+            tool: tool.clone(),
+            session_id: session.clone(),
+            anchor_call_id: how.anchor.as_ref().map(|(c, _)| c.clone()),
+            probe_json: how.probe_json.clone(),
+            settled,
+            waited_ms: how.waited_ms,
+            usage,
+        },
+    )?;
+    snaps::rederive(tx, &a.id)?;
+    Ok(true)
 }
 
 /// The per-model usage as the row's JSON shows it (`None` for an unnamed model).

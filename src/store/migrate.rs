@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/0002_analyses.sql"),
     include_str!("sql/0003_tool_call_scope.sql"),
     include_str!("sql/0004_ingest_writes.sql"),
+    include_str!("sql/0005_anchored_snapshots.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -8,6 +8,7 @@ pub mod analyses;
 mod migrate;
 pub mod reports;
 pub mod sessions;
+pub mod snapshots;
 pub mod write;
 
 use std::path::{Path, PathBuf};

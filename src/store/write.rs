@@ -259,15 +259,18 @@ struct TotalsDelta {
 }
 
 const ADD_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, scope, call_id, session_id, name, called_at_ms, result_at_ms,
-                                        failed, duration_ms, file_path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                        failed, duration_ms, file_path, response_key, command, agent_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT(tool, scope, call_id) DO UPDATE SET
                      name = coalesce(name, excluded.name),
                      called_at_ms = coalesce(min(called_at_ms, excluded.called_at_ms), called_at_ms, excluded.called_at_ms),
                      result_at_ms = coalesce(excluded.result_at_ms, result_at_ms),
                      failed = coalesce(excluded.failed, failed),
                      duration_ms = coalesce(excluded.duration_ms, duration_ms),
-                     file_path = coalesce(file_path, excluded.file_path)";
+                     file_path = coalesce(file_path, excluded.file_path),
+                     response_key = coalesce(response_key, excluded.response_key),
+                     command = coalesce(command, excluded.command),
+                     agent_id = coalesce(agent_id, excluded.agent_id)";
 
 const ADD_COMPACTION: &str = "INSERT OR IGNORE INTO compactions(dedup_key, tool, session_id, kind, at_ms, trigger, pre_tokens)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -468,7 +471,10 @@ impl<'t> IngestTx<'t> {
             c.result_at_ms,
             c.failed,
             c.duration_ms,
-            c.file_path
+            c.file_path,
+            c.response_key,
+            c.command,
+            c.agent_id
         ])?;
         Ok(())
     }

@@ -286,6 +286,8 @@ impl TranscriptFormat for Claude {
                                 name: b.name.as_deref().map(str::to_owned),
                                 called_at_ms: ts,
                                 file_path: b.input.as_ref().and_then(|i| i.0.clone()),
+                                command: b.input.as_ref().and_then(|i| i.1.clone()),
+                                response_key: msg.id.as_ref().map(|m| format!("claude:{}", &**m)),
                                 ..Default::default()
                             });
                         }

@@ -35,6 +35,9 @@ struct State {
     /// This thread is a fork or a spawned sub-agent: its rows may replay its parent's.
     #[serde(default)]
     forked: bool,
+    /// Calls seen since the last counted response: the next one counted issued them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    unclaimed_calls: Vec<String>,
 }
 
 /// Codex's `TokenUsage`: input includes cached input, output includes reasoning.
@@ -44,6 +47,9 @@ struct Counters {
     input_tokens: i64,
     #[serde(default, alias = "cache_read_input_tokens", alias = "cached_tokens")]
     cached_input_tokens: i64,
+    /// Cache writes (Codex 0.171 on): part of input too.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    cache_write_input_tokens: i64,
     #[serde(default, alias = "completion_tokens")]
     output_tokens: i64,
     #[serde(default, alias = "reasoning_tokens")]
@@ -52,10 +58,19 @@ struct Counters {
     total_tokens: i64,
 }
 
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if"
+)]
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
 impl Counters {
     fn ge(&self, o: &Counters) -> bool {
         self.input_tokens >= o.input_tokens
             && self.cached_input_tokens >= o.cached_input_tokens
+            && self.cache_write_input_tokens >= o.cache_write_input_tokens
             && self.output_tokens >= o.output_tokens
             && self.reasoning_output_tokens >= o.reasoning_output_tokens
     }
@@ -64,6 +79,7 @@ impl Counters {
         Counters {
             input_tokens: self.input_tokens - o.input_tokens,
             cached_input_tokens: self.cached_input_tokens - o.cached_input_tokens,
+            cache_write_input_tokens: self.cache_write_input_tokens - o.cache_write_input_tokens,
             output_tokens: self.output_tokens - o.output_tokens,
             reasoning_output_tokens: self.reasoning_output_tokens - o.reasoning_output_tokens,
             total_tokens: self.total_tokens - o.total_tokens,
@@ -78,12 +94,16 @@ impl Counters {
         strip(self) == strip(o)
     }
 
-    /// Our buckets: uncached input, cached input as cache reads (never more than input).
+    /// Our buckets: uncached input, cached input as cache reads, cache writes as cache
+    /// creation (the two never more than input, which holds them).
     fn tokens(&self) -> Tokens {
         let input = self.input_tokens.max(0);
         let cached = self.cached_input_tokens.clamp(0, input);
+        let written = self.cache_write_input_tokens.clamp(0, input - cached);
         Tokens {
-            input_tokens: input - cached,
+            input_tokens: input - cached - written,
+            cache_creation_tokens: written,
+            cache_creation_5m_tokens: written,
             cache_read_tokens: cached,
             output_tokens: self.output_tokens.max(0),
             reasoning_tokens: self.reasoning_output_tokens.max(0),
@@ -164,6 +184,39 @@ struct Git {
 struct Duration {
     secs: Option<i64>,
     nanos: Option<i64>,
+}
+
+impl Duration {
+    fn ms(&self) -> i64 {
+        self.secs
+            .unwrap_or(0)
+            .saturating_mul(1000)
+            .saturating_add(self.nanos.unwrap_or(0) / 1_000_000)
+    }
+}
+
+/// Codex 0.171's record of one response, written before its tool runs; `thread_token_usage`
+/// is the total the response's later `token_count` repeats.
+#[derive(Deserialize)]
+struct UsageRecord {
+    usage: Option<Counters>,
+    thread_token_usage: Option<Counters>,
+}
+
+/// Codex 0.171's `event_msg/item_completed`: a command's or a patch's outcome.
+#[derive(Deserialize)]
+struct ItemCompleted {
+    item: Option<CompletedItem>,
+}
+
+#[derive(Deserialize)]
+struct CompletedItem {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    id: Option<String>,
+    status: Option<String>,
+    exit_code: Option<i64>,
+    duration: Option<Duration>,
 }
 
 #[derive(Deserialize)]
@@ -266,15 +319,53 @@ impl TranscriptFormat for Codex {
                         let Some(info) = &p.info else { return };
                         let model = st.model.clone().or_else(|| info.model.clone()).or(p.model);
                         if let Some(ev) = count(&mut st, info, ts, &session, model) {
+                            claim_calls(&mut st, &mut out, &session, &ev.dedup_key);
                             out.usage.push(ev);
                         }
+                    })
+                    .is_ok(),
+                ("token_usage_record", _) => serde_json::from_str(json)
+                    .map(|p: UsageRecord| {
+                        let info = Info {
+                            total_token_usage: p.thread_token_usage,
+                            last_token_usage: p.usage,
+                            model: None,
+                        };
+                        let model = st.model.clone();
+                        if let Some(ev) = count(&mut st, &info, ts, &session, model) {
+                            claim_calls(&mut st, &mut out, &session, &ev.dedup_key);
+                            out.usage.push(ev);
+                        }
+                    })
+                    .is_ok(),
+                ("event_msg", "item_completed") => serde_json::from_str(json)
+                    .map(|p: ItemCompleted| {
+                        let Some(item) = p.item else { return };
+                        if !matches!(
+                            item.kind.as_deref(),
+                            Some("CommandExecution" | "FileChange" | "McpToolCall")
+                        ) {
+                            return;
+                        }
+                        let Some(id) = item.id else { return };
+                        let failed =
+                            item.exit_code
+                                .map(|c| c != 0)
+                                .or(match item.status.as_deref() {
+                                    Some("completed") => Some(false),
+                                    Some("failed" | "declined") => Some(true),
+                                    _ => None,
+                                });
+                        let duration_ms = item.duration.map(|d| d.ms());
+                        out.tools
+                            .push(tool_result(id, &session, ts, failed, duration_ms));
                     })
                     .is_ok(),
                 (
                     "response_item",
                     k @ ("function_call" | "custom_tool_call" | "local_shell_call"),
                 ) => serde_json::from_str(json)
-                    .map(|p: CallItem| on_call(&mut out, &session, ts, k, p))
+                    .map(|p: CallItem| on_call(&mut st, &mut out, &session, ts, k, p))
                     .is_ok(),
                 ("response_item", "function_call_output" | "custom_tool_call_output") => {
                     serde_json::from_str(json)
@@ -291,9 +382,7 @@ impl TranscriptFormat for Codex {
                         .map(|p: ToolEnd| {
                             let Some(id) = p.call_id else { return };
                             let failed = p.exit_code.map(|c| c != 0).or(p.success.map(|s| !s));
-                            let duration_ms = p.duration.map(|d| {
-                                d.secs.unwrap_or(0) * 1000 + d.nanos.unwrap_or(0) / 1_000_000
-                            });
+                            let duration_ms = p.duration.map(|d| d.ms());
                             out.tools
                                 .push(tool_result(id, &session, ts, failed, duration_ms));
                         })
@@ -371,8 +460,32 @@ fn tool_result(
     }
 }
 
-fn on_call(out: &mut Parsed, session: &str, ts: Option<i64>, kind: &str, p: CallItem) {
+/// The calls waiting for their response, now counted under `key`, learn it.
+fn claim_calls(st: &mut State, out: &mut Parsed, session: &str, key: &str) {
+    for call_id in st.unclaimed_calls.drain(..) {
+        out.tools.push(ToolCall {
+            call_id,
+            session_id: session.to_owned(),
+            response_key: Some(key.to_owned()),
+            ..Default::default()
+        });
+    }
+}
+
+fn on_call(
+    st: &mut State,
+    out: &mut Parsed,
+    session: &str,
+    ts: Option<i64>,
+    kind: &str,
+    p: CallItem,
+) {
     let Some(id) = p.call_id else { return };
+    // A response issues a handful of calls; a cap keeps a line of odd calls from growing
+    // the state without end.
+    if st.unclaimed_calls.len() < 64 {
+        st.unclaimed_calls.push(id.clone());
+    }
     let name = p
         .name
         .or_else(|| (kind == "local_shell_call").then(|| "local_shell".to_owned()));
@@ -426,6 +539,8 @@ fn count(
             st.prev = Some(Counters {
                 input_tokens: base.input_tokens + delta.input_tokens,
                 cached_input_tokens: base.cached_input_tokens + delta.cached_input_tokens,
+                cache_write_input_tokens: base.cache_write_input_tokens
+                    + delta.cache_write_input_tokens,
                 output_tokens: base.output_tokens + delta.output_tokens,
                 reasoning_output_tokens: base.reasoning_output_tokens
                     + delta.reasoning_output_tokens,
@@ -440,20 +555,22 @@ fn count(
     let scope = st.scope.as_deref().unwrap_or(session);
     let key = match (total, last) {
         (Some(t), _) => format!(
-            "codex:{scope}:{}:{}:{}:{}:{}",
+            "codex:{scope}:{}:{}:{}:{}:{}{}",
             st.epoch,
             t.input_tokens,
             t.cached_input_tokens,
             t.output_tokens,
-            t.reasoning_output_tokens
+            t.reasoning_output_tokens,
+            write_part(&t)
         ),
         (None, Some(l)) => format!(
-            "codex:{scope}:{}:{}:{}:{}:{}",
+            "codex:{scope}:{}:{}:{}:{}:{}{}",
             ts.unwrap_or_default(),
             l.input_tokens,
             l.cached_input_tokens,
             l.output_tokens,
-            l.reasoning_output_tokens
+            l.reasoning_output_tokens,
+            write_part(&l)
         ),
         (None, None) => return None,
     };
@@ -470,6 +587,16 @@ fn count(
         priced: false,
         cost_nusd: None,
     })
+}
+
+/// Cache writes in a dedup key, only where there are any: keys of rollouts without them stay
+/// as they were.
+fn write_part(c: &Counters) -> String {
+    if c.cache_write_input_tokens == 0 {
+        String::new()
+    } else {
+        format!(":w{}", c.cache_write_input_tokens)
+    }
 }
 
 /// A regression that is only a late copy of an earlier snapshot: within 2% of the previous

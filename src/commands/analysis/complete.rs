@@ -31,7 +31,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut store = ctx.open_store()?;
-    let mode = super::prepare_completion(ctx, &mut store, &args.id)?;
+    let (mode, how) = super::prepare_completion(ctx, &mut store, &args.id)?;
     let status = match args.status {
         FinalStatus::Completed => "completed",
         FinalStatus::Failed => "failed",
@@ -46,6 +46,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
             usage_mode: mode.into(),
         },
         &now_rfc3339(),
+        &how,
     )?;
     super::warn_unpriced(ctx, &row);
     if args.json {

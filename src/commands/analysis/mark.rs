@@ -19,8 +19,8 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut store = ctx.open_store()?;
-    super::read_bound_session(ctx, &mut store, &args.id, "mark")?;
-    let row = store.mark_analysis(&args.id, &args.stage, &now_rfc3339())?;
+    let (_, how) = super::read_bound_session(ctx, &mut store, &args.id, "mark")?;
+    let row = store.mark_analysis(&args.id, &args.stage, &now_rfc3339(), &how)?;
     if args.json {
         return crate::render::analysis::json(&mut std::io::stdout().lock(), &row);
     }

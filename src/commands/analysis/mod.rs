@@ -4,6 +4,7 @@ use clap::Subcommand;
 use crate::ctx::Ctx;
 use crate::store::Store;
 use crate::store::analyses::Analysis;
+use crate::store::snapshots::Counting;
 use crate::usage::Tool;
 
 pub mod add;
@@ -126,31 +127,40 @@ fn print_row_or_id(ctx: &Ctx, row: &Analysis, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Check the row can take `verb`, then read what its session appended since.
-fn read_bound_session(ctx: &Ctx, store: &mut Store, id: &str, verb: &str) -> Result<Analysis> {
+/// Check the row can take `verb`, then read what its session appended since, and decide
+/// how its snapshot is counted (anchored to the calling tool call, when there is one).
+fn read_bound_session(
+    ctx: &Ctx,
+    store: &mut Store,
+    id: &str,
+    verb: &str,
+) -> Result<(Analysis, Counting)> {
     let row = store.analysis_if_in_progress(id, verb)?;
+    let mut how = Counting::default();
     if let (Some(tool), Some(session)) = (
         row.usage_provider.as_deref().and_then(Tool::parse),
         &row.usage_session_id,
     ) {
         crate::binding::read_session(ctx, store, tool, session)?;
+        how = crate::anchor::counting(ctx, store, tool, session)?;
     }
-    Ok(row)
+    Ok((row, how))
 }
 
 /// Before `complete`: read what the session appended, price what is pending, and name the
 /// usage mode of the row's agent (a counter for Codex, summed responses otherwise).
-fn prepare_completion(ctx: &Ctx, store: &mut Store, id: &str) -> Result<&'static str> {
-    let row = read_bound_session(ctx, store, id, "complete")?;
+fn prepare_completion(ctx: &Ctx, store: &mut Store, id: &str) -> Result<(&'static str, Counting)> {
+    let (row, how) = read_bound_session(ctx, store, id, "complete")?;
     let tool = row.usage_provider.as_deref().and_then(Tool::parse);
     if let (Some(tool), Some(session)) = (tool, &row.usage_session_id) {
         crate::ingest::settle_costs(store, &ctx.pricer, Some((tool, session)))?;
     }
-    Ok(if tool == Some(Tool::Codex) {
+    let mode = if tool == Some(Tool::Codex) {
         "counter_delta"
     } else {
         "per_message_sum"
-    })
+    };
+    Ok((mode, how))
 }
 
 /// Name the models whose price is unknown (the reason `cost_usd` is null).

@@ -273,7 +273,7 @@ fn finish(
     {
         store.bind_analysis(&row.id, tool.as_str(), &b.session_id, b.how, &baseline)?;
     }
-    let mode = super::prepare_completion(ctx, store, &row.id)?;
+    let (mode, how) = super::prepare_completion(ctx, store, &row.id)?;
     store.complete_analysis(
         &row.id,
         &Completion {
@@ -287,6 +287,7 @@ fn finish(
             ..Completion::default()
         },
         &now_rfc3339(),
+        &how,
     )
 }
 

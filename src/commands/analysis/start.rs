@@ -120,15 +120,16 @@ pub fn baseline(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> R
     Ok(baseline)
 }
 
-/// Resolve the session and insert the bound row.
+/// Resolve the session and insert the bound row, its baseline anchored to the calling tool
+/// call when an agent's tool call runs us (SPEC "What a snapshot counts").
 pub fn start_bound(ctx: &Ctx, store: &mut Store, opts: &StartOptions) -> Result<Analysis> {
     let tool: Tool = opts.tool.into();
     let binding = resolve(ctx, store, tool, &opts.explicit(ctx))?;
+    let counting = crate::anchor::counting(ctx, store, tool, &binding.session_id)?;
     let snap = baseline(ctx, store, tool, &binding.session_id)?;
-    store.create_analysis(
-        &opts.new_row(Some((&binding, &snap))),
-        crate::dates::year_now(),
-    )
+    let mut row = opts.new_row(Some((&binding, &snap)));
+    row.counting = Some(counting);
+    store.create_analysis(&row, crate::dates::year_now())
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {

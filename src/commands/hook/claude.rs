@@ -16,17 +16,63 @@ use anyhow::{Context, Result, bail};
 use super::{BUSY, MAX_PAYLOAD, READ_UNTIL, STDIN_WAIT, TOTAL, read_stdin_bounded, report, within};
 use crate::cli::GlobalArgs;
 use crate::ctx::Ctx;
-use crate::usage::Tool;
+use crate::usage::{Tool, ToolCall};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {}
 
-/// The fields of a Claude Code hook payload that tokledger uses (every event has them).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The fields of a Claude Code hook payload that tokledger uses (every event has the first
+/// three; `PostToolUse` and `PostToolUseFailure` carry the call).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Payload {
     pub session_id: Option<String>,
     pub transcript_path: Option<PathBuf>,
     pub hook_event_name: Option<String>,
+    pub call: Option<ToolCall>,
+}
+
+/// The tool call a `PostToolUse`/`PostToolUseFailure` payload describes, as a tool-call
+/// record: the transcript says the same of it later, and the two merge by its id.
+fn call_of(v: &serde_json::Value, event: Option<&str>, session: Option<&str>) -> Option<ToolCall> {
+    let failure = match event? {
+        "PostToolUse" => false,
+        "PostToolUseFailure" => true,
+        _ => return None,
+    };
+    let text = |v: &serde_json::Value, k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned)
+    };
+    let input = v.get("tool_input").unwrap_or(&serde_json::Value::Null);
+    let response = v.get("tool_response");
+    // A successful event can still report a failed call in its response.
+    let says_failed = response.is_some_and(|r| {
+        r.get("is_error").and_then(serde_json::Value::as_bool) == Some(true)
+            || r.get("success").and_then(serde_json::Value::as_bool) == Some(false)
+    });
+    Some(ToolCall {
+        call_id: text(v, "tool_use_id")?,
+        scope: String::new(),
+        session_id: session?.to_owned(),
+        name: text(v, "tool_name"),
+        file_path: text(input, "file_path")
+            .or_else(|| text(input, "notebook_path"))
+            .or_else(|| text(input, "path")),
+        command: text(input, "command")
+            .map(|c| crate::usage::command_key(&c))
+            .filter(|c| !c.is_empty()),
+        result_at_ms: Some(chrono::Utc::now().timestamp_millis()),
+        failed: Some(failure || says_failed || v.get("error").is_some_and(|e| !e.is_null())),
+        duration_ms: v
+            .get("duration_ms")
+            .and_then(serde_json::Value::as_f64)
+            .filter(|d| d.is_finite() && (0.0..1e12).contains(d))
+            .map(|d| d.round() as i64),
+        agent_id: text(v, "agent_id"),
+        ..ToolCall::default()
+    })
 }
 
 /// Parse a payload; fields of an unexpected type count as absent.
@@ -43,10 +89,14 @@ pub fn parse_payload(bytes: &[u8]) -> Result<Payload> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
+    let session_id = text("session_id");
+    let hook_event_name = text("hook_event_name");
+    let call = call_of(&v, hook_event_name.as_deref(), session_id.as_deref());
     Ok(Payload {
-        session_id: text("session_id"),
+        session_id,
         transcript_path: text("transcript_path").map(PathBuf::from),
-        hook_event_name: text("hook_event_name"),
+        hook_event_name,
+        call,
     })
 }
 
@@ -99,6 +149,11 @@ pub fn run(global: &GlobalArgs, _args: &Args) {
 }
 
 fn handle(ctx: &Ctx, p: &Payload) -> Result<()> {
+    if let Some(call) = &p.call {
+        // First, and on its own: what the payload says is exact and cheap to keep.
+        let mut store = ctx.open_store()?;
+        store.ingest(|w| w.add_tool_call(Tool::Claude, call))?;
+    }
     match p.hook_event_name.as_deref() {
         Some("SessionStart") => session_start(ctx, p),
         _ => read_transcript(ctx, p),
@@ -157,6 +212,7 @@ mod tests {
                 session_id: Some("abc".into()),
                 transcript_path: Some(PathBuf::from("/t/x.jsonl")),
                 hook_event_name: Some("PostToolUse".into()),
+                call: None,
             }
         );
         let p = parse_payload(br#"{"session_id":7,"transcript_path":"  "}"#).expect("parse");

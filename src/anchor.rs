@@ -1,0 +1,271 @@
+//! Anchoring a snapshot to the tool call that took it (SPEC "What a snapshot counts").
+//!
+//! A tokledger run by an agent's tool call counts its session through the response that
+//! issued the call. Codex names the call (`CODEX_TOOL_CALL_ID`); for Claude Code the call is
+//! the shell call still waiting for its result whose command our parent shell is running
+//! (see [`Caller::commands`]). The agents write that response late, so the call may not be on
+//! disk yet: we re-read the session until it is, within `--anchor-wait`, and otherwise store
+//! the snapshot as provisional with a [`Probe`]; [`settle`] finishes it on a later read.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::Ctx;
+use crate::store::Store;
+use crate::store::snapshots::{CallRow, Counting};
+use crate::usage::Tool;
+
+/// How long to wait between two reads of a session whose anchor is not on disk yet.
+const POLL: Duration = Duration::from_millis(40);
+/// Codex 0.171 writes a response's usage record when the response ends, which may be after
+/// its tool started; an older Codex writes usage only after the tool ran, so for it waiting
+/// is pointless once the call is on disk. A session whose version is unknown waits this long.
+const CODEX_USAGE_GRACE: Duration = Duration::from_millis(1500);
+/// The first Codex version seen writing `token_usage_record` (the response's usage before
+/// its tool's output).
+const CODEX_RECORDS_FROM: (u64, u64) = (0, 171);
+
+/// How long a Codex snapshot whose call is on disk waits for the call's response.
+fn codex_wait_after_call(store: &Store, session_id: &str, budget: Duration) -> Result<Duration> {
+    let version = store.session_cli_version(Tool::Codex.as_str(), session_id)?;
+    let parsed = version.as_deref().and_then(|v| {
+        let mut parts = v.trim().split('.').map(|p| p.parse::<u64>().ok());
+        Some((parts.next()??, parts.next()??))
+    });
+    Ok(match parsed {
+        Some(v) if v >= CODEX_RECORDS_FROM => budget,
+        Some(_) => Duration::ZERO,
+        None => CODEX_USAGE_GRACE.min(budget),
+    })
+}
+
+/// How to find a provisional snapshot's anchor later (stored as JSON with the snapshot).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum Probe {
+    /// The call's id (Codex).
+    Call { call_id: String },
+    /// The first shell call stored after tool-call row `after` whose command one of our
+    /// ancestors ran (Claude Code); any shell call when `commands` is empty.
+    Command { commands: Vec<String>, after: i64 },
+}
+
+/// The agent tool call this process runs in, as far as the environment tells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub call_id: Option<String>,
+    /// The command lines of our ancestors up to the agent, as `command_key` forms them
+    /// (uncut): the calling shell call's command is inside one of them.
+    pub commands: Vec<String>,
+}
+
+/// The calling tool call when this process runs in one of `tool`'s sessions, `session_id`:
+/// a snapshot of another session (a `--tool codex` analysis started from Claude Code, an
+/// explicit other session) counts what is on disk.
+pub fn caller(ctx: &Ctx, tool: Tool, session_id: &str) -> Option<Caller> {
+    let a = &ctx.agent;
+    match tool {
+        Tool::Codex => {
+            let call_id = a.codex_tool_call_id.clone()?;
+            if a.codex_thread_id
+                .as_deref()
+                .is_some_and(|t| t != session_id)
+            {
+                return None;
+            }
+            Some(Caller {
+                call_id: Some(call_id),
+                commands: Vec::new(),
+            })
+        }
+        Tool::Claude => {
+            let ours = match &a.claude_code_session_id {
+                Some(id) => id == session_id,
+                None => {
+                    a.in_claude_code
+                        && crate::binding::claude_ancestor_session(ctx).as_deref()
+                            == Some(session_id)
+                }
+            };
+            ours.then(|| Caller {
+                call_id: None,
+                commands: ancestor_commands(),
+            })
+        }
+        Tool::Amp => None,
+    }
+}
+
+/// The normalised command lines of up to eight ancestors (the shell running the tool call
+/// and its wrappers), stopping below the agent itself, whose own command line (a prompt)
+/// may quote any command.
+fn ancestor_commands() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pid = std::os::unix::process::parent_id();
+    for _ in 0..8 {
+        if pid <= 1 {
+            break;
+        }
+        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            break;
+        };
+        let argv: Vec<String> = raw
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if argv.first().is_some_and(|a| is_agent(a)) {
+            break;
+        }
+        let key = crate::usage::normalize_command(&argv.join(" "), usize::MAX);
+        if !key.is_empty() {
+            out.push(key);
+        }
+        match crate::binding::parent_of(pid) {
+            Some(p) => pid = p,
+            None => break,
+        }
+    }
+    out
+}
+
+fn is_agent(argv0: &str) -> bool {
+    let name = std::path::Path::new(argv0)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name == "claude" || name == "claude.exe" || name == "codex"
+}
+
+/// Whether a shell call's command is the one one of `commands` runs.
+fn runs(call: &CallRow, commands: &[String]) -> bool {
+    match &call.command {
+        Some(c) => commands.is_empty() || commands.iter().any(|a| a.contains(c.as_str())),
+        None => false,
+    }
+}
+
+/// The calling call with its response, if both are in the ledger now. `Err(true)`: the call
+/// is there but its response is not.
+fn find_now(
+    store: &Store,
+    tool: Tool,
+    session_id: &str,
+    who: &Caller,
+) -> Result<Result<(String, String), bool>> {
+    let call = match &who.call_id {
+        Some(id) => store.tool_call(tool.as_str(), id)?,
+        None => store
+            .pending_shell_calls(tool.as_str(), session_id)?
+            .into_iter()
+            .rev()
+            .find(|c| runs(c, &who.commands)),
+    };
+    let Some(call) = call else {
+        return Ok(Err(false));
+    };
+    match call.response_key {
+        Some(key) if store.has_response(tool.as_str(), session_id, &key)? => {
+            Ok(Ok((call.call_id, key)))
+        }
+        _ => Ok(Err(true)),
+    }
+}
+
+/// How a snapshot of `session_id` taken now is counted: through the calling call's response
+/// (waiting for it, bounded), provisional when it does not come, or plainly (no caller).
+/// Reads the session's new lines while it waits.
+pub fn counting(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> Result<Counting> {
+    let Some(who) = caller(ctx, tool, session_id) else {
+        return Ok(Counting::default());
+    };
+    let started = Instant::now();
+    // When the call is on disk and its response is not, how much longer that may take.
+    let mut call_seen: Option<(Instant, Duration)> = None;
+    loop {
+        match find_now(store, tool, session_id, &who)? {
+            Ok(anchor) => {
+                return Ok(Counting {
+                    anchor: Some(anchor),
+                    probe_json: None,
+                    waited_ms: elapsed_ms(started),
+                });
+            }
+            Err(true) if call_seen.is_none() && tool == Tool::Codex => {
+                let wait = codex_wait_after_call(store, session_id, ctx.anchor_wait)?;
+                call_seen = Some((Instant::now(), wait));
+            }
+            Err(_) => {}
+        }
+        let out_of_time = started.elapsed() >= ctx.anchor_wait
+            || call_seen.is_some_and(|(t, wait)| t.elapsed() >= wait);
+        if out_of_time {
+            break;
+        }
+        std::thread::sleep(POLL);
+        crate::binding::read_session(ctx, store, tool, session_id)?;
+    }
+    let probe = match who.call_id {
+        Some(call_id) => Probe::Call { call_id },
+        None => Probe::Command {
+            commands: who.commands,
+            after: store.last_tool_call_rowid()?,
+        },
+    };
+    ctx.status(&format!(
+        "the {tool} response that ran this command is not in its transcript after {} ms: \
+         the snapshot is provisional and settles on a later read of the session",
+        elapsed_ms(started)
+    ));
+    Ok(Counting {
+        anchor: None,
+        probe_json: Some(serde_json::to_string(&probe)?),
+        waited_ms: elapsed_ms(started),
+    })
+}
+
+fn elapsed_ms(t: Instant) -> i64 {
+    i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Settle the provisional snapshots (of one session, or all) whose anchor is now in the
+/// ledger; how many settled. Their sessions' new responses are priced first, so a settled
+/// snapshot's cost is exact too.
+pub fn settle(ctx: &Ctx, store: &mut Store, session: Option<(Tool, &str)>) -> Result<usize> {
+    let pending = store.unsettled_snapshots(session.map(|(t, s)| (t.as_str(), s)))?;
+    let mut settled = 0;
+    let mut priced: Vec<(String, String)> = Vec::new();
+    for (analysis, snap) in pending {
+        let Some(tool) = Tool::parse(&snap.tool) else {
+            continue;
+        };
+        let Some(probe) = snap
+            .probe_json
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Probe>(p).ok())
+        else {
+            continue;
+        };
+        let found = match &probe {
+            Probe::Call { call_id } => store.tool_call(&snap.tool, call_id)?,
+            Probe::Command { commands, after } => store
+                .shell_calls_after(&snap.tool, &snap.session_id, *after)?
+                .into_iter()
+                .find(|c| runs(c, commands)),
+        };
+        let Some((call_id, Some(key))) = found.map(|c| (c.call_id, c.response_key)) else {
+            continue;
+        };
+        let session_key = (snap.tool.clone(), snap.session_id.clone());
+        if !priced.contains(&session_key) {
+            crate::ingest::settle_costs(store, &ctx.pricer, Some((tool, &snap.session_id)))?;
+            priced.push(session_key);
+        }
+        if store.settle_snapshot(&analysis, snap.seq, &call_id, &key)? {
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}
