@@ -520,3 +520,27 @@ fn a_record_and_its_token_count_are_one_response() {
     assert_eq!(s["cache_creation_tokens"], c0 + c1);
     assert_eq!(s["cache_read_tokens"], r0 + r1);
 }
+
+#[test]
+fn validate_reports_a_snapshot_left_provisional_for_a_day() {
+    let env = TestEnv::empty();
+    let f = claude_file(&env);
+    std::fs::write(&f, claude_response(0, None)).unwrap();
+    let start = claude_cmd("analysis start --source-id s --tool claude");
+    let id = ok_stdout(&via_shell(&env, &start, CLAUDE_ENV, "0.1"));
+    let v = env.run(&["analysis", "validate"]);
+    assert!(v.status.success(), "a fresh provisional snapshot is fine");
+    let c = rusqlite::Connection::open(env.db()).unwrap();
+    c.execute(
+        "UPDATE analysis_snapshots SET at = '2026-01-01T00:00:00.000Z'",
+        [],
+    )
+    .unwrap();
+    let v = env.run(&["analysis", "validate"]);
+    assert_eq!(v.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert!(
+        text.contains(&id) && text.contains("still provisional"),
+        "{text}"
+    );
+}

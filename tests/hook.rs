@@ -406,3 +406,100 @@ fn a_read_cut_short_by_the_deadline_is_finished_by_later_events_exactly() {
     );
     assert!(events >= 1);
 }
+
+/// What PostToolUse and PostToolUseFailure payloads say is in the ledger when the hook
+/// returns, before the transcript holds the call; the transcript's copy merges into it.
+#[test]
+fn tool_payloads_are_recorded_at_once_and_merge_with_the_transcript() {
+    let env = TestEnv::empty();
+    let transcript = env.home().join(format!(".claude/projects/-w/{SA}.jsonl"));
+    std::fs::create_dir_all(transcript.parent().unwrap()).unwrap();
+    std::fs::write(&transcript, claude_line("msg_0", (1, 2, 3, 4), "[]")).unwrap();
+    let with = |event: &str, extra: serde_json::Value| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&payload(event, SA, &transcript)).unwrap();
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v.to_string()
+    };
+    let ok = with(
+        "PostToolUse",
+        serde_json::json!({"tool_use_id": "toolu_W", "tool_name": "Write", "duration_ms": 37,
+            "tool_input": {"file_path": "/w/notes.txt", "content": "x"}, "agent_id": "a12",
+            "agent_type": "general-purpose", "tool_response": {"type": "create"}}),
+    );
+    let failed = with(
+        "PostToolUseFailure",
+        serde_json::json!({"tool_use_id": "toolu_F", "duration_ms": 52, "error": "Exit code 2",
+            "is_interrupt": false, "tool_response": null}),
+    );
+    for p in [&ok, &failed] {
+        let (out, took) = hook(hook_cmd(&env), p);
+        assert_quiet_success(&out, took);
+    }
+    let c = rusqlite::Connection::open(env.db()).expect("open");
+    let row = |id: &str| -> (
+        String,
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ) {
+        c.query_row(
+            "SELECT name, failed, duration_ms, file_path, agent_id, command FROM tool_calls WHERE call_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .expect("the call is in the ledger")
+    };
+    assert_eq!(
+        row("toolu_W"),
+        (
+            "Write".into(),
+            0,
+            37,
+            Some("/w/notes.txt".into()),
+            Some("a12".into()),
+            None
+        )
+    );
+    assert_eq!(
+        row("toolu_F"),
+        ("Bash".into(), 1, 52, None, None, Some("cargotest".into()))
+    );
+    // The transcript's copy of the failed call arrives: one row, the payload's duration.
+    append(
+        &transcript,
+        claude_line(
+            "msg_1",
+            (5, 6, 7, 8),
+            r#"[{"type":"tool_use","id":"toolu_F","name":"Bash","input":{"command":"cargo test"}}]"#,
+        ) + &format!(
+            "{}\n",
+            serde_json::json!({"type": "user", "sessionId": SA, "timestamp": "2026-03-02T11:00:05.000Z",
+                "message": {"role": "user", "content": [{"type": "tool_result",
+                    "tool_use_id": "toolu_F", "content": "Exit code 2", "is_error": true}]}})
+        ),
+    );
+    let (out, took) = hook(hook_cmd(&env), &with("Stop", serde_json::json!({})));
+    assert_quiet_success(&out, took);
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM tool_calls WHERE call_id = 'toolu_F'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(row("toolu_F").2, 52);
+    let key: String = c
+        .query_row(
+            "SELECT response_key FROM tool_calls WHERE call_id = 'toolu_F'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(key, "claude:msg_1");
+}

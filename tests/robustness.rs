@@ -204,6 +204,19 @@ fn misuse_exits_2_with_a_message() {
             vec!["--busy-timeout=-1", "analysis", "list"],
             "--busy-timeout",
         ),
+        // Finite but beyond what a Duration holds: an error, not a panic.
+        (
+            vec!["--busy-timeout=1e20", "analysis", "list"],
+            "--busy-timeout",
+        ),
+        (
+            vec!["--anchor-wait=1e20", "analysis", "list"],
+            "--anchor-wait",
+        ),
+        (
+            vec!["--anchor-wait=NaN", "analysis", "list"],
+            "--anchor-wait",
+        ),
         (vec!["frobnicate"], "frobnicate"),
     ] {
         let out = env.run(&args);

@@ -23,8 +23,13 @@ pub struct Problem {
     pub problem: String,
 }
 
-/// Every problem found in `rows`.
-pub fn check(rows: &[Analysis]) -> Vec<Problem> {
+/// A provisional snapshot taken before this long ago is reported: its session was not
+/// read again since, or its anchor never reached the transcript.
+pub const UNSETTLED_AFTER_MS: i64 = 24 * 3600 * 1000;
+
+/// Every problem found in `rows`; provisional snapshots taken before `stale_before` (RFC
+/// 3339 UTC, as snapshots' `at`) are problems too.
+pub fn check(rows: &[Analysis], stale_before: &str) -> Vec<Problem> {
     let ids: BTreeSet<&str> = rows.iter().map(|a| a.id.as_str()).collect();
     let sources: BTreeSet<&str> = rows.iter().map(|a| a.source_id.as_str()).collect();
     let mut out = Vec::new();
@@ -74,6 +79,22 @@ pub fn check(rows: &[Analysis]) -> Vec<Problem> {
                 last.tokens
             ));
         }
+        for s in a.snapshots.iter().filter(|s| !s.settled) {
+            if s.at.as_str() < stale_before {
+                say(format!(
+                    "the {} snapshot{} taken at {} is still provisional: its calling tool call's \
+                     response never reached the {} transcript of session {}",
+                    s.kind,
+                    s.stage
+                        .as_deref()
+                        .map(|n| format!(" {n:?}"))
+                        .unwrap_or_default(),
+                    s.at,
+                    s.tool,
+                    s.session_id
+                ));
+            }
+        }
         if is_synthesis(a) {
             for input in a.inputs_analysis_ids.iter().flatten() {
                 if !ids.contains(input.as_str()) {
@@ -95,9 +116,13 @@ pub fn check(rows: &[Analysis]) -> Vec<Problem> {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let store = ctx.open_store()?;
+    let mut store = ctx.open_store()?;
+    // What the ledger already holds may settle some (a hook stored their anchors).
+    crate::anchor::settle(ctx, &mut store, None)?;
     let rows = store.analyses(&AnalysisFilter::default())?;
-    let problems = check(&rows);
+    let stale_before =
+        crate::usage::format_ts_ms(chrono::Utc::now().timestamp_millis() - UNSETTLED_AFTER_MS);
+    let problems = check(&rows, &stale_before);
     let mut out = std::io::stdout().lock();
     if args.json {
         #[derive(Serialize)]
