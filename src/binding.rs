@@ -9,7 +9,7 @@ use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::render::human::{short_time, thousands};
 use crate::store::Store;
-use crate::transcript::{self, TranscriptFormat};
+use crate::agents::{self, TranscriptFormat};
 use crate::usage::Tool;
 
 /// The chosen session and how it was chosen (recorded on the row as `session_binding`).
@@ -30,7 +30,7 @@ pub struct Explicit {
 
 /// Read what changed in one session's files (sub-agent files new since included).
 pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> Result<()> {
-    let fmt = transcript::format_for(tool);
+    let fmt = agents::format_for(tool);
     let known: Vec<PathBuf> = store
         .session_files(tool, session_id)?
         .into_iter()
@@ -48,7 +48,7 @@ pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) 
 /// Read one transcript file (and, for Claude, its session's sub-agent files); the session
 /// it belongs to.
 pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Result<String> {
-    let fmt = transcript::format_for(tool);
+    let fmt = agents::format_for(tool);
     if !path.is_file() {
         return Err(Error::NotFound(format!("no transcript file at {}", path.display())).into());
     }
@@ -80,7 +80,7 @@ fn outside_roots(fmt: &dyn TranscriptFormat, path: &Path) -> crate::discover::So
         .unwrap_or_default();
     let role = fmt
         .classify(Path::new(&name))
-        .unwrap_or(transcript::FileRole {
+        .unwrap_or(agents::FileRole {
             session_hint: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
             main: true,
         });
@@ -179,7 +179,7 @@ fn tokledger_env_applies(ctx: &Ctx, tool: Tool) -> bool {
 /// A running Claude Code writes `<config>/sessions/<pid>.json` holding its `sessionId`:
 /// look for one among our ancestors.
 pub(crate) fn claude_ancestor_session(ctx: &Ctx) -> Option<String> {
-    let configs: Vec<PathBuf> = transcript::CLAUDE
+    let configs: Vec<PathBuf> = agents::CLAUDE
         .roots(&ctx.env)
         .into_iter()
         .filter_map(|r| r.dir.parent().map(Path::to_path_buf))

@@ -10,7 +10,7 @@ use crate::cli::{ColorChoice, GlobalArgs};
 use crate::cost::{PriceFile, Pricer};
 use crate::error::Error;
 use crate::store::Store;
-use crate::transcript::Env;
+use crate::agents::Env;
 
 /// What the calling agent tells us about its session through the environment.
 #[derive(Clone, Debug, Default)]

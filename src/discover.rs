@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use crate::transcript::{Env, FileRole, TranscriptFormat};
+use crate::agents::{Env, FileRole, TranscriptFormat};
 use crate::usage::Tool;
 
 #[derive(Clone, Debug)]

@@ -20,7 +20,7 @@ use crate::discover::SourceFile;
 use crate::render::progress::Progress;
 use crate::store::Store;
 use crate::store::write::{FileRecord, FileUpdate, IngestTx};
-use crate::transcript::{self, Parsed, Source, TranscriptFormat};
+use crate::agents::{self, Parsed, Source, TranscriptFormat};
 
 const CHUNK: usize = 8 << 20;
 /// Chunks of a read with a deadline: small enough that even a slow build parses and commits
@@ -157,7 +157,7 @@ fn read_file(
     tx: &SyncSender<Chunk>,
     chunk_size: usize,
 ) {
-    let fmt = transcript::format_for(f.tool);
+    let fmt = agents::format_for(f.tool);
     let mut file = match File::open(&f.path) {
         Ok(h) => h,
         Err(e) => {
@@ -237,7 +237,7 @@ fn read_open_file(
         };
         let n = file.by_ref().take(want as u64).read_to_end(&mut buf)?;
         let eof = n == 0;
-        let cut = transcript::lines::complete_prefix_len(&buf);
+        let cut = agents::lines::complete_prefix_len(&buf);
         if cut == 0 && !eof {
             continue;
         }
@@ -326,7 +326,7 @@ pub fn ingest_with(
     };
     let todo: Vec<SourceFile> = files
         .into_iter()
-        .filter(|f| !unchanged(f, known.get(&f.path), transcript::format_for(f.tool)))
+        .filter(|f| !unchanged(f, known.get(&f.path), agents::format_for(f.tool)))
         .collect();
     if todo.is_empty() {
         return Ok(report);
@@ -571,7 +571,7 @@ fn account(chunk: &Chunk, report: &mut IngestReport, malformed_in_file: &mut usi
 }
 
 fn write_chunk(w: &mut IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64) -> Result<()> {
-    let fmt = transcript::format_for(f.tool);
+    let fmt = agents::format_for(f.tool);
     let p = &chunk.parsed;
     let path = f.path.to_string_lossy();
     // A file whose content names its session (old-layout sub-agent files) is filed under

@@ -28,5 +28,5 @@ pub mod shell;
 pub mod skills;
 pub mod store;
 pub mod synthesis;
-pub mod transcript;
+pub mod agents;
 pub mod usage;

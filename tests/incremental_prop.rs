@@ -48,7 +48,7 @@ fn cases() -> Vec<Case> {
 fn source(tool: Tool, root: &Path, rel: &Path) -> SourceFile {
     let path = root.join(rel);
     let (size, mtime_ns) = stat(&path).expect("stat");
-    let role = transcript::format_for(tool)
+    let role = agents::format_for(tool)
         .classify(rel)
         .expect("a transcript path");
     SourceFile {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use common::*;
 use proptest::prelude::*;
-use tokledger::transcript::{self, FileRole, Source, TranscriptFormat};
+use tokledger::agents::{self, FileRole, Source, TranscriptFormat};
 
 fn role() -> FileRole {
     FileRole {
@@ -54,7 +54,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
-        for fmt in transcript::all() {
+        for fmt in agents::all() {
             check(fmt, &bytes)?;
         }
     }
@@ -63,9 +63,9 @@ proptest! {
     #[test]
     fn mutated_fixtures_never_panic(flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..40)) {
         let cases: [(&dyn TranscriptFormat, Vec<u8>); 3] = [
-            (&transcript::CLAUDE, fixture(&format!(".claude/projects/-home-dev-app/{SA}.jsonl"))),
-            (&transcript::CODEX, fixture(&format!(".codex/sessions/2026/03/02/rollout-2026-03-02T10-00-00-{CX}.jsonl"))),
-            (&transcript::AMP, fixture(&format!(".local/share/amp/threads/{TA}.json"))),
+            (&agents::CLAUDE, fixture(&format!(".claude/projects/-home-dev-app/{SA}.jsonl"))),
+            (&agents::CODEX, fixture(&format!(".codex/sessions/2026/03/02/rollout-2026-03-02T10-00-00-{CX}.jsonl"))),
+            (&agents::AMP, fixture(&format!(".local/share/amp/threads/{TA}.json"))),
         ];
         for (fmt, mut bytes) in cases {
             for (i, b) in &flips {

@@ -23,7 +23,7 @@ pub fn read_transcripts(
 ) -> Result<crate::ingest::IngestReport> {
     let formats: Vec<_> = tools
         .iter()
-        .map(|t| crate::transcript::format_for(*t))
+        .map(|t| crate::agents::format_for(*t))
         .collect();
     let files = crate::discover::discover(&ctx.env, &formats);
     let show = !ctx.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());

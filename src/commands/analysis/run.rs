@@ -115,7 +115,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
 }
 
 fn take_before(ctx: &Ctx, store: &mut Store, tool: Tool) -> Result<Before> {
-    let files = crate::discover::discover(&ctx.env, &[crate::transcript::format_for(tool)]);
+    let files = crate::discover::discover(&ctx.env, &[crate::agents::format_for(tool)]);
     let stats = binding::stats_of(&files);
     let report = crate::ingest::ingest(store, files, &ctx.pricer)?;
     for w in report.warnings() {
@@ -309,7 +309,7 @@ fn settle(
         };
         return Ok(Some((b, before_of(id))));
     }
-    let fmt = crate::transcript::format_for(tool);
+    let fmt = crate::agents::format_for(tool);
     let changed =
         binding::changed_since(&before.files, crate::discover::discover(&ctx.env, &[fmt]));
     let paths: Vec<std::path::PathBuf> = changed.iter().map(|f| f.path.clone()).collect();
