@@ -12,35 +12,14 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use crate::agents::Anchoring;
 use crate::ctx::Ctx;
 use crate::store::Store;
 use crate::store::snapshots::{CallRow, Counting};
-use crate::usage::Tool;
+use crate::usage::Agent;
 
 /// How long to wait between two reads of a session whose anchor is not on disk yet.
 const POLL: Duration = Duration::from_millis(40);
-/// Codex 0.171 writes a response's usage record when the response ends, which may be after
-/// its tool started; an older Codex writes usage only after the tool ran, so for it waiting
-/// is pointless once the call is on disk. A session whose version is unknown waits this long.
-const CODEX_USAGE_GRACE: Duration = Duration::from_millis(1500);
-/// The first Codex version seen writing `token_usage_record` (the response's usage before
-/// its tool's output).
-const CODEX_RECORDS_FROM: (u64, u64) = (0, 171);
-
-/// How long a Codex snapshot whose call is on disk waits for the call's response.
-fn codex_wait_after_call(store: &Store, session_id: &str, budget: Duration) -> Result<Duration> {
-    let version = store.session_cli_version(Tool::Codex.as_str(), session_id)?;
-    let parsed = version.as_deref().and_then(|v| {
-        let mut parts = v.trim().split('.').map(|p| p.parse::<u64>().ok());
-        Some((parts.next()??, parts.next()??))
-    });
-    Ok(match parsed {
-        Some(v) if v >= CODEX_RECORDS_FROM => budget,
-        Some(_) => Duration::ZERO,
-        None => CODEX_USAGE_GRACE.min(budget),
-    })
-}
-
 /// How to find a provisional snapshot's anchor later (stored as JSON with the snapshot).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "by")]
@@ -64,15 +43,16 @@ pub struct Caller {
 /// The calling tool call when this process runs in one of `tool`'s sessions, `session_id`:
 /// a snapshot of another session (a `--tool codex` analysis started from Claude Code, an
 /// explicit other session) counts what is on disk.
-pub fn caller(ctx: &Ctx, tool: Tool, session_id: &str) -> Option<Caller> {
+pub fn caller(ctx: &Ctx, tool: Agent, session_id: &str) -> Option<Caller> {
     let a = &ctx.agent;
-    match tool {
-        Tool::Codex => {
-            let call_id = a.codex_tool_call_id.clone()?;
-            if a.codex_thread_id
-                .as_deref()
-                .is_some_and(|t| t != session_id)
-            {
+    match tool.spec().anchoring() {
+        Anchoring::None => None,
+        Anchoring::CallIdVar {
+            call_var,
+            session_var,
+        } => {
+            let call_id = a.var(call_var)?.to_owned();
+            if a.var(session_var).is_some_and(|t| t != session_id) {
                 return None;
             }
             Some(Caller {
@@ -80,13 +60,16 @@ pub fn caller(ctx: &Ctx, tool: Tool, session_id: &str) -> Option<Caller> {
                 commands: Vec::new(),
             })
         }
-        Tool::Claude => {
-            let ours = match &a.claude_code_session_id {
+        Anchoring::PendingShellCall {
+            session_var,
+            marker_var,
+        } => {
+            let ours = match a.var(session_var) {
                 Some(id) => id == session_id,
                 None => {
-                    a.in_claude_code
-                        && crate::binding::claude_ancestor_session(ctx).as_deref()
-                            == Some(session_id)
+                    a.var(marker_var).is_some()
+                        && crate::binding::ancestor_session(ctx, tool)
+                            .is_some_and(|(id, _)| id == session_id)
                 }
             };
             ours.then(|| Caller {
@@ -94,7 +77,6 @@ pub fn caller(ctx: &Ctx, tool: Tool, session_id: &str) -> Option<Caller> {
                 commands: ancestor_commands(),
             })
         }
-        Tool::Amp => None,
     }
 }
 
@@ -131,12 +113,15 @@ fn ancestor_commands() -> Vec<String> {
     out
 }
 
+/// Whether `argv0` is one of the agents themselves.
 fn is_agent(argv0: &str) -> bool {
     let name = std::path::Path::new(argv0)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    name == "claude" || name == "claude.exe" || name == "codex"
+    Agent::ALL
+        .iter()
+        .any(|a| a.spec().process_names().contains(&name.as_str()))
 }
 
 /// Whether a shell call's command is the one one of `commands` runs.
@@ -151,7 +136,7 @@ fn runs(call: &CallRow, commands: &[String]) -> bool {
 /// is there but its response is not.
 fn find_now(
     store: &Store,
-    tool: Tool,
+    tool: Agent,
     session_id: &str,
     who: &Caller,
 ) -> Result<Result<(String, String), bool>> {
@@ -177,7 +162,7 @@ fn find_now(
 /// How a snapshot of `session_id` taken now is counted: through the calling call's response
 /// (waiting for it, bounded), provisional when it does not come, or plainly (no caller).
 /// Reads the session's new lines while it waits.
-pub fn counting(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> Result<Counting> {
+pub fn counting(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> Result<Counting> {
     let Some(who) = caller(ctx, tool, session_id) else {
         return Ok(Counting::default());
     };
@@ -193,8 +178,11 @@ pub fn counting(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> R
                     waited_ms: elapsed_ms(started),
                 });
             }
-            Err(true) if call_seen.is_none() && tool == Tool::Codex => {
-                let wait = codex_wait_after_call(store, session_id, ctx.anchor_wait)?;
+            Err(true) if call_seen.is_none() => {
+                let version = store.session_cli_version(tool.as_str(), session_id)?;
+                let wait = tool
+                    .spec()
+                    .response_wait(version.as_deref(), ctx.anchor_wait);
                 call_seen = Some((Instant::now(), wait));
             }
             Err(_) => {}
@@ -233,12 +221,12 @@ fn elapsed_ms(t: Instant) -> i64 {
 /// Settle the provisional snapshots (of one session, or all) whose anchor is now in the
 /// ledger; how many settled. Their sessions' new responses are priced first, so a settled
 /// snapshot's cost is exact too.
-pub fn settle(ctx: &Ctx, store: &mut Store, session: Option<(Tool, &str)>) -> Result<usize> {
+pub fn settle(ctx: &Ctx, store: &mut Store, session: Option<(Agent, &str)>) -> Result<usize> {
     let pending = store.unsettled_snapshots(session.map(|(t, s)| (t.as_str(), s)))?;
     let mut settled = 0;
     let mut priced: Vec<(String, String)> = Vec::new();
     for (analysis, snap) in pending {
-        let Some(tool) = Tool::parse(&snap.tool) else {
+        let Some(tool) = Agent::parse(&snap.tool) else {
             continue;
         };
         let Some(probe) = snap

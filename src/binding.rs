@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::agents::{self, AgentSpec};
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::render::human::{short_time, thousands};
 use crate::store::Store;
-use crate::agents::{self, TranscriptFormat};
-use crate::usage::Tool;
+use crate::usage::Agent;
 
 /// The chosen session and how it was chosen (recorded on the row as `session_binding`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,8 +29,8 @@ pub struct Explicit {
 }
 
 /// Read what changed in one session's files (sub-agent files new since included).
-pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> Result<()> {
-    let fmt = agents::format_for(tool);
+pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> Result<()> {
+    let fmt = tool.spec();
     let known: Vec<PathBuf> = store
         .session_files(tool, session_id)?
         .into_iter()
@@ -47,8 +47,8 @@ pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) 
 
 /// Read one transcript file (and, for Claude, its session's sub-agent files); the session
 /// it belongs to.
-pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Result<String> {
-    let fmt = agents::format_for(tool);
+pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Agent, path: &Path) -> Result<String> {
+    let fmt = tool.spec();
     if !path.is_file() {
         return Err(Error::NotFound(format!("no transcript file at {}", path.display())).into());
     }
@@ -73,20 +73,18 @@ pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Tool, path: &Path) -> Resul
 }
 
 /// A file outside the agent's usual folders: its name is its session id.
-fn outside_roots(fmt: &dyn TranscriptFormat, path: &Path) -> crate::discover::SourceFile {
+fn outside_roots(fmt: &dyn AgentSpec, path: &Path) -> crate::discover::SourceFile {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let role = fmt
-        .classify(Path::new(&name))
-        .unwrap_or(agents::FileRole {
-            session_hint: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
-            main: true,
-        });
+    let role = fmt.classify(Path::new(&name)).unwrap_or(agents::FileRole {
+        session_hint: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        main: true,
+    });
     let (size, mtime_ns) = crate::discover::stat(path).unwrap_or((0, 0));
     crate::discover::SourceFile {
-        tool: fmt.tool(),
+        tool: fmt.agent(),
         path: path.to_owned(),
         role,
         archived: false,
@@ -96,7 +94,7 @@ fn outside_roots(fmt: &dyn TranscriptFormat, path: &Path) -> crate::discover::So
 }
 
 /// Choose the session for `start`, reading its transcripts on the way.
-pub fn resolve(ctx: &Ctx, store: &mut Store, tool: Tool, explicit: &Explicit) -> Result<Binding> {
+pub fn resolve(ctx: &Ctx, store: &mut Store, tool: Agent, explicit: &Explicit) -> Result<Binding> {
     if let Some(id) = &explicit.session_id {
         read_session(ctx, store, tool, id)?;
         return Ok(Binding {
@@ -130,30 +128,22 @@ pub fn resolve(ctx: &Ctx, store: &mut Store, tool: Tool, explicit: &Explicit) ->
     heuristic(ctx, store, tool, explicit.window_secs)
 }
 
-/// What the agent itself says about the running session.
-fn from_agent(ctx: &Ctx, tool: Tool) -> Option<Binding> {
-    if tool == Tool::Codex
-        && let Some(id) = &ctx.agent.codex_thread_id
-    {
-        return Some(Binding {
-            session_id: id.clone(),
-            how: "codex_thread_id",
-        });
+/// What the agent itself says about the running session: the variables it sets in the
+/// commands it runs, then a running agent among our ancestors.
+fn from_agent(ctx: &Ctx, tool: Agent) -> Option<Binding> {
+    let spec = tool.spec();
+    for (var, how) in spec.session_vars() {
+        if let Some(id) = ctx.agent.var(var) {
+            return Some(Binding {
+                session_id: id.to_owned(),
+                how,
+            });
+        }
     }
-    if tool == Tool::Claude
-        && let Some(id) = &ctx.agent.claude_code_session_id
-    {
-        return Some(Binding {
-            session_id: id.clone(),
-            how: "claude_code_session_id",
-        });
-    }
-    if tool == Tool::Claude
-        && let Some(id) = claude_ancestor_session(ctx)
-    {
+    if let Some((id, how)) = ancestor_session(ctx, tool) {
         return Some(Binding {
             session_id: id,
-            how: "claude_process",
+            how,
         });
     }
     ctx.agent
@@ -169,28 +159,29 @@ fn from_agent(ctx: &Ctx, tool: Tool) -> Option<Binding> {
 /// `TOKLEDGER_SESSION_ID`/`_PATH` name a session of `TOKLEDGER_SESSION_TOOL` (the Claude
 /// hook sets it to `claude`): a `--tool codex` analysis started inside that Claude Code
 /// session must not bind to the Claude session. Unset means the caller vouches for any tool.
-fn tokledger_env_applies(ctx: &Ctx, tool: Tool) -> bool {
+fn tokledger_env_applies(ctx: &Ctx, tool: Agent) -> bool {
     ctx.agent
         .tokledger_session_tool
         .as_deref()
         .is_none_or(|t| t.trim().eq_ignore_ascii_case(tool.as_str()))
 }
 
-/// A running Claude Code writes `<config>/sessions/<pid>.json` holding its `sessionId`:
-/// look for one among our ancestors.
-pub(crate) fn claude_ancestor_session(ctx: &Ctx) -> Option<String> {
-    let configs: Vec<PathBuf> = agents::CLAUDE
-        .roots(&ctx.env)
-        .into_iter()
-        .filter_map(|r| r.dir.parent().map(Path::to_path_buf))
-        .collect();
+/// The session of a running agent among our ancestors: one that keeps `<pid>.json` files
+/// naming its session ([`AgentSpec::running_session_dirs`]; Claude Code).
+///
+/// [`AgentSpec::running_session_dirs`]: crate::agents::AgentSpec::running_session_dirs
+pub(crate) fn ancestor_session(ctx: &Ctx, tool: Agent) -> Option<(String, &'static str)> {
+    let (how, dirs) = tool.spec().running_session_dirs(&ctx.env);
+    if dirs.is_empty() {
+        return None;
+    }
     let mut pid = std::os::unix::process::parent_id();
     for _ in 0..64 {
         if pid <= 1 {
             break;
         }
-        for dir in &configs {
-            let file = dir.join("sessions").join(format!("{pid}.json"));
+        for dir in &dirs {
+            let file = dir.join(format!("{pid}.json"));
             if let Ok(text) = std::fs::read_to_string(&file) {
                 let v: Option<serde_json::Value> = serde_json::from_str(&text).ok();
                 if let Some(id) = v
@@ -198,7 +189,7 @@ pub(crate) fn claude_ancestor_session(ctx: &Ctx) -> Option<String> {
                     .and_then(|v| v.get("sessionId"))
                     .and_then(|s| s.as_str())
                 {
-                    return Some(id.to_owned());
+                    return Some((id.to_owned(), how));
                 }
             }
         }
@@ -216,7 +207,7 @@ pub(crate) fn parent_of(pid: u32) -> Option<u32> {
 
 /// The most recently modified session of the tool, preferring the current directory's; two
 /// candidates within the window are ambiguous (exit 3, candidates on stderr).
-fn heuristic(ctx: &Ctx, store: &mut Store, tool: Tool, window_secs: f64) -> Result<Binding> {
+fn heuristic(ctx: &Ctx, store: &mut Store, tool: Agent, window_secs: f64) -> Result<Binding> {
     crate::commands::read_transcripts(ctx, store, &[tool], false)?;
     let all = store.sessions(Some(tool), None)?;
     let cwd = std::env::current_dir().ok();
@@ -294,29 +285,11 @@ pub fn changed_since(
 }
 
 /// A session id that a command printed as one line of JSON on stdout, naming the session
-/// it ran in: Codex `exec --json` prints `{"type":"thread.started","thread_id":…}`; Claude
-/// Code `-p --output-format json` or `stream-json` prints objects of type `result` (and
-/// `system`, subtype `init`) carrying `session_id`.
-pub fn printed_session_id(tool: Tool, line: &[u8]) -> Option<String> {
-    let needle: &[u8] = match tool {
-        Tool::Codex => b"thread.started",
-        Tool::Claude => b"session_id",
-        Tool::Amp => return None,
-    };
-    let text = line.trim_ascii();
-    if !text.starts_with(b"{") || memchr::memmem::find(text, needle).is_none() {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_slice(text).ok()?;
-    let str_of = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
-    let id = match (tool, str_of("type")) {
-        (Tool::Codex, Some("thread.started")) => str_of("thread_id"),
-        (Tool::Claude, Some("result")) => str_of("session_id"),
-        (Tool::Claude, Some("system")) if str_of("subtype") == Some("init") => str_of("session_id"),
-        _ => None,
-    }?;
-    let id = id.trim();
-    (!id.is_empty()).then(|| id.to_owned())
+/// it ran in ([`AgentSpec::printed_session_id`]).
+///
+/// [`AgentSpec::printed_session_id`]: crate::agents::AgentSpec::printed_session_id
+pub fn printed_session_id(tool: Agent, line: &[u8]) -> Option<String> {
+    tool.spec().printed_session_id(line)
 }
 
 #[cfg(test)]
@@ -328,29 +301,29 @@ mod tests {
         let codex =
             br#"{"type":"thread.started","thread_id":"0199a213-81c0-7800-8aa1-bbab2a035a53"}"#;
         assert_eq!(
-            printed_session_id(Tool::Codex, codex).as_deref(),
+            printed_session_id(Agent::Codex, codex).as_deref(),
             Some("0199a213-81c0-7800-8aa1-bbab2a035a53")
         );
-        assert_eq!(printed_session_id(Tool::Claude, codex), None);
+        assert_eq!(printed_session_id(Agent::Claude, codex), None);
         assert_eq!(
-            printed_session_id(Tool::Codex, br#"{"type":"turn.started","thread_id":"x"}"#),
+            printed_session_id(Agent::Codex, br#"{"type":"turn.started","thread_id":"x"}"#),
             None
         );
         let init = br#"  {"type":"system","subtype":"init","session_id":"abc"}  "#;
         assert_eq!(
-            printed_session_id(Tool::Claude, init).as_deref(),
+            printed_session_id(Agent::Claude, init).as_deref(),
             Some("abc")
         );
         let result = br#"{"type":"result","subtype":"success","session_id":"def","usage":{}}"#;
         assert_eq!(
-            printed_session_id(Tool::Claude, result).as_deref(),
+            printed_session_id(Agent::Claude, result).as_deref(),
             Some("def")
         );
         assert_eq!(
-            printed_session_id(Tool::Claude, br#"{"type":"assistant","session_id":"x"}"#),
+            printed_session_id(Agent::Claude, br#"{"type":"assistant","session_id":"x"}"#),
             None
         );
-        assert_eq!(printed_session_id(Tool::Codex, b"thread.started {"), None);
-        assert_eq!(printed_session_id(Tool::Amp, codex), None);
+        assert_eq!(printed_session_id(Agent::Codex, b"thread.started {"), None);
+        assert_eq!(printed_session_id(Agent::Amp, codex), None);
     }
 }

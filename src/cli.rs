@@ -103,20 +103,12 @@ pub fn is_hook_invocation(args: &[std::ffi::OsString]) -> bool {
     false
 }
 
-/// Agent names accepted by `--tool` where a transcript is read.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ToolArg {
-    Claude,
-    Codex,
-    Amp,
-}
+impl ValueEnum for crate::agents::Agent {
+    fn value_variants<'a>() -> &'a [Self] {
+        crate::agents::Agent::ALL
+    }
 
-impl From<ToolArg> for crate::usage::Tool {
-    fn from(t: ToolArg) -> Self {
-        match t {
-            ToolArg::Claude => crate::usage::Tool::Claude,
-            ToolArg::Codex => crate::usage::Tool::Codex,
-            ToolArg::Amp => crate::usage::Tool::Amp,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }

@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use genai_prices::{PriceRequest, Usage, UsageKey};
 use serde::Deserialize;
 
-use crate::usage::{Tokens, Tool};
+use crate::usage::{Agent, Tokens};
 
 /// USD per million tokens, per bucket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
@@ -182,25 +182,29 @@ pub fn same_model(normalized: &str, model_id: &str) -> bool {
             .any(|(n, id)| (*n == normalized || *n == base) && *id == model_id)
 }
 
-/// The provider to look a model up under: the agent's own, or for Amp the model's maker.
-pub fn provider_hint(tool: Tool, normalized: &str) -> Option<&'static str> {
+/// The provider to look a model up under: the agent's own ([`AgentSpec::price_provider`]).
+///
+/// [`AgentSpec::price_provider`]: crate::agents::AgentSpec::price_provider
+pub fn provider_hint(tool: Option<Agent>, normalized: &str) -> Option<&'static str> {
     match tool {
-        Tool::Claude => Some("anthropic"),
-        Tool::Codex => Some("openai"),
-        Tool::Amp => {
-            if normalized.starts_with("claude") {
-                Some("anthropic")
-            } else if ["gpt-", "o1", "o3", "o4", "codex"]
-                .iter()
-                .any(|p| normalized.starts_with(p))
-            {
-                Some("openai")
-            } else if normalized.starts_with("gemini") {
-                Some("google")
-            } else {
-                None
-            }
-        }
+        Some(t) => t.spec().price_provider(normalized),
+        None => provider_by_model_name(normalized),
+    }
+}
+
+/// The model's maker, by its name: for agents that run several makers' models (Amp).
+pub fn provider_by_model_name(normalized: &str) -> Option<&'static str> {
+    if normalized.starts_with("claude") {
+        Some("anthropic")
+    } else if ["gpt-", "o1", "o3", "o4", "codex"]
+        .iter()
+        .any(|p| normalized.starts_with(p))
+    {
+        Some("openai")
+    } else if normalized.starts_with("gemini") {
+        Some("google")
+    } else {
+        None
     }
 }
 
@@ -357,8 +361,9 @@ impl Pricer {
         }
     }
 
-    /// The rates that apply to `model` of `tool` at `at_ms`, and their source.
-    pub fn rates(&self, tool: Tool, model: &str, at_ms: i64) -> Option<(Rates, Source)> {
+    /// The rates that apply to `model` of `tool` (none: a row of no agent) at `at_ms`, and
+    /// their source.
+    pub fn rates(&self, tool: Option<Agent>, model: &str, at_ms: i64) -> Option<(Rates, Source)> {
         let normalized = normalize(model);
         if let Some((key, r)) = self.file_entry(model, &normalized) {
             return Some((
@@ -387,7 +392,7 @@ impl Pricer {
     /// price. Long-context tiers apply per request, as the providers bill them.
     pub fn price(
         &self,
-        tool: Tool,
+        tool: Agent,
         model: Option<&str>,
         t: &Tokens,
         speed: Option<&str>,
@@ -407,7 +412,7 @@ impl Pricer {
         if let Some(r) = e.file {
             return Some(r.price(t) * multiplier);
         }
-        let provider = provider_hint(tool, &e.normalized);
+        let provider = provider_hint(Some(tool), &e.normalized);
         let day = at_ms.div_euclid(DAY_MS);
         let normalized = e.normalized.clone();
         let r = e

@@ -6,17 +6,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::agents::Env;
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::cost::{PriceFile, Pricer};
 use crate::error::Error;
 use crate::store::Store;
-use crate::agents::Env;
 
 /// What the calling agent tells us about its session through the environment.
 #[derive(Clone, Debug, Default)]
 pub struct AgentEnv {
-    /// Codex puts its thread id into its shell tool's environment.
-    pub codex_thread_id: Option<String>,
+    /// The variables the agents' descriptions name (`AgentSpec::env_vars`) that are set.
+    pub vars: std::collections::BTreeMap<&'static str, String>,
     /// Set by `tokledger hook claude` through `CLAUDE_ENV_FILE`, or by hand.
     pub tokledger_session_id: Option<String>,
     pub tokledger_session_path: Option<String>,
@@ -25,12 +25,13 @@ pub struct AgentEnv {
     /// Claude Code gives its SessionStart hooks a file whose `export` lines later shell
     /// commands of the session source.
     pub claude_env_file: Option<PathBuf>,
-    /// Claude Code names its session in its Bash tool's environment.
-    pub claude_code_session_id: Option<String>,
-    /// Set (to `1`) in the environment of everything Claude Code runs.
-    pub in_claude_code: bool,
-    /// Codex names the shell tool call that runs a command.
-    pub codex_tool_call_id: Option<String>,
+}
+
+impl AgentEnv {
+    /// A variable an agent's description names, when set (and not blank).
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
 }
 
 #[derive(Clone)]
@@ -115,14 +116,15 @@ impl Ctx {
             ColorChoice::Auto => var("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
         };
         let agent = AgentEnv {
-            codex_thread_id: var("CODEX_THREAD_ID"),
+            vars: crate::agents::Agent::ALL
+                .iter()
+                .flat_map(|a| a.spec().env_vars())
+                .filter_map(|name| var(name).map(|v| (name, v)))
+                .collect(),
             tokledger_session_id: var("TOKLEDGER_SESSION_ID"),
             tokledger_session_path: var("TOKLEDGER_SESSION_PATH"),
             tokledger_session_tool: var("TOKLEDGER_SESSION_TOOL"),
             claude_env_file: var("CLAUDE_ENV_FILE").map(PathBuf::from),
-            claude_code_session_id: var("CLAUDE_CODE_SESSION_ID"),
-            in_claude_code: var("CLAUDECODE").is_some(),
-            codex_tool_call_id: var("CODEX_TOOL_CALL_ID"),
         };
         let price_file = match &g.prices {
             Some(p) => PriceFile::load(p)?,

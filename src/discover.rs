@@ -4,12 +4,12 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use crate::agents::{Env, FileRole, TranscriptFormat};
-use crate::usage::Tool;
+use crate::agents::{AgentSpec, Env, FileRole};
+use crate::usage::Agent;
 
 #[derive(Clone, Debug)]
 pub struct SourceFile {
-    pub tool: Tool,
+    pub tool: Agent,
     pub path: PathBuf,
     pub role: FileRole,
     pub archived: bool,
@@ -29,7 +29,7 @@ pub fn stat(path: &Path) -> std::io::Result<(u64, i64)> {
 }
 
 /// Every transcript of the given formats, oldest first (then by path), each path once.
-pub fn discover(env: &Env, formats: &[&dyn TranscriptFormat]) -> Vec<SourceFile> {
+pub fn discover(env: &Env, formats: &[&dyn AgentSpec]) -> Vec<SourceFile> {
     let mut out = Vec::new();
     let mut seen_roots = HashSet::new();
     for fmt in formats {
@@ -52,18 +52,13 @@ pub fn discover(env: &Env, formats: &[&dyn TranscriptFormat]) -> Vec<SourceFile>
     out
 }
 
-pub fn walk_root(
-    fmt: &dyn TranscriptFormat,
-    dir: &Path,
-    archived: bool,
-    out: &mut Vec<SourceFile>,
-) {
+pub fn walk_root(fmt: &dyn AgentSpec, dir: &Path, archived: bool, out: &mut Vec<SourceFile>) {
     walk_below(fmt, dir, dir, archived, out);
 }
 
 /// Walk `start`, a directory inside the root `dir`, classifying paths relative to `dir`.
 fn walk_below(
-    fmt: &dyn TranscriptFormat,
+    fmt: &dyn AgentSpec,
     dir: &Path,
     start: &Path,
     archived: bool,
@@ -88,7 +83,7 @@ fn walk_below(
             continue;
         };
         out.push(SourceFile {
-            tool: fmt.tool(),
+            tool: fmt.agent(),
             path: path.to_owned(),
             role,
             archived,
@@ -99,7 +94,7 @@ fn walk_below(
 }
 
 /// A known path as a source of `fmt`, if it lies below one of its roots and is a transcript.
-pub fn source_for_path(fmt: &dyn TranscriptFormat, env: &Env, path: &Path) -> Option<SourceFile> {
+pub fn source_for_path(fmt: &dyn AgentSpec, env: &Env, path: &Path) -> Option<SourceFile> {
     let canon = path.canonicalize().ok()?;
     fmt.roots(env).into_iter().find_map(|root| {
         let dir = root.dir.canonicalize().ok()?;
@@ -107,7 +102,7 @@ pub fn source_for_path(fmt: &dyn TranscriptFormat, env: &Env, path: &Path) -> Op
         let role = fmt.classify(rel)?;
         let (size, mtime_ns) = stat(path).ok()?;
         Some(SourceFile {
-            tool: fmt.tool(),
+            tool: fmt.agent(),
             path: path.to_owned(),
             role,
             archived: root.archived,
@@ -119,9 +114,9 @@ pub fn source_for_path(fmt: &dyn TranscriptFormat, env: &Env, path: &Path) -> Op
 
 /// The files of one session: those the ledger already tied to it, or (for a session it has
 /// not seen) those whose path names it; for Claude also every sub-agent file that has
-/// appeared in `<session>/subagents/` since.
+/// appeared in its sub-agent folder since (`AgentSpec::subagent_folder`).
 pub fn session_sources(
-    fmt: &dyn TranscriptFormat,
+    fmt: &dyn AgentSpec,
     env: &Env,
     known: &[PathBuf],
     session_id: &str,
@@ -136,29 +131,20 @@ pub fn session_sources(
             .filter(|f| f.role.session_hint.as_deref() == Some(session_id))
             .collect();
     }
-    if fmt.tool() == Tool::Claude {
-        let mains: Vec<PathBuf> = files
-            .iter()
-            .filter(|f| f.role.main)
-            .map(|f| f.path.with_extension(""))
-            .collect();
-        for dir in mains {
-            let sub = dir.join("subagents");
-            if !sub.is_dir() {
-                continue;
-            }
-            // <root>/<project>/<session>/subagents: classify relative to <root>.
-            let root = dir
-                .parent()
-                .and_then(Path::parent)
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let mut found = Vec::new();
-            walk_below(fmt, &root, &sub, false, &mut found);
-            for f in found {
-                if !files.iter().any(|k| k.path == f.path) {
-                    files.push(f);
-                }
+    let folders: Vec<(PathBuf, PathBuf)> = files
+        .iter()
+        .filter(|f| f.role.main)
+        .filter_map(|f| fmt.subagent_folder(&f.path))
+        .collect();
+    for (root, sub) in folders {
+        if !sub.is_dir() {
+            continue;
+        }
+        let mut found = Vec::new();
+        walk_below(fmt, &root, &sub, false, &mut found);
+        for f in found {
+            if !files.iter().any(|k| k.path == f.path) {
+                files.push(f);
             }
         }
     }

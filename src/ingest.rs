@@ -15,12 +15,12 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use crate::agents::{self, AgentSpec, Parsed, Source};
 use crate::cost::{Pricer, to_nano};
 use crate::discover::SourceFile;
 use crate::render::progress::Progress;
 use crate::store::Store;
 use crate::store::write::{FileRecord, FileUpdate, IngestTx};
-use crate::agents::{self, Parsed, Source, TranscriptFormat};
 
 const CHUNK: usize = 8 << 20;
 /// Chunks of a read with a deadline: small enough that even a slow build parses and commits
@@ -140,7 +140,7 @@ impl Chunk {
 }
 
 /// Whether a file needs reading at all, from its size and mtime.
-fn unchanged(f: &SourceFile, rec: Option<&FileRecord>, fmt: &dyn TranscriptFormat) -> bool {
+fn unchanged(f: &SourceFile, rec: Option<&FileRecord>, fmt: &dyn AgentSpec) -> bool {
     rec.is_some_and(|r| {
         r.parser_version == fmt.parser_version()
             && r.size == crate::store::to_i64(f.size)
@@ -157,7 +157,7 @@ fn read_file(
     tx: &SyncSender<Chunk>,
     chunk_size: usize,
 ) {
-    let fmt = agents::format_for(f.tool);
+    let fmt = f.tool.spec();
     let mut file = match File::open(&f.path) {
         Ok(h) => h,
         Err(e) => {
@@ -171,7 +171,7 @@ fn read_file(
 }
 
 fn read_open_file(
-    fmt: &dyn TranscriptFormat,
+    fmt: &dyn AgentSpec,
     f: &SourceFile,
     rec: Option<&FileRecord>,
     pricer: Option<&Pricer>,
@@ -265,7 +265,7 @@ fn read_open_file(
 }
 
 /// Price each response now (on the reader threads) when the pricer is given.
-fn price(parsed: &mut Parsed, tool: crate::usage::Tool, pricer: Option<&Pricer>) {
+fn price(parsed: &mut Parsed, tool: crate::usage::Agent, pricer: Option<&Pricer>) {
     let Some(pricer) = pricer else { return };
     let now = chrono::Utc::now().timestamp_millis();
     for e in &mut parsed.usage {
@@ -326,7 +326,7 @@ pub fn ingest_with(
     };
     let todo: Vec<SourceFile> = files
         .into_iter()
-        .filter(|f| !unchanged(f, known.get(&f.path), agents::format_for(f.tool)))
+        .filter(|f| !unchanged(f, known.get(&f.path), f.tool.spec()))
         .collect();
     if todo.is_empty() {
         return Ok(report);
@@ -571,7 +571,7 @@ fn account(chunk: &Chunk, report: &mut IngestReport, malformed_in_file: &mut usi
 }
 
 fn write_chunk(w: &mut IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64) -> Result<()> {
-    let fmt = agents::format_for(f.tool);
+    let fmt = f.tool.spec();
     let p = &chunk.parsed;
     let path = f.path.to_string_lossy();
     // A file whose content names its session (old-layout sub-agent files) is filed under
@@ -634,17 +634,18 @@ fn write_chunk(w: &mut IngestTx<'_>, f: &SourceFile, chunk: &Chunk, now_ms: i64)
 pub fn settle_costs(
     store: &mut Store,
     pricer: &Pricer,
-    session: Option<(crate::usage::Tool, &str)>,
+    session: Option<(crate::usage::Agent, &str)>,
 ) -> Result<()> {
     let pending = store.unpriced(session)?;
     if pending.is_empty() {
         return Ok(());
     }
     let now = chrono::Utc::now().timestamp_millis();
+    // Every stored response names an agent of the registry (the writer stores only those).
     let costs: Vec<(i64, Option<i64>)> = pending
         .iter()
-        .map(|u| {
-            let tool = crate::usage::Tool::parse(&u.tool).unwrap_or(crate::usage::Tool::Claude);
+        .filter_map(|u| {
+            let tool = crate::usage::Agent::parse(&u.tool)?;
             let cost = pricer.price(
                 tool,
                 u.model.as_deref(),
@@ -652,7 +653,7 @@ pub fn settle_costs(
                 u.speed.as_deref(),
                 u.ts_ms.unwrap_or(now),
             );
-            (u.rowid, cost.map(to_nano))
+            Some((u.rowid, cost.map(to_nano)))
         })
         .collect();
     store.set_costs(&costs)

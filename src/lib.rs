@@ -11,6 +11,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod anchor;
 pub mod app;
 pub mod binding;
@@ -28,5 +29,4 @@ pub mod shell;
 pub mod skills;
 pub mod store;
 pub mod synthesis;
-pub mod agents;
 pub mod usage;

@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
+pub use crate::agents::FileAction;
+
 use chrono::{Datelike, NaiveDate, Weekday};
 use chrono_tz::Tz;
 
@@ -422,23 +424,12 @@ impl<V: Default> ByAgentAndName<V> {
     }
 }
 
-/// What a tool call does to the file it names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileAction {
-    Read,
-    Edit,
-    /// Searches, listings, shells: a path, but not a file read or written.
-    Other,
-}
-
-/// By tool name, across the three agents (names compared without case).
-pub fn file_action(name: &str) -> FileAction {
-    match name.to_ascii_lowercase().as_str() {
-        "read" | "read_file" | "notebookread" | "view" => FileAction::Read,
-        "edit" | "multiedit" | "write" | "notebookedit" | "apply_patch" | "edit_file"
-        | "create_file" | "write_file" | "undo_edit" => FileAction::Edit,
-        _ => FileAction::Other,
-    }
+/// What a call of the tool `name` of `agent` (a stored agent name) does to its file.
+pub fn file_action(agent: &str, name: &str) -> FileAction {
+    crate::agents::Agent::parse(agent).map_or_else(
+        || FileAction::of_common_name(name),
+        |a| a.spec().file_action(name),
+    )
 }
 
 /// A tool's file path as an absolute path: relative ones (Codex patches, Amp) are taken
@@ -632,9 +623,9 @@ mod tests {
 
     #[test]
     fn files() {
-        assert_eq!(file_action("Read"), FileAction::Read);
-        assert_eq!(file_action("apply_patch"), FileAction::Edit);
-        assert_eq!(file_action("Grep"), FileAction::Other);
+        assert_eq!(file_action("claude", "Read"), FileAction::Read);
+        assert_eq!(file_action("codex", "apply_patch"), FileAction::Edit);
+        assert_eq!(file_action("claude", "Grep"), FileAction::Other);
         assert_eq!(
             file_key("src/lib.rs", Some("/home/dev/app")),
             "/home/dev/app/src/lib.rs"

@@ -11,33 +11,35 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 
-/// The agents that get skill files.
-pub const AGENTS: [&str; 3] = ["claude", "codex", "amp"];
+/// The agents that get skill files: every agent of the registry with templates.
+pub fn agents() -> Vec<&'static str> {
+    crate::agents::Agent::ALL
+        .iter()
+        .filter(|a| !a.spec().templates().is_empty())
+        .map(|a| a.as_str())
+        .collect()
+}
 
-/// Every file under `templates/`, by its path there. Embedded so the binary renders the
-/// same files wherever it runs; a test checks that no file of the folder is missing here.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "skills/check.md.j2",
-        include_str!("../templates/skills/check.md.j2"),
-    ),
-    (
-        "claude/skills/tokledger-check/SKILL.md.j2",
-        include_str!("../templates/claude/skills/tokledger-check/SKILL.md.j2"),
-    ),
-    (
-        "claude/settings.json",
-        include_str!("../templates/claude/settings.json"),
-    ),
-    (
-        "codex/skills/tokledger-check/SKILL.md.j2",
-        include_str!("../templates/codex/skills/tokledger-check/SKILL.md.j2"),
-    ),
-    (
-        "amp/skills/tokledger-check/SKILL.md.j2",
-        include_str!("../templates/amp/skills/tokledger-check/SKILL.md.j2"),
-    ),
-];
+/// The parts every agent's skill includes.
+const SHARED: &[(&str, &str)] = &[(
+    "skills/check.md.j2",
+    include_str!("../templates/skills/check.md.j2"),
+)];
+
+/// Every file under `templates/`, by its path there: the shared parts, then each agent's
+/// (`AgentSpec::templates`). Embedded so the binary renders the same files wherever it
+/// runs; a test checks that no file of the folder is missing here.
+pub fn templates() -> Vec<(&'static str, &'static str)> {
+    SHARED
+        .iter()
+        .copied()
+        .chain(
+            crate::agents::Agent::ALL
+                .iter()
+                .flat_map(|a| a.spec().templates().iter().copied()),
+        )
+        .collect()
+}
 
 /// One output file, by its path below the output directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +62,7 @@ fn environment() -> Result<Environment<'static>> {
     );
     // A misspelt variable fails the render instead of leaving a hole in a command line.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    for (name, source) in TEMPLATES {
+    for (name, source) in templates() {
         if name.ends_with(".j2") {
             env.add_template(name, source)
                 .with_context(|| format!("templates/{name}"))?;
@@ -73,8 +75,9 @@ fn environment() -> Result<Environment<'static>> {
 pub fn render_all() -> Result<Vec<Rendered>> {
     let env = environment()?;
     let mut out = Vec::new();
-    for (name, source) in TEMPLATES {
-        let Some(agent) = AGENTS
+    let agents = agents();
+    for (name, source) in templates() {
+        let Some(agent) = agents
             .iter()
             .copied()
             .find(|a| Path::new(name).starts_with(a))
@@ -89,7 +92,7 @@ pub fn render_all() -> Result<Vec<Rendered>> {
                     .map_err(|e| anyhow::anyhow!("templates/{name}: {e:#}"))?;
                 (stem, text)
             }
-            None => (*name, (*source).to_owned()),
+            None => (name, source.to_owned()),
         };
         out.push(Rendered {
             path: PathBuf::from(path),

@@ -2,36 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The agents whose transcripts we read, plus the labels `analysis add` accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Tool {
-    Claude,
-    Codex,
-    Amp,
-}
-
-impl Tool {
-    pub const ALL: [Tool; 3] = [Tool::Claude, Tool::Codex, Tool::Amp];
-
-    /// The stable name stored in SQLite and printed in JSON; never rename.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tool::Claude => "claude",
-            Tool::Codex => "codex",
-            Tool::Amp => "amp",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Tool> {
-        Tool::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for Tool {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::agents::Agent;
 
 /// Token buckets of one response (or a sum of responses). Names match SQL and JSON.
 ///

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use tokledger::cost::{PriceFile, Pricer};
-use tokledger::usage::{Tokens, Tool, parse_ts_ms};
+use tokledger::usage::{Agent, Tokens, parse_ts_ms};
 
 fn pricer() -> Pricer {
     Pricer::new(PriceFile::default())
@@ -62,7 +62,7 @@ fn sonnet_4_5_million_in_and_out_is_18_dollars() {
     let ten: f64 = (0..10)
         .map(|_| {
             p.price(
-                Tool::Claude,
+                Agent::Claude,
                 Some("claude-sonnet-4-5-20250929"),
                 &one,
                 None,
@@ -97,13 +97,13 @@ fn five_minute_and_one_hour_cache_writes_differ_as_the_database_says() {
     };
     let cost = |t: Tokens| {
         10.0 * p
-            .price(Tool::Claude, m, &tenth(t), None, at(MARCH))
+            .price(Agent::Claude, m, &tenth(t), None, at(MARCH))
             .expect("price")
     };
     assert!(close(cost(w5), 3.75), "5-minute writes: {}", cost(w5));
     assert!(close(cost(w1h), 6.0), "1-hour writes: {}", cost(w1h));
     let (rates, source) = p
-        .rates(Tool::Claude, "claude-sonnet-4-5-20250929", at(MARCH))
+        .rates(Some(Agent::Claude), "claude-sonnet-4-5-20250929", at(MARCH))
         .expect("rates");
     assert_eq!(
         (rates.cache_write, rates.cache_write_1h),
@@ -124,7 +124,7 @@ fn codex_cached_input_is_priced_at_the_cached_rate() {
         ..Tokens::default()
     };
     let got = p
-        .price(Tool::Codex, Some("gpt-5-codex"), &t, None, at(MARCH))
+        .price(Agent::Codex, Some("gpt-5-codex"), &t, None, at(MARCH))
         .expect("price");
     let want = (600.0 * 1.25 + 400.0 * 0.125 + 100.0 * 10.0) / 1e6;
     assert!(close(got, want), "{got} vs {want}");
@@ -140,7 +140,7 @@ fn a_date_before_a_price_change_uses_the_old_price() {
     };
     let before = p
         .price(
-            Tool::Claude,
+            Agent::Claude,
             Some("claude-opus-4-6"),
             &big,
             None,
@@ -149,7 +149,7 @@ fn a_date_before_a_price_change_uses_the_old_price() {
         .expect("price");
     let after = p
         .price(
-            Tool::Claude,
+            Agent::Claude,
             Some("claude-opus-4-6"),
             &big,
             None,
@@ -175,17 +175,17 @@ fn long_context_tiers_apply_per_request() {
         ..Tokens::default()
     };
     assert!(close(
-        p.price(Tool::Claude, m, &small, None, at(MARCH))
+        p.price(Agent::Claude, m, &small, None, at(MARCH))
             .expect("p"),
         0.45 + 0.015
     ));
     assert!(close(
-        p.price(Tool::Claude, m, &big, None, at(MARCH)).expect("p"),
+        p.price(Agent::Claude, m, &big, None, at(MARCH)).expect("p"),
         1.5 + 0.0225
     ));
     // Asked again (now from the cache of flat sizes), the small one is unchanged.
     assert!(close(
-        p.price(Tool::Claude, m, &small, None, at(MARCH))
+        p.price(Agent::Claude, m, &small, None, at(MARCH))
             .expect("p"),
         0.465
     ));
@@ -205,20 +205,20 @@ fn unknown_models_have_no_price_never_zero() {
         "<synthetic>",
     ] {
         assert_eq!(
-            p.price(Tool::Claude, Some(m), &t, None, at(MARCH)),
+            p.price(Agent::Claude, Some(m), &t, None, at(MARCH)),
             None,
             "{m}"
         );
     }
     assert_eq!(
-        p.price(Tool::Amp, Some("mystery-model"), &t, None, at(MARCH)),
+        p.price(Agent::Amp, Some("mystery-model"), &t, None, at(MARCH)),
         None
     );
-    assert_eq!(p.price(Tool::Claude, None, &t, None, at(MARCH)), None);
+    assert_eq!(p.price(Agent::Claude, None, &t, None, at(MARCH)), None);
     // Fast mode: a documented multiplier, or no price.
     let base = p
         .price(
-            Tool::Claude,
+            Agent::Claude,
             Some("claude-opus-4-6"),
             &t,
             None,
@@ -227,7 +227,7 @@ fn unknown_models_have_no_price_never_zero() {
         .expect("p");
     let fast = p
         .price(
-            Tool::Claude,
+            Agent::Claude,
             Some("claude-opus-4-6"),
             &t,
             Some("fast"),
@@ -237,7 +237,7 @@ fn unknown_models_have_no_price_never_zero() {
     assert!(close(fast, base * 6.0));
     assert_eq!(
         p.price(
-            Tool::Claude,
+            Agent::Claude,
             Some("claude-sonnet-4-5"),
             &t,
             Some("fast"),

@@ -10,11 +10,10 @@ use common::*;
 use proptest::prelude::*;
 use tokledger::discover::{SourceFile, stat};
 use tokledger::store::Store;
-use tokledger::transcript;
-use tokledger::usage::Tool;
+use tokledger::usage::Agent;
 
 struct Case {
-    tool: Tool,
+    tool: Agent,
     fixture: PathBuf,
     /// Where the file sits below its format's root (decides its role).
     rel: PathBuf,
@@ -24,12 +23,12 @@ fn cases() -> Vec<Case> {
     let home = fixtures().join("home");
     vec![
         Case {
-            tool: Tool::Claude,
+            tool: Agent::Claude,
             fixture: claude_main(&home),
             rel: PathBuf::from(format!("-home-dev-app/{SA}.jsonl")),
         },
         Case {
-            tool: Tool::Claude,
+            tool: Agent::Claude,
             fixture: home.join(format!(
                 ".claude/projects/-home-dev-app/{SA}/subagents/agent-a1b2c3d4e5f6a7b8c.jsonl"
             )),
@@ -38,19 +37,17 @@ fn cases() -> Vec<Case> {
             )),
         },
         Case {
-            tool: Tool::Codex,
+            tool: Agent::Codex,
             fixture: codex_main(&home),
             rel: PathBuf::from(format!("2026/03/02/rollout-2026-03-02T10-00-00-{CX}.jsonl")),
         },
     ]
 }
 
-fn source(tool: Tool, root: &Path, rel: &Path) -> SourceFile {
+fn source(tool: Agent, root: &Path, rel: &Path) -> SourceFile {
     let path = root.join(rel);
     let (size, mtime_ns) = stat(&path).expect("stat");
-    let role = agents::format_for(tool)
-        .classify(rel)
-        .expect("a transcript path");
+    let role = tool.spec().classify(rel).expect("a transcript path");
     SourceFile {
         tool,
         path,

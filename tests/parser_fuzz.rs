@@ -6,7 +6,7 @@ use std::path::Path;
 
 use common::*;
 use proptest::prelude::*;
-use tokledger::agents::{self, FileRole, Source, TranscriptFormat};
+use tokledger::agents::{self, AgentSpec, FileRole, Source};
 
 fn role() -> FileRole {
     FileRole {
@@ -15,7 +15,7 @@ fn role() -> FileRole {
     }
 }
 
-fn check(fmt: &dyn TranscriptFormat, bytes: &[u8]) -> Result<(), TestCaseError> {
+fn check(fmt: &dyn AgentSpec, bytes: &[u8]) -> Result<(), TestCaseError> {
     let r = role();
     let p = fmt.parse(
         &Source {
@@ -54,7 +54,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
-        for fmt in agents::all() {
+        for fmt in agents::Agent::ALL.iter().map(|a| a.spec()) {
             check(fmt, &bytes)?;
         }
     }
@@ -62,10 +62,10 @@ proptest! {
     /// Real-shaped input with bytes changed at random places: still no panic.
     #[test]
     fn mutated_fixtures_never_panic(flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..40)) {
-        let cases: [(&dyn TranscriptFormat, Vec<u8>); 3] = [
-            (&agents::CLAUDE, fixture(&format!(".claude/projects/-home-dev-app/{SA}.jsonl"))),
-            (&agents::CODEX, fixture(&format!(".codex/sessions/2026/03/02/rollout-2026-03-02T10-00-00-{CX}.jsonl"))),
-            (&agents::AMP, fixture(&format!(".local/share/amp/threads/{TA}.json"))),
+        let cases: [(&dyn AgentSpec, Vec<u8>); 3] = [
+            (agents::Agent::Claude.spec(), fixture(&format!(".claude/projects/-home-dev-app/{SA}.jsonl"))),
+            (agents::Agent::Codex.spec(), fixture(&format!(".codex/sessions/2026/03/02/rollout-2026-03-02T10-00-00-{CX}.jsonl"))),
+            (agents::Agent::Amp.spec(), fixture(&format!(".local/share/amp/threads/{TA}.json"))),
         ];
         for (fmt, mut bytes) in cases {
             for (i, b) in &flips {

@@ -5,10 +5,10 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use tokledger::agents::{self, FileRole, Parsed, Source, TranscriptFormat};
+use tokledger::agents::{self, AgentSpec, FileRole, Parsed, Source};
 use tokledger::usage::{Tokens, UsageEvent};
 
-fn parse(fmt: &dyn TranscriptFormat, path: &Path, role: FileRole) -> Parsed {
+fn parse(fmt: &dyn AgentSpec, path: &Path, role: FileRole) -> Parsed {
     let bytes = std::fs::read(path).expect("read fixture");
     fmt.parse(&Source { path, role: &role }, &bytes, None)
 }
@@ -30,7 +30,11 @@ fn main_role(id: &str) -> FileRole {
 #[test]
 fn claude_streaming_copies_count_once_with_the_final_output() {
     let home = fixtures().join("home");
-    let p = parse(&agents::CLAUDE, &claude_main(&home), main_role(SA));
+    let p = parse(
+        agents::Agent::Claude.spec(),
+        &claude_main(&home),
+        main_role(SA),
+    );
     let a = event(&p, "claude:msg_A");
     assert_eq!(
         a.tokens.output_tokens, 187,
@@ -55,7 +59,11 @@ fn claude_streaming_copies_count_once_with_the_final_output() {
 #[test]
 fn claude_copies_without_request_id_merge_by_message_id() {
     let home = fixtures().join("home");
-    let p = parse(&agents::CLAUDE, &claude_main(&home), main_role(SA));
+    let p = parse(
+        agents::Agent::Claude.spec(),
+        &claude_main(&home),
+        main_role(SA),
+    );
     let b = event(&p, "claude:msg_B");
     assert_eq!(b.request_id, None);
     assert_eq!(
@@ -72,7 +80,11 @@ fn claude_copies_without_request_id_merge_by_message_id() {
 #[test]
 fn claude_synthetic_lines_count_nothing() {
     let home = fixtures().join("home");
-    let p = parse(&agents::CLAUDE, &claude_main(&home), main_role(SA));
+    let p = parse(
+        agents::Agent::Claude.spec(),
+        &claude_main(&home),
+        main_role(SA),
+    );
     assert!(
         p.usage
             .iter()
@@ -97,7 +109,11 @@ fn claude_synthetic_lines_count_nothing() {
 #[test]
 fn claude_malformed_and_invalid_utf8_lines() {
     let home = fixtures().join("home");
-    let p = parse(&agents::CLAUDE, &claude_main(&home), main_role(SA));
+    let p = parse(
+        agents::Agent::Claude.spec(),
+        &claude_main(&home),
+        main_role(SA),
+    );
     assert_eq!(p.malformed, 1, "the cut JSON line");
     assert_eq!(p.lossy_utf8, 1, "the line with a 0xFF byte is read lossily");
     let c = event(&p, "claude:msg_C");
@@ -123,7 +139,11 @@ fn claude_malformed_and_invalid_utf8_lines() {
 #[test]
 fn claude_cache_write_split_is_kept() {
     let home = fixtures().join("home");
-    let p = parse(&agents::CLAUDE, &claude_main(&home), main_role(SA));
+    let p = parse(
+        agents::Agent::Claude.spec(),
+        &claude_main(&home),
+        main_role(SA),
+    );
     let d = event(&p, "claude:msg_D");
     assert_eq!(d.tokens.cache_creation_tokens, 150);
     assert_eq!(d.tokens.cache_creation_5m_tokens, 100);
@@ -141,7 +161,11 @@ fn claude_cache_write_split_is_kept() {
 #[test]
 fn claude_compact_boundary_and_tool_calls() {
     let home = fixtures().join("home");
-    let p = parse(&agents::CLAUDE, &claude_main(&home), main_role(SA));
+    let p = parse(
+        agents::Agent::Claude.spec(),
+        &claude_main(&home),
+        main_role(SA),
+    );
     assert_eq!(p.compactions.len(), 1);
     let c = &p.compactions[0];
     assert_eq!(
@@ -179,7 +203,10 @@ fn claude_subagent_file_belongs_to_its_parent() {
     let rel = Path::new("-home-dev-app")
         .join(SA)
         .join("subagents/agent-a1b2c3d4e5f6a7b8c.jsonl");
-    let role = agents::CLAUDE.classify(&rel).expect("a transcript");
+    let role = agents::Agent::Claude
+        .spec()
+        .classify(&rel)
+        .expect("a transcript");
     assert_eq!(
         role,
         FileRole {
@@ -188,7 +215,7 @@ fn claude_subagent_file_belongs_to_its_parent() {
         }
     );
     let p = parse(
-        &agents::CLAUDE,
+        agents::Agent::Claude.spec(),
         &home.join(".claude/projects").join(&rel),
         role,
     );
@@ -209,7 +236,7 @@ fn claude_subagent_file_belongs_to_its_parent() {
 
 #[test]
 fn claude_classify_skips_non_transcripts() {
-    let c = &agents::CLAUDE;
+    let c = agents::Agent::Claude.spec();
     assert_eq!(c.classify(Path::new("p/s/subagents/journal.jsonl")), None);
     assert_eq!(
         c.classify(Path::new("p/s/subagents/agent-x.meta.json")),
@@ -235,11 +262,12 @@ fn claude_classify_skips_non_transcripts() {
 fn codex_parsed() -> Parsed {
     let home = fixtures().join("home");
     let path = codex_main(&home);
-    let role = agents::CODEX
+    let role = agents::Agent::Codex
+        .spec()
         .classify(Path::new(path.file_name().expect("name")))
         .expect("rollout");
     assert_eq!(role.session_hint.as_deref(), Some(CX));
-    parse(&agents::CODEX, &path, role)
+    parse(agents::Agent::Codex.spec(), &path, role)
 }
 
 #[test]
@@ -324,7 +352,7 @@ fn codex_state_carries_across_chunks() {
         path: &path,
         role: &role,
     };
-    let whole = agents::CODEX.parse(&src, &bytes, None);
+    let whole = agents::Agent::Codex.spec().parse(&src, &bytes, None);
     // Split at every line boundary: the sum of the pieces equals the whole.
     let mut offsets: Vec<usize> = bytes
         .iter()
@@ -334,8 +362,12 @@ fn codex_state_carries_across_chunks() {
         .collect();
     offsets.insert(0, 0);
     for cut in &offsets {
-        let a = agents::CODEX.parse(&src, &bytes[..*cut], None);
-        let b = agents::CODEX.parse(&src, &bytes[a.consumed..], a.state.as_deref());
+        let a = agents::Agent::Codex
+            .spec()
+            .parse(&src, &bytes[..*cut], None);
+        let b = agents::Agent::Codex
+            .spec()
+            .parse(&src, &bytes[a.consumed..], a.state.as_deref());
         let keys: Vec<_> = a
             .usage
             .iter()
@@ -357,10 +389,11 @@ fn amp_ledger_and_message_usage_count_each_inference_once() {
     let path = home
         .join(".local/share/amp/threads")
         .join(format!("{TA}.json"));
-    let role = agents::AMP
+    let role = agents::Agent::Amp
+        .spec()
         .classify(Path::new(path.file_name().expect("name")))
         .expect("thread");
-    let p = parse(&agents::AMP, &path, role);
+    let p = parse(agents::Agent::Amp.spec(), &path, role);
     let mut got: Vec<(&str, i64)> = p
         .usage
         .iter()
@@ -398,7 +431,7 @@ fn amp_messages_only_thread() {
     let path = home
         .join(".local/share/amp/threads")
         .join(format!("{TB}.json"));
-    let p = parse(&agents::AMP, &path, main_role(TB));
+    let p = parse(agents::Agent::Amp.spec(), &path, main_role(TB));
     let totals: Vec<i64> = p.usage.iter().map(|e| e.tokens.total()).collect();
     assert_eq!(totals, [2610, 2664]);
     assert_eq!(
@@ -410,7 +443,7 @@ fn amp_messages_only_thread() {
 #[test]
 fn amp_half_written_thread_is_left_for_later() {
     let path = fixtures().join("partial").join(format!("{TC}.json"));
-    let p = parse(&agents::AMP, &path, main_role(TC));
+    let p = parse(agents::Agent::Amp.spec(), &path, main_role(TC));
     assert!(p.incomplete_tail);
     assert_eq!((p.consumed, p.usage.len(), p.malformed), (0, 0, 0));
 }
@@ -422,7 +455,7 @@ fn half_written_claude_line_is_not_consumed() {
     let cut = bytes.len() - 40; // inside the last line
     let role = main_role(SA);
     let path = claude_main(&home);
-    let p = agents::CLAUDE.parse(
+    let p = agents::Agent::Claude.spec().parse(
         &Source {
             path: &path,
             role: &role,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use common::*;
 use tokledger::cli::Cli;
-use tokledger::skills::{AGENTS, Rendered, TEMPLATES, render_all};
+use tokledger::skills::{Rendered, agents, render_all, templates};
 
 /// Placeholders the skills ask the agent to fill in, with values of the right type.
 const PLACEHOLDERS: [(&str, &str); 6] = [
@@ -135,7 +135,7 @@ fn every_command_in_every_rendered_skill_parses_with_the_real_cli() {
         .iter()
         .filter(|r| r.path.ends_with("SKILL.md"))
         .collect();
-    assert_eq!(skills.len(), AGENTS.len(), "one skill per agent");
+    assert_eq!(skills.len(), agents().len(), "one skill per agent");
     for skill in skills {
         let cmds = commands(&skill.text);
         let verbs: Vec<String> = cmds.iter().map(|c| c[1..3].join(" ")).collect();
@@ -277,13 +277,13 @@ fn every_template_file_is_embedded() {
         })
         .collect();
     on_disk.sort();
-    let mut embedded: Vec<String> = TEMPLATES.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let mut embedded: Vec<String> = templates().iter().map(|(n, _)| (*n).to_owned()).collect();
     embedded.sort();
     assert_eq!(
         embedded, on_disk,
-        "add new templates to TEMPLATES in src/skills.rs"
+        "add new templates to the agent's AgentSpec::templates (or SHARED in src/skills.rs)"
     );
-    for (name, text) in TEMPLATES {
+    for (name, text) in templates() {
         let disk = std::fs::read_to_string(root.join(name)).expect("read");
         assert_eq!(&disk, text, "{name}");
     }

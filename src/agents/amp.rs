@@ -11,8 +11,8 @@ use std::path::{Component, Path};
 
 use serde::Deserialize;
 
-use super::{Env, FileRole, Parsed, Root, Source, TranscriptFormat, split_dirs};
-use crate::usage::{Compaction, SessionInfo, Tokens, Tool, ToolCall, UsageEvent, parse_ts_ms};
+use super::{Agent, AgentSpec, Env, FileRole, Parsed, Root, Source, split_dirs};
+use crate::usage::{Compaction, SessionInfo, Tokens, ToolCall, UsageEvent, parse_ts_ms};
 
 pub struct Amp;
 
@@ -166,9 +166,20 @@ fn ledger_tokens(t: &LedgerTokens) -> Tokens {
     }
 }
 
-impl TranscriptFormat for Amp {
-    fn tool(&self) -> Tool {
-        Tool::Amp
+impl AgentSpec for Amp {
+    fn name(&self) -> &'static str {
+        "amp"
+    }
+
+    fn agent(&self) -> Agent {
+        Agent::Amp
+    }
+
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        &[(
+            "amp/skills/tokledger-check/SKILL.md.j2",
+            include_str!("../../templates/amp/skills/tokledger-check/SKILL.md.j2"),
+        )]
     }
 
     fn parser_version(&self) -> i64 {

@@ -6,7 +6,7 @@
 //! nothing. Sub-agent files under `<session>/subagents/` belong to the parent session.
 
 use std::fmt::{self, Write as _};
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use memchr::memmem::Finder;
 use rustc_hash::FxHashMap;
@@ -15,8 +15,11 @@ use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
 use super::lenient::{Str, ToolInputPath};
 use super::lines::{Lines, contains_any, utf8_line};
-use super::{Env, FileRole, Parsed, Root, Source, TranscriptFormat, split_dirs};
-use crate::usage::{Compaction, Tokens, Tool, ToolCall, UsageEvent, parse_ts_ms};
+use super::{
+    Agent, AgentSpec, Anchoring, Env, FileRole, Parsed, Root, Source, json_line_with, non_blank,
+    split_dirs,
+};
+use crate::usage::{Compaction, Tokens, ToolCall, UsageEvent, parse_ts_ms};
 
 pub struct Claude;
 
@@ -171,9 +174,81 @@ fn needles() -> [Finder<'static>; 4] {
     ]
 }
 
-impl TranscriptFormat for Claude {
-    fn tool(&self) -> Tool {
-        Tool::Claude
+impl AgentSpec for Claude {
+    fn name(&self) -> &'static str {
+        "claude"
+    }
+
+    fn agent(&self) -> Agent {
+        Agent::Claude
+    }
+
+    /// `<root>/<project>/<session>.jsonl` keeps its sub-agents in
+    /// `<root>/<project>/<session>/subagents/`.
+    fn subagent_folder(&self, main: &Path) -> Option<(PathBuf, PathBuf)> {
+        let dir = main.with_extension("");
+        let root = dir.parent()?.parent()?.to_path_buf();
+        Some((root, dir.join("subagents")))
+    }
+
+    fn session_vars(&self) -> &'static [(&'static str, &'static str)] {
+        &[("CLAUDE_CODE_SESSION_ID", "claude_code_session_id")]
+    }
+
+    /// A running Claude Code writes `<config>/sessions/<pid>.json` holding its `sessionId`.
+    fn running_session_dirs(&self, env: &Env) -> (&'static str, Vec<PathBuf>) {
+        let dirs = self
+            .roots(env)
+            .into_iter()
+            .filter_map(|r| r.dir.parent().map(|c| c.join("sessions")))
+            .collect();
+        ("claude_process", dirs)
+    }
+
+    /// Claude Code names no call: its Bash tool runs `bash -c "… eval '<command>' …"`.
+    fn anchoring(&self) -> Anchoring {
+        Anchoring::PendingShellCall {
+            session_var: "CLAUDE_CODE_SESSION_ID",
+            marker_var: "CLAUDECODE",
+        }
+    }
+
+    fn process_names(&self) -> &'static [&'static str] {
+        &["claude", "claude.exe"]
+    }
+
+    /// `-p --output-format json` or `stream-json` prints objects of type `result` (and
+    /// `system`, subtype `init`) carrying `session_id`.
+    fn printed_session_id(&self, line: &[u8]) -> Option<String> {
+        let v = json_line_with(line, b"session_id")?;
+        let str_of = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+        let id = match str_of("type") {
+            Some("result") => str_of("session_id"),
+            Some("system") if str_of("subtype") == Some("init") => str_of("session_id"),
+            _ => None,
+        }?;
+        non_blank(id)
+    }
+
+    fn prints_session_id(&self) -> bool {
+        true
+    }
+
+    fn price_provider(&self, _normalized_model: &str) -> Option<&'static str> {
+        Some("anthropic")
+    }
+
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            (
+                "claude/skills/tokledger-check/SKILL.md.j2",
+                include_str!("../../templates/claude/skills/tokledger-check/SKILL.md.j2"),
+            ),
+            (
+                "claude/settings.json",
+                include_str!("../../templates/claude/settings.json"),
+            ),
+        ]
     }
 
     fn parser_version(&self) -> i64 {

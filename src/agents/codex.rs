@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::lines::{Lines, utf8_line};
-use super::{Env, FileRole, Parsed, Root, Source, TranscriptFormat, split_dirs};
-use crate::usage::{Compaction, SessionInfo, Tokens, Tool, ToolCall, UsageEvent, parse_ts_ms};
+use super::{
+    Agent, AgentSpec, Anchoring, Env, FileRole, Parsed, Root, Source, json_line_with, non_blank,
+    split_dirs,
+};
+use crate::usage::{Compaction, SessionInfo, Tokens, ToolCall, UsageEvent, parse_ts_ms};
 
 pub struct Codex;
 
@@ -226,9 +229,80 @@ struct Info {
     model: Option<String>,
 }
 
-impl TranscriptFormat for Codex {
-    fn tool(&self) -> Tool {
-        Tool::Codex
+/// The first Codex version seen writing `token_usage_record` (a response's usage when it
+/// completes, which may be before or after its tool ran); older ones write usage only after.
+const RECORDS_FROM: (u64, u64) = (0, 171);
+/// A session whose version is unknown waits this long for a call's response.
+const UNKNOWN_VERSION_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+impl AgentSpec for Codex {
+    fn name(&self) -> &'static str {
+        "codex"
+    }
+
+    fn agent(&self) -> Agent {
+        Agent::Codex
+    }
+
+    fn usage_mode(&self) -> &'static str {
+        "counter_delta"
+    }
+
+    /// Codex puts the thread id into every shell command's environment (openai/codex#10096).
+    fn session_vars(&self) -> &'static [(&'static str, &'static str)] {
+        &[("CODEX_THREAD_ID", "codex_thread_id")]
+    }
+
+    fn anchoring(&self) -> Anchoring {
+        Anchoring::CallIdVar {
+            call_var: "CODEX_TOOL_CALL_ID",
+            session_var: "CODEX_THREAD_ID",
+        }
+    }
+
+    fn response_wait(
+        &self,
+        cli_version: Option<&str>,
+        budget: std::time::Duration,
+    ) -> std::time::Duration {
+        let parsed = cli_version.and_then(|v| {
+            let mut parts = v.trim().split('.').map(|p| p.parse::<u64>().ok());
+            Some((parts.next()??, parts.next()??))
+        });
+        match parsed {
+            Some(v) if v >= RECORDS_FROM => budget,
+            Some(_) => std::time::Duration::ZERO,
+            None => UNKNOWN_VERSION_WAIT.min(budget),
+        }
+    }
+
+    fn process_names(&self) -> &'static [&'static str] {
+        &["codex"]
+    }
+
+    /// `exec --json` prints `{"type":"thread.started","thread_id":…}`.
+    fn printed_session_id(&self, line: &[u8]) -> Option<String> {
+        let v = json_line_with(line, b"thread.started")?;
+        let str_of = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+        if str_of("type") != Some("thread.started") {
+            return None;
+        }
+        non_blank(str_of("thread_id")?)
+    }
+
+    fn prints_session_id(&self) -> bool {
+        true
+    }
+
+    fn price_provider(&self, _normalized_model: &str) -> Option<&'static str> {
+        Some("openai")
+    }
+
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        &[(
+            "codex/skills/tokledger-check/SKILL.md.j2",
+            include_str!("../../templates/codex/skills/tokledger-check/SKILL.md.j2"),
+        )]
     }
 
     fn parser_version(&self) -> i64 {

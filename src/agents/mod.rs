@@ -1,6 +1,6 @@
 //! Transcript parsers: bytes in, events out. No IO, no SQL, no clock.
 //!
-//! Each agent format is one module implementing [`TranscriptFormat`]. Ingest hands a parser
+//! Each agent format is one module implementing [`AgentSpec`]. Ingest hands a parser
 //! the bytes of a file (from the offset it had consumed before, for append-only formats) and
 //! the state the parser left there; the parser returns what it found, how many bytes it
 //! consumed (complete lines only) and its new state.
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
 
-use crate::usage::{Compaction, SessionInfo, Tool, ToolCall, UsageEvent};
+use crate::usage::{Compaction, SessionInfo, ToolCall, UsageEvent};
 
 /// Environment a format needs to find its files; filled once from the process environment.
 #[derive(Clone, Debug, Default)]
@@ -125,8 +125,12 @@ impl Parsed {
     }
 }
 
-pub trait TranscriptFormat: Sync {
-    fn tool(&self) -> Tool;
+/// One agent, described: where its transcripts are and how to read them (pure: no IO),
+/// and what it tells the commands it runs. The defaults fit an agent that says nothing.
+pub trait AgentSpec: Sync {
+    /// The stable name ([`Agent::as_str`]).
+    fn name(&self) -> &'static str;
+    fn agent(&self) -> Agent;
     /// Bump when parsing changes what is read from the same bytes: files read by an older
     /// version are read again whole (merged by dedup key, so nothing counts twice).
     fn parser_version(&self) -> i64;
@@ -141,22 +145,170 @@ pub trait TranscriptFormat: Sync {
     /// Parse `bytes`, which start at a line boundary. `state` is what the previous call on
     /// this file returned, `None` from the start of the file.
     fn parse(&self, src: &Source<'_>, bytes: &[u8], state: Option<&str>) -> Parsed;
+
+    /// The folder holding a session's sub-agent files, beside its main file `main`, and the
+    /// root those files are classified under; `None` when sub-agents share the main file.
+    fn subagent_folder(&self, _main: &Path) -> Option<(PathBuf, PathBuf)> {
+        None
+    }
+    /// An analysis's `usage_mode`: how its numbers come from this agent's transcripts.
+    fn usage_mode(&self) -> &'static str {
+        "per_message_sum"
+    }
+    /// Environment variables the agent sets in the commands it runs that name its session,
+    /// with the `session_binding` each records, in order of precedence.
+    fn session_vars(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// Folders where a running agent keeps `<pid>.json` files naming its session
+    /// (`sessionId`): an ancestor process's file binds a session, recorded as the
+    /// `session_binding` returned beside them.
+    fn running_session_dirs(&self, _env: &Env) -> (&'static str, Vec<PathBuf>) {
+        ("", Vec::new())
+    }
+    /// Every environment variable the agent's description names.
+    fn env_vars(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self.session_vars().iter().map(|(n, _)| *n).collect();
+        match self.anchoring() {
+            Anchoring::None => {}
+            Anchoring::CallIdVar {
+                call_var,
+                session_var,
+            } => v.extend([call_var, session_var]),
+            Anchoring::PendingShellCall {
+                session_var,
+                marker_var,
+            } => v.extend([session_var, marker_var]),
+        }
+        v
+    }
+    /// How a snapshot taken by a command that one of the agent's tool calls ran finds that
+    /// call (SPEC "What a snapshot counts").
+    fn anchoring(&self) -> Anchoring {
+        Anchoring::None
+    }
+    /// How long a snapshot whose calling call is on disk waits for the call's response,
+    /// given the session's agent version (an agent that writes usage only after its tools
+    /// ran says `ZERO`).
+    fn response_wait(
+        &self,
+        _cli_version: Option<&str>,
+        budget: std::time::Duration,
+    ) -> std::time::Duration {
+        budget
+    }
+    /// Executable names of the agent itself (where a search up the process tree stops).
+    fn process_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The session id a headless run of the agent prints on one line of its stdout (what
+    /// `analysis run` binds by); `None` for agents that print none.
+    fn printed_session_id(&self, _line: &[u8]) -> Option<String> {
+        None
+    }
+    /// Whether a headless run prints its session id at all (`analysis run` leaves the
+    /// stdout of one that does not alone).
+    fn prints_session_id(&self) -> bool {
+        false
+    }
+    /// The provider a model is priced under (a normalised model name).
+    fn price_provider(&self, normalized_model: &str) -> Option<&'static str> {
+        crate::cost::provider_by_model_name(normalized_model)
+    }
+    /// What a call of the agent's tool `name` does to the file it names.
+    fn file_action(&self, name: &str) -> FileAction {
+        FileAction::of_common_name(name)
+    }
+    /// The agent's skill and settings templates: `(path under templates/, text)`.
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
 }
 
-pub static CLAUDE: claude::Claude = claude::Claude;
-pub static CODEX: codex::Codex = codex::Codex;
-pub static AMP: amp::Amp = amp::Amp;
-
-/// Every format we read. Adding an agent: one module, one line here, fixtures.
-pub fn all() -> [&'static dyn TranscriptFormat; 3] {
-    [&CLAUDE, &CODEX, &AMP]
+/// How a command run by an agent's tool call finds that call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchoring {
+    /// Not anchored: the agent tells its commands nothing of the call.
+    None,
+    /// `call_var` holds the call's id; `session_var`, when set, must be the session.
+    CallIdVar {
+        call_var: &'static str,
+        session_var: &'static str,
+    },
+    /// The call is the session's shell call without a result whose command an ancestor
+    /// shell runs. `session_var` names the session; without it, `marker_var` being set and
+    /// a running agent among the ancestors ([`AgentSpec::running_session_dirs`]) tell it.
+    PendingShellCall {
+        session_var: &'static str,
+        marker_var: &'static str,
+    },
 }
 
-pub fn format_for(tool: Tool) -> &'static dyn TranscriptFormat {
-    match tool {
-        Tool::Claude => &CLAUDE,
-        Tool::Codex => &CODEX,
-        Tool::Amp => &AMP,
+/// What a tool call does to the file it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileAction {
+    Read,
+    Edit,
+    /// Searches, listings, shells: a path, but not a file read or written.
+    Other,
+}
+
+impl FileAction {
+    /// By the tool names the agents share (compared without case).
+    pub fn of_common_name(name: &str) -> FileAction {
+        match name.to_ascii_lowercase().as_str() {
+            "read" | "read_file" | "notebookread" | "view" => FileAction::Read,
+            "edit" | "multiedit" | "write" | "notebookedit" | "apply_patch" | "edit_file"
+            | "create_file" | "write_file" | "undo_edit" => FileAction::Edit,
+            _ => FileAction::Other,
+        }
+    }
+}
+
+/// Generates [`Agent`] and its lookups from the registry below.
+macro_rules! registry {
+    ($($variant:ident => $spec:path),+ $(,)?) => {
+        /// An agent whose transcripts tokledger reads. Its name ([`Agent::as_str`]) is the
+        /// contract's `tool` value, stored in SQLite and printed in JSON: never rename one.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Agent {
+            $($variant),+
+        }
+
+        impl Agent {
+            pub const ALL: &'static [Agent] = &[$(Agent::$variant),+];
+
+            /// Everything that differs between agents.
+            pub fn spec(self) -> &'static dyn AgentSpec {
+                match self {
+                    $(Agent::$variant => &$spec),+
+                }
+            }
+        }
+    };
+}
+
+// The registry. Adding an agent: its module (an `AgentSpec`), its fixtures, one line here.
+registry! {
+    Claude => claude::Claude,
+    Codex => codex::Codex,
+    Amp => amp::Amp,
+}
+
+impl Agent {
+    /// The stable name (`claude`, `codex`, …).
+    pub fn as_str(self) -> &'static str {
+        self.spec().name()
+    }
+
+    pub fn parse(s: &str) -> Option<Agent> {
+        Agent::ALL.iter().copied().find(|t| t.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -172,6 +324,20 @@ pub fn split_dirs(value: &str, home: Option<&Path>) -> Vec<PathBuf> {
             _ => PathBuf::from(s),
         })
         .collect()
+}
+
+/// A line of JSON that mentions `needle`, parsed (cheap to reject for any other line).
+pub(crate) fn json_line_with(line: &[u8], needle: &[u8]) -> Option<serde_json::Value> {
+    let text = line.trim_ascii();
+    if !text.starts_with(b"{") || memchr::memmem::find(text, needle).is_none() {
+        return None;
+    }
+    serde_json::from_slice(text).ok()
+}
+
+pub(crate) fn non_blank(id: &str) -> Option<String> {
+    let id = id.trim();
+    (!id.is_empty()).then(|| id.to_owned())
 }
 
 pub(crate) fn non_empty(v: &Option<String>) -> Option<&str> {

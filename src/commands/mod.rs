@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::ctx::Ctx;
 use crate::store::Store;
-use crate::usage::Tool;
+use crate::usage::Agent;
 
 /// The incremental read every reading command starts with; warnings go to stderr. `price`:
 /// the command will want costs, so a large read prices responses as it goes (`sessions list`
@@ -18,13 +18,10 @@ use crate::usage::Tool;
 pub fn read_transcripts(
     ctx: &Ctx,
     store: &mut Store,
-    tools: &[Tool],
+    tools: &[Agent],
     price: bool,
 ) -> Result<crate::ingest::IngestReport> {
-    let formats: Vec<_> = tools
-        .iter()
-        .map(|t| crate::agents::format_for(*t))
-        .collect();
+    let formats: Vec<_> = tools.iter().map(|t| t.spec()).collect();
     let files = crate::discover::discover(&ctx.env, &formats);
     let show = !ctx.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let report = crate::ingest::ingest_with(

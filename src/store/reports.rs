@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use super::Store;
 use super::sessions::{SUM_COLUMNS, tokens_at};
-use crate::usage::{Tokens, Tool};
+use crate::usage::{Agent, Tokens};
 
 /// Usage summed over a span of time (`slot_ms` long from `start_ms`) for one model.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct Slot {
 /// Which rows a report covers. Times are UTC ms, `until_ms` exclusive.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportFilter {
-    pub tool: Option<Tool>,
+    pub tool: Option<Agent>,
     pub session_id: Option<String>,
     /// A session's working directory equal to this, below it, or ending in `/` + this.
     pub project: Option<String>,
@@ -90,7 +90,7 @@ fn query<T>(
     map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>> {
     let mut st = c.prepare(sql)?;
-    let tool = f.tool.map(Tool::as_str);
+    let tool = f.tool.map(Agent::as_str);
     let rows = st.query_map(params(f, &tool, extra).as_slice(), map)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
@@ -214,7 +214,7 @@ impl Store {
                 filter_sql_with("u", "u.ts_ms", true)
             );
             let mut st = c.prepare(&sql)?;
-            let tool = f.tool.map(Tool::as_str);
+            let tool = f.tool.map(Agent::as_str);
             let mut rows = st.query(params(f, &tool, &[]).as_slice())?;
             let mut by_model: HashMap<String, HashMap<i64, (Tokens, i64, i64)>> = HashMap::new();
             let mut untimed = (0, Tokens::default());
@@ -342,7 +342,7 @@ impl Store {
                 filter_sql("t", "coalesce(t.called_at_ms, t.result_at_ms)")
             );
             let mut st = c.prepare(&sql)?;
-            let tool = f.tool.map(Tool::as_str);
+            let tool = f.tool.map(Agent::as_str);
             let mut rows = st.query(params(f, &tool, &[(":name", &name)]).as_slice())?;
             while let Some(r) = rows.next()? {
                 let tool = r.get_ref(0)?.as_str()?;

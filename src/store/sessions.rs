@@ -4,7 +4,7 @@ use anyhow::Result;
 use rusqlite::params;
 
 use super::Store;
-use crate::usage::{Tokens, Tool};
+use crate::usage::{Agent, Tokens};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionSummary {
@@ -47,7 +47,7 @@ impl Store {
     /// Sessions, newest first; `limit` of `None` means all.
     pub fn sessions(
         &self,
-        tool: Option<Tool>,
+        tool: Option<Agent>,
         limit: Option<usize>,
     ) -> Result<Vec<SessionSummary>> {
         self.read(|c| {
@@ -65,7 +65,7 @@ impl Store {
             );
             let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
             let mut st = c.prepare(&sql)?;
-            let rows = st.query_map(params![tool.map(Tool::as_str), limit], |r| {
+            let rows = st.query_map(params![tool.map(Agent::as_str), limit], |r| {
                 let models: Option<String> = r.get(9)?;
                 let mut models: Vec<String> =
                     models.unwrap_or_default().split(',').filter(|m| !m.is_empty()).map(str::to_owned).collect();

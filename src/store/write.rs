@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Statement, ToSql, Transaction, params, params_
 use rustc_hash::FxHashMap;
 
 use super::{Store, token_params};
-use crate::usage::{Compaction, SessionInfo, Tokens, Tool, ToolCall, UsageEvent};
+use crate::usage::{Agent, Compaction, SessionInfo, Tokens, ToolCall, UsageEvent};
 
 /// How far a transcript file was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub struct FileRecord {
 #[derive(Clone, Debug)]
 pub struct FileUpdate<'a> {
     pub path: &'a str,
-    pub tool: Tool,
+    pub tool: Agent,
     pub session_id: Option<&'a str>,
     pub size: i64,
     pub mtime_ns: i64,
@@ -76,7 +76,7 @@ impl Store {
     }
 
     /// The files known to belong to one session.
-    pub fn session_files(&self, tool: Tool, session_id: &str) -> Result<Vec<FileRecord>> {
+    pub fn session_files(&self, tool: Agent, session_id: &str) -> Result<Vec<FileRecord>> {
         self.read(|c| {
             let mut st = c.prepare(&format!(
                 "SELECT {FILE_COLUMNS} FROM source_files WHERE tool = ?1 AND session_id = ?2 ORDER BY path"
@@ -100,7 +100,7 @@ pub struct Unpriced {
 
 impl Store {
     /// Responses not priced yet, of one session or of all.
-    pub fn unpriced(&self, session: Option<(Tool, &str)>) -> Result<Vec<Unpriced>> {
+    pub fn unpriced(&self, session: Option<(Agent, &str)>) -> Result<Vec<Unpriced>> {
         self.read(|c| {
             let mut st = c.prepare(
                 "SELECT id, tool, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
@@ -187,7 +187,7 @@ pub struct IngestTx<'t> {
     /// Running-total changes of this transaction, by (tool, session, model); written by
     /// [`IngestTx::finish`]. Kept here rather than by triggers: a trigger's upsert per
     /// response, and the statement journal it needs, made a first read ~15% slower.
-    totals: FxHashMap<String, Vec<(Tool, String, TotalsDelta)>>,
+    totals: FxHashMap<String, Vec<(Agent, String, TotalsDelta)>>,
     add_tool_call: Statement<'t>,
     add_compaction: Statement<'t>,
     touch_session: Statement<'t>,
@@ -323,7 +323,7 @@ impl<'t> IngestTx<'t> {
     }
 
     /// Store a response, or merge it into the stored copy of the same response.
-    pub fn add_usage(&mut self, tool: Tool, file_id: i64, e: &UsageEvent) -> Result<()> {
+    pub fn add_usage(&mut self, tool: Agent, file_id: i64, e: &UsageEvent) -> Result<()> {
         if self.insert_new(tool, file_id, &e.dedup_key, e)? {
             return Ok(());
         }
@@ -348,7 +348,7 @@ impl<'t> IngestTx<'t> {
     }
 
     /// Insert `e` under `key` unless that key is taken; true when inserted.
-    fn insert_new(&mut self, tool: Tool, file_id: i64, key: &str, e: &UsageEvent) -> Result<bool> {
+    fn insert_new(&mut self, tool: Agent, file_id: i64, key: &str, e: &UsageEvent) -> Result<bool> {
         let (tool_name, head) = (tool.as_str(), &e.tokens);
         let before: [&dyn ToSql; 6] = [
             &key,
@@ -392,7 +392,7 @@ impl<'t> IngestTx<'t> {
         Ok(row)
     }
 
-    fn merge(&mut self, tool: Tool, id: i64, old: &UsageEvent, e: &UsageEvent) -> Result<()> {
+    fn merge(&mut self, tool: Agent, id: i64, old: &UsageEvent, e: &UsageEvent) -> Result<()> {
         let mut new = old.clone();
         new.merge(e);
         if new == *old {
@@ -418,7 +418,7 @@ impl<'t> IngestTx<'t> {
     }
 
     /// Add (`sign` 1) or take out (−1) a response's share of its session's running totals.
-    fn count(&mut self, tool: Tool, u: &UsageEvent, sign: i64) {
+    fn count(&mut self, tool: Agent, u: &UsageEvent, sign: i64) {
         let model = u.model.as_deref().unwrap_or_default();
         // Keyed by session so the common case (a row of a session already touched) looks up
         // without allocating.
@@ -460,7 +460,7 @@ impl<'t> IngestTx<'t> {
         Ok(())
     }
 
-    pub fn add_tool_call(&mut self, tool: Tool, c: &ToolCall) -> Result<()> {
+    pub fn add_tool_call(&mut self, tool: Agent, c: &ToolCall) -> Result<()> {
         self.add_tool_call.execute(params![
             tool.as_str(),
             c.scope,
@@ -479,7 +479,7 @@ impl<'t> IngestTx<'t> {
         Ok(())
     }
 
-    pub fn add_compaction(&mut self, tool: Tool, c: &Compaction) -> Result<()> {
+    pub fn add_compaction(&mut self, tool: Agent, c: &Compaction) -> Result<()> {
         self.add_compaction.execute(params![
             c.dedup_key,
             tool.as_str(),
@@ -496,7 +496,7 @@ impl<'t> IngestTx<'t> {
     /// session's active main transcript (its path then wins over any other).
     pub fn touch_session(
         &mut self,
-        tool: Tool,
+        tool: Agent,
         info: &SessionInfo,
         path: &str,
         main_path: bool,

@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::dates::parse_time;
 use crate::error::Error;
 use crate::store::analyses::NewAnalysis;
-use crate::usage::{Tool, format_ts_ms};
+use crate::usage::{Agent, format_ts_ms};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -62,11 +62,8 @@ fn estimate(ctx: &Ctx, args: &Args, started_at: Option<&str>) -> Result<Option<f
     let at = started_at
         .and_then(crate::usage::parse_ts_ms)
         .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
-    let tool = match args.tool {
-        super::RowTool::Codex => Tool::Codex,
-        super::RowTool::Amp | super::RowTool::Manual | super::RowTool::Other => Tool::Amp,
-        super::RowTool::Claude => Tool::Claude,
-    };
+    // A manual or other row has no agent: the model's maker is looked up by its name.
+    let tool = args.tool.agent();
     let tokens = crate::usage::Tokens {
         input_tokens: args.tokens_in.unwrap_or(0),
         output_tokens: args.tokens_out.unwrap_or(0),
@@ -128,14 +125,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         row.tokens_in = Some(sum.input_side());
         row.tokens_out = Some(sum.output_tokens);
         row.usage_provider = Some(tool.as_str().into());
-        row.usage_mode = Some(
-            if tool == Tool::Codex {
-                "counter_delta"
-            } else {
-                "per_message_sum"
-            }
-            .into(),
-        );
+        row.usage_mode = Some(tool.spec().usage_mode().into());
         row.usage_session_id = Some(session);
         row.session_binding = Some("usage_from".into());
         if row.cost_usd.is_none() {
@@ -151,14 +141,14 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     super::print_row_or_id(ctx, &created, args.json)
 }
 
-fn parse_usage_from(s: &str) -> Result<(Tool, PathBuf), Error> {
+fn parse_usage_from(s: &str) -> Result<(Agent, PathBuf), Error> {
     let bad = || {
         Error::Usage(format!(
             "--usage-from takes PROVIDER:PATH with PROVIDER claude, codex or amp, not {s:?}"
         ))
     };
     let (provider, path) = s.split_once(':').ok_or_else(bad)?;
-    let tool = Tool::parse(provider).ok_or_else(bad)?;
+    let tool = Agent::parse(provider).ok_or_else(bad)?;
     if path.is_empty() {
         return Err(bad());
     }

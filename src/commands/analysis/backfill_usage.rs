@@ -6,16 +6,15 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::ToolArg;
 use crate::ctx::Ctx;
 use crate::store::analyses::{Analysis, AnalysisFilter, Fill};
-use crate::usage::{Tool, parse_ts_ms};
+use crate::usage::{Agent, parse_ts_ms};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Only rows of this agent
     #[arg(long, value_enum)]
-    pub tool: Option<ToolArg>,
+    pub tool: Option<Agent>,
     /// Rows started at or after (YYYY-MM-DD or RFC 3339)
     #[arg(long)]
     pub since: Option<String>,
@@ -68,13 +67,13 @@ fn has_usage(a: &Analysis) -> bool {
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let (since, until) = crate::dates::started_range(args.since.as_deref(), args.until.as_deref())?;
     let filter = AnalysisFilter {
-        tool: args.tool.map(|t| Tool::from(t).as_str().to_owned()),
+        tool: args.tool.map(|t| t.as_str().to_owned()),
         since,
         until,
         ..AnalysisFilter::default()
     };
     let mut store = ctx.open_store()?;
-    crate::commands::read_transcripts(ctx, &mut store, &Tool::ALL, true)?;
+    crate::commands::read_transcripts(ctx, &mut store, Agent::ALL, true)?;
     crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
 
     let mut outcome = Outcome {
@@ -118,7 +117,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
 
 /// The session and windowed usage for one row, or why it is skipped.
 fn plan(store: &crate::store::Store, a: &Analysis) -> Result<Result<Fill, String>> {
-    let Some(tool) = Tool::parse(&a.tool) else {
+    let Some(tool) = Agent::parse(&a.tool) else {
         return Ok(Err(format!("tool {} has no transcripts", a.tool)));
     };
     let window = (

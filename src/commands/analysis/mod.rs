@@ -5,7 +5,7 @@ use crate::ctx::Ctx;
 use crate::store::Store;
 use crate::store::analyses::Analysis;
 use crate::store::snapshots::Counting;
-use crate::usage::Tool;
+use crate::usage::Agent;
 
 pub mod add;
 pub mod backfill_usage;
@@ -69,11 +69,9 @@ pub fn run(ctx: &Ctx, cmd: AnalysisCommand) -> Result<()> {
 }
 
 /// Row labels for `tool` (wider than the agents we read: manual and other rows exist).
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowTool {
-    Claude,
-    Codex,
-    Amp,
+    Agent(Agent),
     Manual,
     Other,
 }
@@ -81,12 +79,37 @@ pub enum RowTool {
 impl RowTool {
     pub fn as_str(self) -> &'static str {
         match self {
-            RowTool::Claude => "claude",
-            RowTool::Codex => "codex",
-            RowTool::Amp => "amp",
+            RowTool::Agent(a) => a.as_str(),
             RowTool::Manual => "manual",
             RowTool::Other => "other",
         }
+    }
+
+    /// The agent, for a row of one.
+    pub fn agent(self) -> Option<Agent> {
+        match self {
+            RowTool::Agent(a) => Some(a),
+            RowTool::Manual | RowTool::Other => None,
+        }
+    }
+}
+
+/// Every label, the agents of the registry first.
+static ROW_TOOLS: std::sync::LazyLock<Vec<RowTool>> = std::sync::LazyLock::new(|| {
+    Agent::ALL
+        .iter()
+        .map(|a| RowTool::Agent(*a))
+        .chain([RowTool::Manual, RowTool::Other])
+        .collect()
+});
+
+impl clap::ValueEnum for RowTool {
+    fn value_variants<'a>() -> &'a [Self] {
+        &ROW_TOOLS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 
@@ -138,7 +161,7 @@ fn read_bound_session(
     let row = store.analysis_if_in_progress(id, verb)?;
     let mut how = Counting::default();
     if let (Some(tool), Some(session)) = (
-        row.usage_provider.as_deref().and_then(Tool::parse),
+        row.usage_provider.as_deref().and_then(Agent::parse),
         &row.usage_session_id,
     ) {
         crate::binding::read_session(ctx, store, tool, session)?;
@@ -151,15 +174,11 @@ fn read_bound_session(
 /// usage mode of the row's agent (a counter for Codex, summed responses otherwise).
 fn prepare_completion(ctx: &Ctx, store: &mut Store, id: &str) -> Result<(&'static str, Counting)> {
     let (row, how) = read_bound_session(ctx, store, id, "complete")?;
-    let tool = row.usage_provider.as_deref().and_then(Tool::parse);
+    let tool = row.usage_provider.as_deref().and_then(Agent::parse);
     if let (Some(tool), Some(session)) = (tool, &row.usage_session_id) {
         crate::ingest::settle_costs(store, &ctx.pricer, Some((tool, session)))?;
     }
-    let mode = if tool == Some(Tool::Codex) {
-        "counter_delta"
-    } else {
-        "per_message_sum"
-    };
+    let mode = tool.map_or("per_message_sum", |t| t.spec().usage_mode());
     Ok((mode, how))
 }
 

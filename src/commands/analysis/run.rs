@@ -31,7 +31,7 @@ use crate::error::Error;
 use crate::render::human::thousands;
 use crate::store::Store;
 use crate::store::analyses::{Analysis, Completion};
-use crate::usage::{Snapshot, Tool, now_rfc3339};
+use crate::usage::{Agent, Snapshot, now_rfc3339};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -59,7 +59,7 @@ struct Outcome {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let tool: Tool = args.opts.tool.into();
+    let tool: Agent = args.opts.tool;
     let mut store = ctx.open_store()?;
     let explicit = args.opts.explicit(ctx);
     let watch = explicit.session_id.is_none() && explicit.session_path.is_none();
@@ -82,8 +82,10 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     );
     ctx.status(&format!("tokledger: {} started; running {shown}", row.id));
 
-    // Amp prints no session id a wrapper could read: its stdout is left alone.
-    let scan = watch.then_some(tool).filter(|t| *t != Tool::Amp);
+    // An agent that prints no session id a wrapper could read: its stdout is left alone.
+    let scan = watch
+        .then_some(tool)
+        .filter(|t| t.spec().prints_session_id());
     let outcome = run_child(ctx, &args.command, &shown, scan)?;
 
     match finish(
@@ -114,8 +116,8 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     }
 }
 
-fn take_before(ctx: &Ctx, store: &mut Store, tool: Tool) -> Result<Before> {
-    let files = crate::discover::discover(&ctx.env, &[crate::agents::format_for(tool)]);
+fn take_before(ctx: &Ctx, store: &mut Store, tool: Agent) -> Result<Before> {
+    let files = crate::discover::discover(&ctx.env, &[tool.spec()]);
     let stats = binding::stats_of(&files);
     let report = crate::ingest::ingest(store, files, &ctx.pricer)?;
     for w in report.warnings() {
@@ -131,7 +133,7 @@ fn take_before(ctx: &Ctx, store: &mut Store, tool: Tool) -> Result<Before> {
     })
 }
 
-fn run_child(ctx: &Ctx, command: &[OsString], shown: &str, scan: Option<Tool>) -> Result<Outcome> {
+fn run_child(ctx: &Ctx, command: &[OsString], shown: &str, scan: Option<Agent>) -> Result<Outcome> {
     use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     let Some((program, rest)) = command.split_first() else {
         return Err(Error::Usage("no command to run after `--`".into()).into());
@@ -210,7 +212,7 @@ fn run_child(ctx: &Ctx, command: &[OsString], shown: &str, scan: Option<Tool>) -
 /// Copy the command's stdout to ours unchanged, and return the first session id printed on
 /// a line of it. When our stdout goes away the command's pipe is closed too, as a direct
 /// pipe would be.
-fn tee_and_scan(mut from: std::process::ChildStdout, tool: Tool) -> Option<String> {
+fn tee_and_scan(mut from: std::process::ChildStdout, tool: Agent) -> Option<String> {
     /// Longer lines are passed on but not scanned (the lines looked for are short).
     const MAX_LINE: usize = 1 << 20;
     let mut out = std::io::stdout().lock();
@@ -261,7 +263,7 @@ fn finish(
     ctx: &Ctx,
     store: &mut Store,
     row: &Analysis,
-    tool: Tool,
+    tool: Agent,
     before: Option<&Before>,
     outcome: &Outcome,
     opts: &StartOptions,
@@ -295,7 +297,7 @@ fn finish(
 fn settle(
     ctx: &Ctx,
     store: &mut Store,
-    tool: Tool,
+    tool: Agent,
     before: &Before,
     printed: Option<&str>,
     opts: &StartOptions,
@@ -309,7 +311,7 @@ fn settle(
         };
         return Ok(Some((b, before_of(id))));
     }
-    let fmt = crate::agents::format_for(tool);
+    let fmt = tool.spec();
     let changed =
         binding::changed_since(&before.files, crate::discover::discover(&ctx.env, &[fmt]));
     let paths: Vec<std::path::PathBuf> = changed.iter().map(|f| f.path.clone()).collect();
@@ -362,7 +364,7 @@ fn settle(
 fn fallback(
     ctx: &Ctx,
     store: &mut Store,
-    tool: Tool,
+    tool: Agent,
     opts: &StartOptions,
 ) -> Result<Option<(Binding, Snapshot)>> {
     // No explicit session here (else the row was bound at the start): only the window.

@@ -2,16 +2,15 @@
 
 use anyhow::Result;
 
-use crate::cli::ToolArg;
 use crate::ctx::Ctx;
 use crate::render;
-use crate::usage::Tool;
+use crate::usage::Agent;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Only this agent's sessions
     #[arg(long, value_enum)]
-    pub tool: Option<ToolArg>,
+    pub tool: Option<Agent>,
     /// How many sessions to show
     #[arg(long, default_value_t = 20, conflicts_with = "all")]
     pub limit: usize,
@@ -24,10 +23,10 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let tools: Vec<Tool> = args.tool.map_or(Tool::ALL.to_vec(), |t| vec![t.into()]);
+    let tools: Vec<Agent> = args.tool.map_or(Agent::ALL.to_vec(), |t| vec![t]);
     let mut store = ctx.open_store()?;
     crate::commands::read_transcripts(ctx, &mut store, &tools, false)?;
-    let rows = store.sessions(args.tool.map(Tool::from), (!args.all).then_some(args.limit))?;
+    let rows = store.sessions(args.tool, (!args.all).then_some(args.limit))?;
     let mut out = std::io::stdout().lock();
     if args.json {
         render::sessions::json(&mut out, &rows)

@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::binding::{Binding, Explicit, resolve};
-use crate::cli::ToolArg;
 use crate::ctx::Ctx;
 use crate::store::Store;
 use crate::store::analyses::{Analysis, NewAnalysis};
-use crate::usage::{Snapshot, Tool, now_rfc3339};
+use crate::usage::{Agent, Snapshot, now_rfc3339};
 
 /// What a new analysis is and how its session is found; shared by `start` and `run`.
 #[derive(clap::Args, Debug, Clone)]
@@ -19,7 +18,7 @@ pub struct StartOptions {
     pub source_id: String,
     /// The agent whose session this analysis runs in
     #[arg(long, value_enum)]
-    pub tool: ToolArg,
+    pub tool: Agent,
     /// A model label for the row
     #[arg(long)]
     pub model: Option<String>,
@@ -86,7 +85,7 @@ impl StartOptions {
 
     /// The row `start` inserts, bound to `binding` (none: `run` binds it later).
     pub fn new_row(&self, bound: Option<(&Binding, &Snapshot)>) -> NewAnalysis {
-        let tool: Tool = self.tool.into();
+        let tool: Agent = self.tool;
         NewAnalysis {
             source_id: self.source_id.clone(),
             pass: self.pass.clone(),
@@ -109,7 +108,7 @@ impl StartOptions {
 
 /// The session's baseline now, warning when it has no transcript yet. Its responses are
 /// priced first, so the cost at completion is exactly what came after.
-pub fn baseline(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> Result<Snapshot> {
+pub fn baseline(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> Result<Snapshot> {
     crate::ingest::settle_costs(store, &ctx.pricer, Some((tool, session_id)))?;
     let baseline = store.session_snapshot(tool.as_str(), session_id)?;
     if baseline.0.is_empty() && store.session_files(tool, session_id)?.is_empty() {
@@ -123,7 +122,7 @@ pub fn baseline(ctx: &Ctx, store: &mut Store, tool: Tool, session_id: &str) -> R
 /// Resolve the session and insert the bound row, its baseline anchored to the calling tool
 /// call when an agent's tool call runs us (SPEC "What a snapshot counts").
 pub fn start_bound(ctx: &Ctx, store: &mut Store, opts: &StartOptions) -> Result<Analysis> {
-    let tool: Tool = opts.tool.into();
+    let tool: Agent = opts.tool;
     let binding = resolve(ctx, store, tool, &opts.explicit(ctx))?;
     let counting = crate::anchor::counting(ctx, store, tool, &binding.session_id)?;
     let snap = baseline(ctx, store, tool, &binding.session_id)?;

@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use super::{BUSY, MAX_PAYLOAD, READ_UNTIL, STDIN_WAIT, TOTAL, read_stdin_bounded, report, within};
 use crate::cli::GlobalArgs;
 use crate::ctx::Ctx;
-use crate::usage::{Tool, ToolCall};
+use crate::usage::{Agent, ToolCall};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {}
@@ -152,7 +152,7 @@ fn handle(ctx: &Ctx, p: &Payload) -> Result<()> {
     if let Some(call) = &p.call {
         // First, and on its own: what the payload says is exact and cheap to keep.
         let mut store = ctx.open_store()?;
-        store.ingest(|w| w.add_tool_call(Tool::Claude, call))?;
+        store.ingest(|w| w.add_tool_call(Agent::Claude, call))?;
     }
     match p.hook_event_name.as_deref() {
         Some("SessionStart") => session_start(ctx, p),
@@ -186,11 +186,11 @@ fn read_transcript(ctx: &Ctx, p: &Payload) -> Result<()> {
         (Some(path), _) if !path.is_file() => Ok(()),
         (Some(path), _) => {
             let mut store = ctx.open_store()?;
-            crate::binding::read_path(ctx, &mut store, Tool::Claude, path).map(|_| ())
+            crate::binding::read_path(ctx, &mut store, Agent::Claude, path).map(|_| ())
         }
         (None, Some(id)) => {
             let mut store = ctx.open_store()?;
-            crate::binding::read_session(ctx, &mut store, Tool::Claude, id)
+            crate::binding::read_session(ctx, &mut store, Agent::Claude, id)
         }
         (None, None) => bail!("the payload names neither transcript_path nor session_id"),
     }

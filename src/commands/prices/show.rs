@@ -5,19 +5,18 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::cli::ToolArg;
 use crate::cost::{Rates, normalize};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::usage::{Tokens, Tool};
+use crate::usage::{Agent, Tokens};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The model name as a transcript writes it
     pub model: String,
     /// The agent that used it (decides the provider: Claude → Anthropic, Codex → OpenAI)
-    #[arg(long, value_enum, default_value_t = ToolArg::Claude)]
-    pub tool: ToolArg,
+    #[arg(long, value_enum, default_value_t = Agent::Claude)]
+    pub tool: Agent,
     /// The date to price at (YYYY-MM-DD or RFC 3339) [default: now]
     #[arg(long)]
     pub at: Option<String>,
@@ -43,12 +42,12 @@ struct Shown<'a> {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let tool: Tool = args.tool.into();
+    let tool: Agent = args.tool;
     let at = match &args.at {
         Some(s) => crate::dates::parse_bound("--at", s, false)?,
         None => chrono::Utc::now().timestamp_millis(),
     };
-    let Some((rates, source)) = ctx.pricer.rates(tool, &args.model, at) else {
+    let Some((rates, source)) = ctx.pricer.rates(Some(tool), &args.model, at) else {
         return Err(Error::NotFound(format!(
             "no price known for {} ({tool}); add it to a price file ([models.\"{}\"] with input, output, \
              cache_read, cache_write, cache_write_1h in USD per million tokens)",

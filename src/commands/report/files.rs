@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::ctx::Ctx;
 use crate::render::report::{self as out, FileRow, FileTotals};
 use crate::reporting::{ByAgentAndName, FileAction, file_action, file_key};
-use crate::usage::{Tool, format_ts_ms};
+use crate::usage::{Agent, format_ts_ms};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         let (Some(path), Some(name)) = (c.file_path, c.name) else {
             return;
         };
-        let action = file_action(name);
+        let action = file_action(c.tool, name);
         if action == FileAction::Other {
             return;
         }
@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         }
         a.failures += i64::from(c.failed == Some(true));
         a.sessions.insert(session);
-        if let Some(t) = Tool::parse(c.tool) {
+        if let Some(t) = Agent::parse(c.tool) {
             a.tools.insert(t.as_str());
         }
         a.last_ms = a.last_ms.max(c.called_at_ms.or(c.result_at_ms));

@@ -8,7 +8,6 @@ use anyhow::Result;
 use chrono_tz::Tz;
 use clap::Subcommand;
 
-use crate::cli::ToolArg;
 use crate::ctx::Ctx;
 use crate::dates::{parse_bound_in, resolve_zone};
 use crate::error::Error;
@@ -16,7 +15,7 @@ use crate::render::report::{Style, UsageReport};
 use crate::reporting::{self, Period, RowKey, StoredCosts, Usage};
 use crate::store::Store;
 use crate::store::reports::ReportFilter;
-use crate::usage::Tool;
+use crate::usage::Agent;
 
 pub mod compactions;
 pub mod daily;
@@ -65,7 +64,7 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> Result<()> {
 pub struct Filters {
     /// Only this agent
     #[arg(long, value_enum)]
-    pub tool: Option<ToolArg>,
+    pub tool: Option<Agent>,
     /// From: YYYY-MM-DD (a day in --tz), an RFC 3339 time, or back from now (30m, 24h, 7d, 2w)
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
@@ -133,13 +132,13 @@ pub fn prepare(
             .transpose()
     };
     let filter = ReportFilter {
-        tool: f.tool.map(Tool::from),
+        tool: f.tool,
         session_id: session_id.map(str::to_owned),
         project: project_filter(f.project.as_deref())?,
         since_ms: bound("--since", &f.since, false)?,
         until_ms: bound("--until", &f.until, true)?,
     };
-    let tools: Vec<Tool> = filter.tool.map_or(Tool::ALL.to_vec(), |t| vec![t]);
+    let tools: Vec<Agent> = filter.tool.map_or(Agent::ALL.to_vec(), |t| vec![t]);
     let mut store = ctx.open_store()?;
     super::read_transcripts(ctx, &mut store, &tools, true)?;
     // Responses read by small reads (marks, hooks) are priced now, before they are summed.

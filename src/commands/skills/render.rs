@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::skills::{AGENTS, Rendered, render_all};
+use crate::skills::{Rendered, agents, render_all};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -79,7 +79,7 @@ fn stale(out: &Path, files: &[Rendered]) -> Vec<String> {
         }
     }
     let expected: BTreeSet<PathBuf> = files.iter().map(|f| out.join(&f.path)).collect();
-    for agent in AGENTS {
+    for agent in agents() {
         for entry in walkdir::WalkDir::new(out.join(agent))
             .into_iter()
             .filter_map(Result::ok)

@@ -1,4 +1,4 @@
--- Tool calls were keyed by (tool, call_id). Two Amp threads that hold the same call id then
+-- Agent calls were keyed by (tool, call_id). Two Amp threads that hold the same call id then
 -- merged into one row owned by whichever thread was read first, and the other thread lost its
 -- call. Amp counts each thread's messages on their own (`amp:<thread>:m<id>`), so its calls are
 -- now keyed per thread too. Claude and Codex keep one key per agent (`scope` = ''): their
