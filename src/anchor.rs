@@ -193,7 +193,12 @@ pub fn counting(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> 
             break;
         }
         std::thread::sleep(POLL);
-        crate::binding::read_session(ctx, store, tool, session_id)?;
+        crate::read::read(
+            ctx,
+            store,
+            crate::read::Scope::Session(tool, session_id),
+            crate::read::How::default(),
+        )?;
     }
     let probe = match who.call_id {
         Some(call_id) => Probe::Call { call_id },

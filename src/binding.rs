@@ -1,14 +1,13 @@
-//! Which session an analysis belongs to (SPEC §3 "Which session"), and reading just that
-//! session's transcripts.
+//! Which session an analysis belongs to (SPEC §3 "Which session").
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::agents::{self, AgentSpec};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::render::human::{short_time, thousands};
+use crate::format::{short_time, thousands};
+use crate::read::{How, Scope};
 use crate::store::Store;
 use crate::usage::Agent;
 
@@ -28,90 +27,45 @@ pub struct Explicit {
     pub window_secs: f64,
 }
 
-/// Read what changed in one session's files (sub-agent files new since included).
-pub fn read_session(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> Result<()> {
-    let fmt = tool.spec();
-    let known: Vec<PathBuf> = store
-        .session_files(tool, session_id)?
-        .into_iter()
-        .map(|r| r.path)
-        .collect();
-    let files = crate::discover::session_sources(fmt, &ctx.env, &known, session_id);
-    let report = crate::ingest::ingest_until(store, files, &ctx.pricer, ctx.read_deadline)?;
-    for w in report.warnings() {
-        ctx.warn(&w);
-    }
-    crate::anchor::settle(ctx, store, Some((tool, session_id)))?;
-    Ok(())
-}
-
-/// Read one transcript file (and, for Claude, its session's sub-agent files); the session
-/// it belongs to.
-pub fn read_path(ctx: &Ctx, store: &mut Store, tool: Agent, path: &Path) -> Result<String> {
-    let fmt = tool.spec();
-    if !path.is_file() {
-        return Err(Error::NotFound(format!("no transcript file at {}", path.display())).into());
-    }
-    let src = crate::discover::source_for_path(fmt, &ctx.env, path)
-        .unwrap_or_else(|| outside_roots(fmt, path));
-    let hint = src.role.session_hint.clone();
-    let report = crate::ingest::ingest_until(store, vec![src], &ctx.pricer, ctx.read_deadline)?;
-    for w in report.warnings() {
-        ctx.warn(&w);
-    }
-    let stored = store.files()?.get(path).and_then(|r| r.session_id.clone());
-    let session = stored
-        .or(hint)
-        .with_context(|| format!("{} names no session", path.display()))?;
-    // Out of time (a hook's read): the sub-agent files wait for the next read too.
-    if report.stopped_at_deadline {
-        crate::anchor::settle(ctx, store, Some((tool, &session)))?;
-    } else {
-        read_session(ctx, store, tool, &session)?;
-    }
-    Ok(session)
-}
-
-/// A file outside the agent's usual folders: its name is its session id.
-fn outside_roots(fmt: &dyn AgentSpec, path: &Path) -> crate::discover::SourceFile {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let role = fmt.classify(Path::new(&name)).unwrap_or(agents::FileRole {
-        session_hint: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
-        main: true,
-    });
-    let (size, mtime_ns) = crate::discover::stat(path).unwrap_or((0, 0));
-    crate::discover::SourceFile {
-        tool: fmt.agent(),
-        path: path.to_owned(),
-        role,
-        archived: false,
-        size,
-        mtime_ns,
-    }
-}
-
-/// Choose the session for `start`, reading its transcripts on the way.
+/// Choose the session for `start`, then read it (once: a rule that had to read to choose,
+/// a transcript path or the newest session, has read it already).
 pub fn resolve(ctx: &Ctx, store: &mut Store, tool: Agent, explicit: &Explicit) -> Result<Binding> {
+    let (binding, read) = choose(ctx, store, tool, explicit)?;
+    if !read {
+        crate::read::read(
+            ctx,
+            store,
+            Scope::Session(tool, &binding.session_id),
+            How::default(),
+        )?;
+    }
+    Ok(binding)
+}
+
+/// The session by the rules of SPEC §3 in order, and whether choosing it read it.
+fn choose(
+    ctx: &Ctx,
+    store: &mut Store,
+    tool: Agent,
+    explicit: &Explicit,
+) -> Result<(Binding, bool)> {
+    let by_path = |store: &mut Store, path: &Path, how: &'static str| -> Result<(Binding, bool)> {
+        let read = crate::read::read(ctx, store, Scope::Path(tool, path), How::default())?;
+        let session_id = read.session.unwrap_or_default();
+        Ok((Binding { session_id, how }, true))
+    };
     if let Some(id) = &explicit.session_id {
-        read_session(ctx, store, tool, id)?;
-        return Ok(Binding {
+        let b = Binding {
             session_id: id.clone(),
             how: "usage_session_id",
-        });
+        };
+        return Ok((b, false));
     }
     if let Some(path) = &explicit.session_path {
-        let id = read_path(ctx, store, tool, path)?;
-        return Ok(Binding {
-            session_id: id,
-            how: "usage_session_path",
-        });
+        return by_path(store, path, "usage_session_path");
     }
     if let Some(b) = from_agent(ctx, tool) {
-        read_session(ctx, store, tool, &b.session_id)?;
-        return Ok(b);
+        return Ok((b, false));
     }
     if let Some(path) = ctx
         .agent
@@ -119,13 +73,9 @@ pub fn resolve(ctx: &Ctx, store: &mut Store, tool: Agent, explicit: &Explicit) -
         .as_ref()
         .filter(|_| tokledger_env_applies(ctx, tool))
     {
-        let id = read_path(ctx, store, tool, Path::new(path))?;
-        return Ok(Binding {
-            session_id: id,
-            how: "tokledger_session_path",
-        });
+        return by_path(store, Path::new(path), "tokledger_session_path");
     }
-    heuristic(ctx, store, tool, explicit.window_secs)
+    heuristic(ctx, store, tool, explicit.window_secs).map(|b| (b, true))
 }
 
 /// What the agent itself says about the running session: the variables it sets in the
@@ -208,7 +158,7 @@ pub(crate) fn parent_of(pid: u32) -> Option<u32> {
 /// The most recently modified session of the tool, preferring the current directory's; two
 /// candidates within the window are ambiguous (exit 3, candidates on stderr).
 fn heuristic(ctx: &Ctx, store: &mut Store, tool: Agent, window_secs: f64) -> Result<Binding> {
-    crate::commands::read_transcripts(ctx, store, &[tool], false)?;
+    crate::read::read(ctx, store, Scope::Agents(&[tool]), How::default())?;
     let all = store.sessions(Some(tool), None)?;
     let cwd = std::env::current_dir().ok();
     let canon = cwd.as_ref().and_then(|c| c.canonicalize().ok());

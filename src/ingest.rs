@@ -18,7 +18,6 @@ use anyhow::Result;
 use crate::agents::{self, AgentSpec, Parsed, Source};
 use crate::cost::{Pricer, to_nano};
 use crate::discover::SourceFile;
-use crate::render::progress::Progress;
 use crate::store::Store;
 use crate::store::write::{FileRecord, FileUpdate, IngestTx};
 
@@ -35,6 +34,21 @@ const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// Reads at least this long checkpoint while they go (see [`ingest_with`]).
 const CHECKPOINT_WHILE_READING: u64 = 64 << 20;
 const HASH_WINDOW: u64 = 4096;
+
+/// Told how far a long read has come (the renderer draws it; ingest prints nothing).
+pub trait ReadProgress {
+    /// `done` of `total` bytes read.
+    fn update(&mut self, done: u64, total: u64);
+    fn finish(&mut self);
+}
+
+/// No progress shown.
+pub struct Silent;
+
+impl ReadProgress for Silent {
+    fn update(&mut self, _done: u64, _total: u64) {}
+    fn finish(&mut self) {}
+}
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct IngestReport {
@@ -284,7 +298,7 @@ const PRICE_WHILE_READING: u64 = 8 << 20;
 
 /// Read everything that changed among `files` into the store.
 pub fn ingest(store: &mut Store, files: Vec<SourceFile>, pricer: &Pricer) -> Result<IngestReport> {
-    ingest_with(store, files, Some(pricer), None, &mut Progress::new(false))
+    ingest_with(store, files, Some(pricer), None, &mut Silent)
 }
 
 /// As [`ingest`]; with a deadline, read in small chunks, commit each one, and write no
@@ -296,13 +310,7 @@ pub fn ingest_until(
     pricer: &Pricer,
     deadline: Option<Instant>,
 ) -> Result<IngestReport> {
-    ingest_with(
-        store,
-        files,
-        Some(pricer),
-        deadline,
-        &mut Progress::new(false),
-    )
+    ingest_with(store, files, Some(pricer), deadline, &mut Silent)
 }
 
 /// The read behind all the others: a pricer when the caller will want costs (large reads
@@ -312,7 +320,7 @@ pub fn ingest_with(
     files: Vec<SourceFile>,
     pricer: Option<&Pricer>,
     deadline: Option<Instant>,
-    progress: &mut Progress,
+    progress: &mut dyn ReadProgress,
 ) -> Result<IngestReport> {
     let chunk_size = if deadline.is_some() {
         BUDGET_CHUNK

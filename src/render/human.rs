@@ -1,20 +1,6 @@
 //! Numbers and times for people.
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::format::{short_time, thousands};
 
 /// A count in at most 6 characters for narrow tables: `5,554`, `12.3K`, `456K`, `7.8M`, `1.2B`.
 /// JSON and CSV keep the exact integer.
@@ -49,13 +35,6 @@ pub fn duration(ms: i64) -> String {
     } else {
         format!("{}h{:02}m", ms / 3_600_000, ms % 3_600_000 / 60_000)
     }
-}
-
-/// Unix ms → `2026-05-01 10:00` in UTC (tables); JSON uses RFC 3339.
-pub fn short_time(ms: Option<i64>) -> String {
-    ms.and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| "-".into())
 }
 
 /// Shorten a path-like string from the left to `max` characters.

@@ -3,7 +3,6 @@
 pub mod analysis;
 pub mod export;
 pub mod human;
-pub mod progress;
 pub mod report;
 pub mod sessions;
 

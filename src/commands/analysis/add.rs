@@ -118,7 +118,13 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         row.usage_mode = Some("manual".into());
     }
     if let Some((tool, path)) = usage_from {
-        let session = crate::binding::read_path(ctx, &mut store, tool, &path)?;
+        let read = crate::read::read(
+            ctx,
+            &mut store,
+            crate::read::Scope::Path(tool, &path),
+            crate::read::How::default(),
+        )?;
+        let session = read.session.unwrap_or_default();
         crate::ingest::settle_costs(&mut store, &ctx.pricer, Some((tool, &session)))?;
         let usage = store.session_snapshot(tool.as_str(), &session)?;
         let sum = usage.sum();

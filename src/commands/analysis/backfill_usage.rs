@@ -73,7 +73,15 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         ..AnalysisFilter::default()
     };
     let mut store = ctx.open_store()?;
-    crate::commands::read_transcripts(ctx, &mut store, Agent::ALL, true)?;
+    crate::read::read(
+        ctx,
+        &mut store,
+        crate::read::Scope::Agents(Agent::ALL),
+        crate::read::How {
+            price: true,
+            progress: true,
+        },
+    )?;
     crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
 
     let mut outcome = Outcome {

@@ -164,7 +164,12 @@ fn read_bound_session(
         row.usage_provider.as_deref().and_then(Agent::parse),
         &row.usage_session_id,
     ) {
-        crate::binding::read_session(ctx, store, tool, session)?;
+        crate::read::read(
+            ctx,
+            store,
+            crate::read::Scope::Session(tool, session),
+            crate::read::How::default(),
+        )?;
         how = crate::anchor::counting(ctx, store, tool, session)?;
     }
     Ok((row, how))

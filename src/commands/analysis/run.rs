@@ -28,6 +28,7 @@ use super::start::StartOptions;
 use crate::binding::{self, Binding, FileStats};
 use crate::ctx::Ctx;
 use crate::error::Error;
+use crate::read::{How, Scope, read};
 use crate::render::human::thousands;
 use crate::store::Store;
 use crate::store::analyses::{Analysis, Completion};
@@ -119,10 +120,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
 fn take_before(ctx: &Ctx, store: &mut Store, tool: Agent) -> Result<Before> {
     let files = crate::discover::discover(&ctx.env, &[tool.spec()]);
     let stats = binding::stats_of(&files);
-    let report = crate::ingest::ingest(store, files, &ctx.pricer)?;
-    for w in report.warnings() {
-        ctx.warn(&w);
-    }
+    read(ctx, store, Scope::Files(files), How::default())?;
     Ok(Before {
         files: stats,
         usage: {
@@ -304,7 +302,7 @@ fn settle(
 ) -> Result<Option<(Binding, Snapshot)>> {
     let before_of = |s: &str| before.usage.get(s).cloned().unwrap_or_default();
     if let Some(id) = printed {
-        binding::read_session(ctx, store, tool, id)?;
+        read(ctx, store, Scope::Session(tool, id), How::default())?;
         let b = Binding {
             session_id: id.to_owned(),
             how: "run_printed_id",
@@ -315,10 +313,7 @@ fn settle(
     let changed =
         binding::changed_since(&before.files, crate::discover::discover(&ctx.env, &[fmt]));
     let paths: Vec<std::path::PathBuf> = changed.iter().map(|f| f.path.clone()).collect();
-    let report = crate::ingest::ingest(store, changed, &ctx.pricer)?;
-    for w in report.warnings() {
-        ctx.warn(&w);
-    }
+    read(ctx, store, Scope::Files(changed), How::default())?;
     let records = store.files()?;
     let mut sessions: Vec<String> = paths
         .iter()

@@ -25,7 +25,15 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let tools: Vec<Agent> = args.tool.map_or(Agent::ALL.to_vec(), |t| vec![t]);
     let mut store = ctx.open_store()?;
-    crate::commands::read_transcripts(ctx, &mut store, &tools, false)?;
+    crate::read::read(
+        ctx,
+        &mut store,
+        crate::read::Scope::Agents(&tools),
+        crate::read::How {
+            price: false,
+            progress: true,
+        },
+    )?;
     let rows = store.sessions(args.tool, (!args.all).then_some(args.limit))?;
     let mut out = std::io::stdout().lock();
     if args.json {

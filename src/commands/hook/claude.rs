@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail};
 use super::{BUSY, MAX_PAYLOAD, READ_UNTIL, STDIN_WAIT, TOTAL, read_stdin_bounded, report, within};
 use crate::cli::GlobalArgs;
 use crate::ctx::Ctx;
+use crate::read::{How, Scope, read};
 use crate::usage::{Agent, ToolCall};
 
 #[derive(clap::Args, Debug)]
@@ -186,11 +187,23 @@ fn read_transcript(ctx: &Ctx, p: &Payload) -> Result<()> {
         (Some(path), _) if !path.is_file() => Ok(()),
         (Some(path), _) => {
             let mut store = ctx.open_store()?;
-            crate::binding::read_path(ctx, &mut store, Agent::Claude, path).map(|_| ())
+            read(
+                ctx,
+                &mut store,
+                Scope::Path(Agent::Claude, path),
+                How::default(),
+            )
+            .map(|_| ())
         }
         (None, Some(id)) => {
             let mut store = ctx.open_store()?;
-            crate::binding::read_session(ctx, &mut store, Agent::Claude, id)
+            read(
+                ctx,
+                &mut store,
+                Scope::Session(Agent::Claude, id),
+                How::default(),
+            )
+            .map(|_| ())
         }
         (None, None) => bail!("the payload names neither transcript_path nor session_id"),
     }

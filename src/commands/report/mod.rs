@@ -140,7 +140,15 @@ pub fn prepare(
     };
     let tools: Vec<Agent> = filter.tool.map_or(Agent::ALL.to_vec(), |t| vec![t]);
     let mut store = ctx.open_store()?;
-    super::read_transcripts(ctx, &mut store, &tools, true)?;
+    crate::read::read(
+        ctx,
+        &mut store,
+        crate::read::Scope::Agents(&tools),
+        crate::read::How {
+            price: true,
+            progress: true,
+        },
+    )?;
     // Responses read by small reads (marks, hooks) are priced now, before they are summed.
     crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
     Ok(Prepared { store, tz, filter })

@@ -18,10 +18,12 @@ impl Progress {
             drew: false,
         }
     }
+}
 
+impl crate::ingest::ReadProgress for Progress {
     /// `done` of `total` bytes read; redrawn at most ten times a second, and only for reads
     /// long enough to be worth watching (32 MiB or more).
-    pub fn update(&mut self, done: u64, total: u64) {
+    fn update(&mut self, done: u64, total: u64) {
         if !self.enabled || total < 32 << 20 {
             return;
         }
@@ -46,7 +48,7 @@ impl Progress {
     }
 
     /// Clear the line.
-    pub fn finish(&mut self) {
+    fn finish(&mut self) {
         if self.drew {
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r\x1b[K");
