@@ -343,3 +343,46 @@ pub(crate) fn non_blank(id: &str) -> Option<String> {
 pub(crate) fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_ids_by_tool() {
+        let codex =
+            br#"{"type":"thread.started","thread_id":"0199a213-81c0-7800-8aa1-bbab2a035a53"}"#;
+        assert_eq!(
+            Agent::Codex.spec().printed_session_id(codex).as_deref(),
+            Some("0199a213-81c0-7800-8aa1-bbab2a035a53")
+        );
+        assert_eq!(Agent::Claude.spec().printed_session_id(codex), None);
+        assert_eq!(
+            Agent::Codex
+                .spec()
+                .printed_session_id(br#"{"type":"turn.started","thread_id":"x"}"#),
+            None
+        );
+        let init = br#"  {"type":"system","subtype":"init","session_id":"abc"}  "#;
+        assert_eq!(
+            Agent::Claude.spec().printed_session_id(init).as_deref(),
+            Some("abc")
+        );
+        let result = br#"{"type":"result","subtype":"success","session_id":"def","usage":{}}"#;
+        assert_eq!(
+            Agent::Claude.spec().printed_session_id(result).as_deref(),
+            Some("def")
+        );
+        assert_eq!(
+            Agent::Claude
+                .spec()
+                .printed_session_id(br#"{"type":"assistant","session_id":"x"}"#),
+            None
+        );
+        assert_eq!(
+            Agent::Codex.spec().printed_session_id(b"thread.started {"),
+            None
+        );
+        assert_eq!(Agent::Amp.spec().printed_session_id(codex), None);
+    }
+}

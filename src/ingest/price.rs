@@ -1,0 +1,54 @@
+//! Pricing responses: as they are read (large reads), or later for what is pending.
+
+use anyhow::Result;
+
+use crate::agents::Parsed;
+use crate::cost::{Pricer, to_nano};
+use crate::store::Store;
+
+/// Price each response now (on the reader threads) when the pricer is given.
+pub(super) fn price(parsed: &mut Parsed, tool: crate::usage::Agent, pricer: Option<&Pricer>) {
+    let Some(pricer) = pricer else { return };
+    let now = chrono::Utc::now().timestamp_millis();
+    for e in &mut parsed.usage {
+        let at = e.timestamp_ms.unwrap_or(now);
+        e.cost_nusd = pricer
+            .price(tool, e.model.as_deref(), &e.tokens, e.speed.as_deref(), at)
+            .map(to_nano);
+        e.priced = true;
+    }
+}
+
+/// Reads at least this large are priced as they are read; smaller ones (a `mark`, a hook)
+/// leave their few responses to be priced when a cost is asked for, so they do not pay for
+/// loading the price database (tens of milliseconds).
+pub(super) const PRICE_WHILE_READING: u64 = 8 << 20;
+
+/// Price every response of `session` (or of all sessions) that is not priced yet.
+pub fn settle_costs(
+    store: &mut Store,
+    pricer: &Pricer,
+    session: Option<(crate::usage::Agent, &str)>,
+) -> Result<()> {
+    let pending = store.unpriced(session)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    // Every stored response names an agent of the registry (the writer stores only those).
+    let costs: Vec<(i64, Option<i64>)> = pending
+        .iter()
+        .filter_map(|u| {
+            let tool = crate::usage::Agent::parse(&u.tool)?;
+            let cost = pricer.price(
+                tool,
+                u.model.as_deref(),
+                &u.tokens,
+                u.speed.as_deref(),
+                u.ts_ms.unwrap_or(now),
+            );
+            Some((u.rowid, cost.map(to_nano)))
+        })
+        .collect();
+    store.set_costs(&costs)
+}
