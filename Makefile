@@ -12,9 +12,10 @@ demo:
 		./target/release/tokledger --db $(DEMO_DB) analysis sessions list --all
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 
-## Formatting, lints, every test, then the real-agent suite.
+## Formatting, lints, every test (the slow ones a plain `cargo test` skips too), then the
+## real-agent suite.
 test: lint
-	$(CARGO) test --all-targets
+	$(CARGO) test --all-targets -- --include-ignored
 	$(MAKE) e2e
 
 ## The real agents (pinned Claude Code and Codex CLI from npm) against mocks of their model

@@ -9,7 +9,6 @@
 //!           ├─► reporting (pure)                (structs → periods, per-model rows, stats)
 //!           └─► render                          (structs → table | JSON | CSV)
 //! ```
-#![forbid(unsafe_code)]
 
 pub mod agents;
 pub mod anchor;

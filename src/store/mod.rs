@@ -92,8 +92,8 @@ impl Store {
         let page: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         self.conn
             .pragma_update(None, "wal_autocheckpoint", (64 << 20) / page.max(512))?;
-        // Statement journals (every upsert that fires a trigger keeps one) stay in memory
-        // instead of a temporary file.
+        // Statement journals (every multi-row upsert keeps one) stay in memory instead of a
+        // temporary file.
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         self.conn
             .set_transaction_behavior(TransactionBehavior::Immediate);

@@ -1,0 +1,20 @@
+//! The integration tests, one binary (each file a module): they link the crate once.
+//! They run the built `tokledger` as a real process in a temporary `HOME` with a temporary
+//! ledger (`common`).
+
+mod common;
+
+mod anchoring;
+mod backfill_export;
+mod cost;
+mod hook;
+mod incremental_prop;
+mod ingest_cli;
+mod lifecycle;
+mod output_contract;
+mod parser_fuzz;
+mod parsers;
+mod reports;
+mod robustness;
+mod run;
+mod skills;
