@@ -76,20 +76,12 @@ pub fn state_dir() -> Option<PathBuf> {
 
 impl Ctx {
     pub fn new(g: &GlobalArgs) -> Result<Ctx> {
-        let env = Env {
-            home: var("HOME").map(PathBuf::from).or_else(dirs::home_dir),
-            claude_config_dir: var("CLAUDE_CONFIG_DIR"),
-            codex_home: var("CODEX_HOME"),
-            amp_data_dir: var("AMP_DATA_DIR"),
-            xdg_data_home: var("XDG_DATA_HOME"),
-            xdg_config_home: var("XDG_CONFIG_HOME"),
-        };
+        let env = Env::new(var("HOME").map(PathBuf::from).or_else(dirs::home_dir), var);
         let db_path = match &g.db {
             Some(p) => p.clone(),
             None => {
                 let data = env
-                    .xdg_data_home
-                    .as_ref()
+                    .xdg_data_home()
                     .map(PathBuf::from)
                     .or_else(|| env.home.as_ref().map(|h| h.join(".local/share")))
                     .context("cannot find the ledger: set HOME, XDG_DATA_HOME or --db")?;
@@ -130,8 +122,7 @@ impl Ctx {
             Some(p) => PriceFile::load(p)?,
             None => {
                 let config = env
-                    .xdg_config_home
-                    .as_ref()
+                    .xdg_config_home()
                     .map(PathBuf::from)
                     .or_else(|| env.home.as_ref().map(|h| h.join(".config")));
                 match config

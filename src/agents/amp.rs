@@ -188,11 +188,16 @@ impl AgentSpec for Amp {
         2
     }
 
+    fn discovery_vars(&self) -> &'static [&'static str] {
+        &["AMP_DATA_DIR"]
+    }
+
     fn roots(&self, env: &Env) -> Vec<Root> {
         let home = env.home.as_deref();
-        let dirs = match super::non_empty(&env.amp_data_dir) {
+        let dirs = match env.var("AMP_DATA_DIR") {
             Some(list) => split_dirs(list, home),
-            None => super::non_empty(&env.xdg_data_home)
+            None => env
+                .xdg_data_home()
                 .map(|x| Path::new(x).join("amp"))
                 .or_else(|| home.map(|h| h.join(".local/share/amp")))
                 .into_iter()

@@ -255,12 +255,17 @@ impl AgentSpec for Claude {
         1
     }
 
+    fn discovery_vars(&self) -> &'static [&'static str] {
+        &["CLAUDE_CONFIG_DIR"]
+    }
+
     fn roots(&self, env: &Env) -> Vec<Root> {
         let home = env.home.as_deref();
-        let dirs = match super::non_empty(&env.claude_config_dir) {
+        let dirs = match env.var("CLAUDE_CONFIG_DIR") {
             Some(list) => split_dirs(list, home),
             None => {
-                let config = super::non_empty(&env.xdg_config_home)
+                let config = env
+                    .xdg_config_home()
                     .map(std::path::PathBuf::from)
                     .or_else(|| home.map(|h| h.join(".config")));
                 config

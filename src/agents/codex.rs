@@ -309,9 +309,13 @@ impl AgentSpec for Codex {
         1
     }
 
+    fn discovery_vars(&self) -> &'static [&'static str] {
+        &["CODEX_HOME"]
+    }
+
     fn roots(&self, env: &Env) -> Vec<Root> {
         let home = env.home.as_deref();
-        let homes = match super::non_empty(&env.codex_home) {
+        let homes = match env.var("CODEX_HOME") {
             Some(list) => split_dirs(list, home),
             None => home.map(|h| h.join(".codex")).into_iter().collect(),
         };

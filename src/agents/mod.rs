@@ -17,15 +17,44 @@ use rustc_hash::FxHashMap;
 
 use crate::usage::{Compaction, SessionInfo, ToolCall, UsageEvent};
 
-/// Environment a format needs to find its files; filled once from the process environment.
+/// Environment the agents need to find their files; filled once from the process
+/// environment: `HOME`, the XDG base directories and each agent's
+/// [`AgentSpec::discovery_vars`].
 #[derive(Clone, Debug, Default)]
 pub struct Env {
     pub home: Option<PathBuf>,
-    pub claude_config_dir: Option<String>,
-    pub codex_home: Option<String>,
-    pub amp_data_dir: Option<String>,
-    pub xdg_data_home: Option<String>,
-    pub xdg_config_home: Option<String>,
+    vars: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// Variables every agent may look at.
+const SHARED_VARS: [&str; 2] = ["XDG_DATA_HOME", "XDG_CONFIG_HOME"];
+
+impl Env {
+    /// `home`, and the variables the agents name, from `lookup` (blank counts as unset).
+    pub fn new(home: Option<PathBuf>, lookup: impl Fn(&str) -> Option<String>) -> Env {
+        let names = SHARED_VARS.iter().copied().chain(
+            Agent::ALL
+                .iter()
+                .flat_map(|a| a.spec().discovery_vars().iter().copied()),
+        );
+        let vars = names
+            .filter_map(|n| lookup(n).filter(|v| !v.trim().is_empty()).map(|v| (n, v)))
+            .collect();
+        Env { home, vars }
+    }
+
+    /// A variable an agent's description names, when set.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(|v| v.trim())
+    }
+
+    pub fn xdg_data_home(&self) -> Option<&str> {
+        self.var("XDG_DATA_HOME")
+    }
+
+    pub fn xdg_config_home(&self) -> Option<&str> {
+        self.var("XDG_CONFIG_HOME")
+    }
 }
 
 /// A directory under which a format's files live.
@@ -136,6 +165,10 @@ pub trait AgentSpec: Sync {
     fn parser_version(&self) -> i64;
     /// Where this agent keeps transcripts, after its environment overrides.
     fn roots(&self, env: &Env) -> Vec<Root>;
+    /// Environment variables that move the agent's files (read into [`Env`]).
+    fn discovery_vars(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// `rel` is the path below a root; `None` when the file is not a transcript.
     fn classify(&self, rel: &Path) -> Option<FileRole>;
     /// One JSON document rewritten whole (Amp) instead of appended JSONL.
@@ -338,10 +371,6 @@ pub(crate) fn json_line_with(line: &[u8], needle: &[u8]) -> Option<serde_json::V
 pub(crate) fn non_blank(id: &str) -> Option<String> {
     let id = id.trim();
     (!id.is_empty()).then(|| id.to_owned())
-}
-
-pub(crate) fn non_empty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
