@@ -20,7 +20,31 @@ pub struct Tokens {
     pub reasoning_tokens: i64,
 }
 
+/// More tokens than any one response can have in any bucket (today's largest contexts hold
+/// a few million): a transcript that says more is damaged or hostile, and the response is
+/// skipped with a warning. Sums of a million such responses still fit in an `i64`.
+pub const MAX_RESPONSE_TOKENS: i64 = 1_000_000_000;
+
+/// The most one response is priced at, nano-USD ($1,000; a real one costs dollars): keeps
+/// cost sums far from overflowing whatever a price file says.
+pub const MAX_RESPONSE_COST_NUSD: i64 = 1_000 * 1_000_000_000;
+
 impl Tokens {
+    /// Every bucket between 0 and [`MAX_RESPONSE_TOKENS`].
+    pub fn plausible(&self) -> bool {
+        [
+            self.input_tokens,
+            self.cache_creation_tokens,
+            self.cache_creation_5m_tokens,
+            self.cache_creation_1h_tokens,
+            self.cache_read_tokens,
+            self.output_tokens,
+            self.reasoning_tokens,
+        ]
+        .iter()
+        .all(|v| (0..=MAX_RESPONSE_TOKENS).contains(v))
+    }
+
     /// input + cache creation + cache read + output (reasoning is part of output).
     pub fn total(&self) -> i64 {
         self.input_tokens + self.cache_creation_tokens + self.cache_read_tokens + self.output_tokens

@@ -69,7 +69,30 @@ fn is_zero(v: &i64) -> bool {
     *v == 0
 }
 
+impl Info {
+    /// No counter below zero.
+    fn valid(&self) -> bool {
+        [self.total_token_usage, self.last_token_usage]
+            .iter()
+            .flatten()
+            .all(Counters::valid)
+    }
+}
+
 impl Counters {
+    fn valid(&self) -> bool {
+        [
+            self.input_tokens,
+            self.cached_input_tokens,
+            self.cache_write_input_tokens,
+            self.output_tokens,
+            self.reasoning_output_tokens,
+            self.total_tokens,
+        ]
+        .iter()
+        .all(|v| *v >= 0)
+    }
+
     fn ge(&self, o: &Counters) -> bool {
         self.input_tokens >= o.input_tokens
             && self.cached_input_tokens >= o.cached_input_tokens
@@ -392,30 +415,39 @@ impl AgentSpec for Codex {
                         );
                     })
                     .is_ok(),
-                ("event_msg", "token_count") => serde_json::from_str(json)
-                    .map(|p: TokenCount| {
-                        let Some(info) = &p.info else { return };
+                // A counter below zero is damage, not usage: the line is malformed.
+                ("event_msg", "token_count") => {
+                    serde_json::from_str(json).is_ok_and(|p: TokenCount| {
+                        let Some(info) = &p.info else { return true };
+                        if !info.valid() {
+                            return false;
+                        }
                         let model = st.model.clone().or_else(|| info.model.clone()).or(p.model);
                         if let Some(ev) = count(&mut st, info, ts, &session, model) {
                             claim_calls(&mut st, &mut out, &session, &ev.dedup_key);
                             out.usage.push(ev);
                         }
+                        true
                     })
-                    .is_ok(),
-                ("token_usage_record", _) => serde_json::from_str(json)
-                    .map(|p: UsageRecord| {
+                }
+                ("token_usage_record", _) => {
+                    serde_json::from_str(json).is_ok_and(|p: UsageRecord| {
                         let info = Info {
                             total_token_usage: p.thread_token_usage,
                             last_token_usage: p.usage,
                             model: None,
                         };
+                        if !info.valid() {
+                            return false;
+                        }
                         let model = st.model.clone();
                         if let Some(ev) = count(&mut st, &info, ts, &session, model) {
                             claim_calls(&mut st, &mut out, &session, &ev.dedup_key);
                             out.usage.push(ev);
                         }
+                        true
                     })
-                    .is_ok(),
+                }
                 ("event_msg", "item_completed") => serde_json::from_str(json)
                     .map(|p: ItemCompleted| {
                         let Some(item) = p.item else { return };

@@ -71,6 +71,10 @@ pub struct IngestReport {
     pub incomplete_files: usize,
     /// Files that could not be read, with the reason.
     pub unreadable: Vec<String>,
+    /// Responses skipped for a token count no response can have (see
+    /// [`Tokens::plausible`](crate::usage::Tokens::plausible)), and the first few of them.
+    pub implausible: usize,
+    pub implausible_examples: Vec<String>,
     /// The read reached its deadline and stopped; the rest is read next time.
     pub stopped_at_deadline: bool,
 }
@@ -102,6 +106,15 @@ impl IngestReport {
                 self.incomplete_files,
                 s(self.incomplete_files),
                 if self.incomplete_files == 1 { "s" } else { "" }
+            ));
+        }
+        if self.implausible > 0 {
+            w.push(format!(
+                "skipped {} response{} with a token count no response can have (negative, or over {}): {}",
+                self.implausible,
+                s(self.implausible),
+                crate::format::thousands(crate::usage::MAX_RESPONSE_TOKENS),
+                self.implausible_examples.join("; ")
             ));
         }
         if self.stopped_at_deadline {
@@ -243,7 +256,7 @@ pub fn ingest_with(
             store.ingest(|w| {
                 let mut pending = 0;
                 while let Some((f, chunk)) = next.take() {
-                    account(&chunk, &mut report, &mut malformed_in_file);
+                    account(f, &chunk, &mut report, &mut malformed_in_file);
                     progress.update(report.bytes_read, to_read);
                     if chunk.error.is_none() {
                         write_chunk(w, f, &chunk, now)?;

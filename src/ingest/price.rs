@@ -5,6 +5,7 @@ use anyhow::Result;
 use crate::agents::Parsed;
 use crate::cost::{Pricer, to_nano};
 use crate::store::Store;
+use crate::usage::MAX_RESPONSE_COST_NUSD;
 
 /// Price each response now (on the reader threads) when the pricer is given.
 pub(super) fn price(parsed: &mut Parsed, tool: crate::usage::Agent, pricer: Option<&Pricer>) {
@@ -14,7 +15,7 @@ pub(super) fn price(parsed: &mut Parsed, tool: crate::usage::Agent, pricer: Opti
         let at = e.timestamp_ms.unwrap_or(now);
         e.cost_nusd = pricer
             .price(tool, e.model.as_deref(), &e.tokens, e.speed.as_deref(), at)
-            .map(to_nano);
+            .map(response_cost);
         e.priced = true;
     }
 }
@@ -47,8 +48,14 @@ pub fn settle_costs(
                 u.speed.as_deref(),
                 u.ts_ms.unwrap_or(now),
             );
-            Some((u.rowid, cost.map(to_nano)))
+            Some((u.rowid, cost.map(response_cost)))
         })
         .collect();
     store.set_costs(&costs)
+}
+
+/// A response's cost in nano-USD, within 0 and [`MAX_RESPONSE_COST_NUSD`] whatever a price
+/// file says, so sums of costs stay exact.
+fn response_cost(usd: f64) -> i64 {
+    to_nano(usd).clamp(0, MAX_RESPONSE_COST_NUSD)
 }

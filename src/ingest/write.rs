@@ -9,8 +9,16 @@ use super::file::Chunk;
 use crate::discover::SourceFile;
 use crate::store::write::{FileUpdate, IngestTx};
 
+/// How many implausible responses a warning names.
+const EXAMPLES: usize = 3;
+
 /// Count a chunk into the report.
-pub(super) fn account(chunk: &Chunk, report: &mut IngestReport, malformed_in_file: &mut usize) {
+pub(super) fn account(
+    f: &SourceFile,
+    chunk: &Chunk,
+    report: &mut IngestReport,
+    malformed_in_file: &mut usize,
+) {
     if let Some(e) = &chunk.error {
         report.unreadable.push(e.clone());
         *malformed_in_file = 0;
@@ -22,6 +30,17 @@ pub(super) fn account(chunk: &Chunk, report: &mut IngestReport, malformed_in_fil
     report.malformed_lines += p.malformed;
     report.lossy_lines += p.lossy_utf8;
     *malformed_in_file += p.malformed;
+    for e in p.usage.iter().filter(|e| !e.tokens.plausible()) {
+        report.implausible += 1;
+        if report.implausible_examples.len() < EXAMPLES {
+            report.implausible_examples.push(format!(
+                "{} response {} ({:?})",
+                f.path.display(),
+                e.dedup_key,
+                e.tokens
+            ));
+        }
+    }
     if chunk.last {
         report.files_read += 1;
         report.incomplete_files += usize::from(p.incomplete_tail);
@@ -65,7 +84,9 @@ pub(super) fn write_chunk(
         parser_state: p.state.as_deref(),
         read_at_ms: now_ms,
     })?;
-    for e in &p.usage {
+    // One absurd counter must not poison the session's totals: such a response is left out
+    // (and named in the read's warnings).
+    for e in p.usage.iter().filter(|e| e.tokens.plausible()) {
         w.add_usage(f.tool, file_id, e)?;
     }
     for c in &p.tools {

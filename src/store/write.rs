@@ -439,7 +439,9 @@ impl<'t> IngestTx<'t> {
         } else {
             d.tokens.sub(&u.tokens)
         };
-        d.cost_nusd += sign * u.cost_nusd.unwrap_or(0);
+        d.cost_nusd = d
+            .cost_nusd
+            .saturating_add(sign.saturating_mul(u.cost_nusd.unwrap_or(0)));
         d.unpriced += sign * i64::from(u.priced && u.cost_nusd.is_none());
         d.pending += sign * i64::from(!u.priced);
     }

@@ -8,6 +8,7 @@ mod anchoring;
 mod backfill_export;
 mod cost;
 mod hook;
+mod hostile_counts;
 mod incremental_prop;
 mod ingest_cli;
 mod lifecycle;

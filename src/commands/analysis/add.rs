@@ -19,11 +19,11 @@ pub struct Args {
     #[arg(long)]
     pub model: Option<String>,
     /// Input-side tokens (input + cache writes + cache reads)
-    #[arg(long, conflicts_with = "usage_from")]
+    #[arg(long, conflicts_with = "usage_from", value_parser = token_count)]
     pub tokens_in: Option<i64>,
-    #[arg(long, conflicts_with = "usage_from")]
+    #[arg(long, conflicts_with = "usage_from", value_parser = token_count)]
     pub tokens_out: Option<i64>,
-    #[arg(long)]
+    #[arg(long, value_parser = cost)]
     pub cost_usd: Option<f64>,
     /// The whole usage of one transcript: claude:PATH, codex:PATH or amp:PATH
     #[arg(long, value_name = "PROVIDER:PATH")]
@@ -75,6 +75,28 @@ fn estimate(ctx: &Ctx, args: &Args, started_at: Option<&str>) -> Result<Option<f
             ctx.warn(&format!("no price known for {model}: cost_usd is null"));
             Ok(None)
         }
+    }
+}
+
+/// The most tokens one manual row may hold: a thousand of the largest responses, so sums of
+/// rows stay exact.
+const MAX_ROW_TOKENS: i64 = 1000 * crate::usage::MAX_RESPONSE_TOKENS;
+
+fn token_count(s: &str) -> Result<i64, String> {
+    let n: i64 = s.trim().parse().map_err(|e| format!("{e}"))?;
+    if (0..=MAX_ROW_TOKENS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("a token count from 0 to {MAX_ROW_TOKENS}"))
+    }
+}
+
+fn cost(s: &str) -> Result<f64, String> {
+    let c: f64 = s.trim().parse().map_err(|e| format!("{e}"))?;
+    if c.is_finite() && (0.0..=1e9).contains(&c) {
+        Ok(c)
+    } else {
+        Err("a cost in USD from 0 to 1e9".into())
     }
 }
 

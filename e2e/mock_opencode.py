@@ -1,0 +1,388 @@
+"""A scripted mock of the OpenAI Chat Completions API (POST /v1/chat/completions, streamed as
+SSE with the usage in a last chunk) for the OpenCode end-to-end suite: OpenCode reaches it as
+a custom provider (`@ai-sdk/openai-compatible`, `options.includeUsage`).
+
+The conversation decides each answer: the newest user message carrying `[e2e-script:NAME]`
+names the script, and the number of tool results (`role: "tool"` messages) after that message
+is the index of the step to serve. A sub-agent (OpenCode's `task` tool) is a conversation of
+its own whose first user message is the task's prompt, so a task step whose prompt carries
+another marker starts that script in the child session. A request that declares no tools is
+a side call (OpenCode's title generation): it is served a short title, with usage of its own,
+and logged as `kind: "side"`.
+
+Tool names and argument schemas are read from the request's `tools`, so the mock follows what
+the OpenCode build declares (`bash {command, description}`, `write {filePath, content}`,
+`edit {filePath, oldString, newString}`, `task {description, prompt, subagent_type}`).
+
+Every response gets its own usage, different in every bucket from every other response's
+(`usage_for`), so an off-by-one in a snapshot shows. Every request and every response served
+is logged, in order, with the exact usage served (`MockOpenCode.served`, and a JSONL file when
+asked). Timings come from mock_openai.TIMINGS: in "late" the chunk with the usage comes 1 s
+after the tool call's chunks (the AI SDK hands OpenCode the tool call as soon as its arguments
+parse, so the tool runs long before the response's usage is known).
+
+Python 3.11 standard library only; serves on 127.0.0.1 only (harness.MockServer)."""
+
+import json
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+from mock_openai import TIMINGS, ProxyTrap, make_proxy_handler  # noqa: F401 (re-exported)
+
+MARKER_RE = re.compile(r"\[e2e-script:([A-Za-z0-9_.-]+)\]")
+
+
+@dataclass
+class Step:
+    """One scripted response: `exec` (bash), `write` (a file write), `edit` (an in-place edit),
+    `task` (a sub-agent), or `text` (a final message, no tool)."""
+
+    kind: str
+    arg: str = ""
+    label: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def exec_(cmd: str, label: str = "") -> Step:
+    return Step("exec", cmd, label)
+
+
+def write(path: str, content: str, label: str = "") -> Step:
+    return Step("write", path, label, {"content": content})
+
+
+def edit(path: str, old: str, new: str, label: str = "") -> Step:
+    return Step("edit", path, label, {"old": old, "new": new})
+
+
+def task(prompt: str, label: str = "", agent: str = "general",
+         description: str = "e2e sub-agent") -> Step:
+    return Step("task", prompt, label, {"agent": agent, "description": description})
+
+
+def text(msg: str, label: str = "") -> Step:
+    return Step("text", msg, label)
+
+
+def usage_for(serial: int) -> dict:
+    """The usage of the `serial`-th response (1-based) as Chat Completions reports it:
+    prompt_tokens includes cached input and cache writes; completion_tokens includes
+    reasoning. Each bucket differs from response to response and from the other buckets."""
+    n = serial
+    prompt = 20000 + 1009 * n
+    cached = 5000 + 211 * n
+    cache_write = 300 + 17 * n
+    completion = 400 + 31 * n
+    reasoning = 60 + 7 * n
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached, "cache_write_tokens": cache_write},
+        "completion_tokens_details": {"reasoning_tokens": reasoning},
+    }
+
+
+def opencode_tokens(u: dict) -> dict:
+    """What OpenCode should store in the assistant message's `tokens` for `usage_for`'s usage:
+    input without cache reads and writes, output without reasoning."""
+    p, c = u["prompt_tokens"], u["completion_tokens"]
+    cr = u["prompt_tokens_details"]["cached_tokens"]
+    cw = u["prompt_tokens_details"].get("cache_write_tokens", 0)
+    r = u["completion_tokens_details"]["reasoning_tokens"]
+    return {"total": u["total_tokens"], "input": p - cr - cw, "output": c - r, "reasoning": r,
+            "cache": {"read": cr, "write": cw}}
+
+
+def ledger_buckets(u: dict) -> dict:
+    """What tokledger should store for one response: input excludes cache reads and writes;
+    output includes reasoning; total = prompt + completion as served."""
+    p, c = u["prompt_tokens"], u["completion_tokens"]
+    cr = u["prompt_tokens_details"]["cached_tokens"]
+    cw = u["prompt_tokens_details"].get("cache_write_tokens", 0)
+    return {
+        "input_tokens": p - cr - cw,
+        "cache_creation_tokens": cw,
+        "cache_read_tokens": cr,
+        "output_tokens": c,
+        "reasoning_tokens": u["completion_tokens_details"]["reasoning_tokens"],
+        "total": p + c,
+    }
+
+
+def _content_text(c) -> str:
+    if isinstance(c, str):
+        return c
+    parts = []
+    for p in c or []:
+        if isinstance(p, dict) and isinstance(p.get("text"), str):
+            parts.append(p["text"])
+    return "\n".join(parts)
+
+
+def locate(messages: list) -> tuple[str | None, int, int]:
+    """(script name, step index, index of the marker message) from a request's messages."""
+    name, at = None, -1
+    for i, m in enumerate(messages or []):
+        if isinstance(m, dict) and m.get("role") == "user":
+            found = MARKER_RE.findall(_content_text(m.get("content")))
+            if found:
+                name, at = found[-1], i
+    if name is None:
+        return None, 0, -1
+    done = sum(1 for m in messages[at + 1:] if isinstance(m, dict) and m.get("role") == "tool")
+    return name, done, at
+
+
+def tool_schemas(tools: list) -> dict:
+    """{name: JSON schema of its parameters} from a Chat Completions `tools` list."""
+    out = {}
+    for t in tools or []:
+        if not isinstance(t, dict):
+            continue
+        f = t.get("function") if isinstance(t.get("function"), dict) else t
+        if f.get("name"):
+            out[f["name"]] = f.get("parameters") or {}
+    return out
+
+
+def _props(schema: dict) -> dict:
+    return schema.get("properties") or {}
+
+
+def build_call(step: Step, schemas: dict) -> tuple[str, dict] | None:
+    """(tool name, arguments) for a tool step, following the declared schemas."""
+    if step.kind == "exec" and "bash" in schemas:
+        props = _props(schemas["bash"])
+        args = {"command": step.arg}
+        if "description" in props:
+            args["description"] = "e2e: " + step.label
+        if "timeout" in props:
+            args["timeout"] = 60000
+        return "bash", args
+    if step.kind == "write" and "write" in schemas:
+        props = _props(schemas["write"])
+        key = "filePath" if "filePath" in props else ("file_path" if "file_path" in props
+                                                      else "path")
+        return "write", {key: step.arg, "content": step.extra["content"]}
+    if step.kind == "edit" and "edit" in schemas:
+        props = _props(schemas["edit"])
+        key = "filePath" if "filePath" in props else ("file_path" if "file_path" in props
+                                                      else "path")
+        return "edit", {key: step.arg, "oldString": step.extra["old"],
+                        "newString": step.extra["new"]}
+    if step.kind == "task" and "task" in schemas:
+        props = _props(schemas["task"])
+        args = {"description": step.extra["description"], "prompt": step.arg}
+        if "subagent_type" in props:
+            args["subagent_type"] = step.extra["agent"]
+        return "task", args
+    return None
+
+
+class MockOpenCode:
+    """The mock's state: the scripts, the timing, and the log of what was served."""
+
+    def __init__(self, scripts: dict[str, list[Step]], timing: str = "realistic",
+                 log_path: Path | None = None, seed: int = 11, model: str = "m1",
+                 log_bodies: bool = False):
+        if timing not in TIMINGS:
+            raise ValueError(f"unknown timing {timing!r}")
+        self.scripts = scripts
+        self.timing = timing
+        self.model = model
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.serial = 0
+        self.requests: list[dict] = []  # every request, in arrival order
+        self.served: list[dict] = []  # every chat completion answered, in order
+        self.log_bodies = log_bodies
+        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
+
+    def _write(self, rec: dict):
+        if self._log:
+            with self.lock:
+                self._log.write(json.dumps(rec, sort_keys=True) + "\n")
+                self._log.flush()
+
+    def log_request(self, rec: dict, body=None):
+        with self.lock:
+            rec["seq"] = len(self.requests) + 1
+            self.requests.append(rec)
+        self._write({"event": "request", **rec,
+                     **({"body": body} if self.log_bodies and body is not None else {})})
+
+    def next_serial(self) -> int:
+        with self.lock:
+            self.serial += 1
+            return self.serial
+
+    def gap(self) -> float:
+        lo, hi = TIMINGS[self.timing]["gap"]
+        with self.lock:
+            return self.rng.uniform(lo, hi)
+
+    def responses(self, script: str | None = None) -> list[dict]:
+        return [r for r in self.served if script is None or r["script"] == script]
+
+    def by_call_id(self, call_id: str) -> dict | None:
+        for r in self.served:
+            if r.get("call_id") == call_id:
+                return r
+        return None
+
+    def close(self):
+        if self._log:
+            self._log.close()
+            self._log = None
+
+
+def make_handler(mock: MockOpenCode) -> type[BaseHTTPRequestHandler]:
+    """A handler class for harness.MockServer that serves `mock`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "e2e-mock-opencode/1"
+
+        def log_message(self, *args):
+            pass
+
+        def _read_body(self) -> bytes:
+            n = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(n) if n > 0 else b""
+
+        def _json(self, code: int, obj):
+            b = json.dumps(obj).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(b)))
+            self.end_headers()
+            self.wfile.write(b)
+
+        def do_GET(self):
+            mock.log_request({"method": "GET", "path": self.path, "t": time.time()})
+            if self.path.split("?")[0].rstrip("/").endswith("/models"):
+                self._json(200, {"object": "list",
+                                 "data": [{"id": mock.model, "object": "model",
+                                           "owned_by": "e2e"}]})
+            else:
+                self._json(404, {"error": {"message": f"mock: no GET {self.path}",
+                                           "type": "invalid_request_error"}})
+
+        def do_POST(self):
+            raw = self._read_body()
+            t0 = time.time()
+            path = self.path.split("?")[0]
+            if self.headers.get("Content-Encoding") not in (None, "", "identity"):
+                mock.log_request({"method": "POST", "path": self.path, "t": t0,
+                                  "error": "encoded body"})
+                self._json(415, {"error": {"message": "mock: compressed body"}})
+                return
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = None
+            if not path.endswith("/chat/completions") or not isinstance(body, dict):
+                mock.log_request({"method": "POST", "path": self.path, "t": t0,
+                                  "error": "not a chat completions request"})
+                self._json(404, {"error": {"message": f"mock: no POST {self.path}",
+                                           "type": "invalid_request_error"}})
+                return
+            msgs = body.get("messages") or []
+            tools = body.get("tools") or []
+            schemas = tool_schemas(tools)
+            script, step_i, _ = locate(msgs)
+            side = not tools
+            mock.log_request({
+                "method": "POST", "path": self.path, "t": t0, "model": body.get("model"),
+                "stream": body.get("stream"), "stream_options": body.get("stream_options"),
+                "n_messages": len(msgs), "script": script, "step": step_i, "side": side,
+                "tools": sorted(schemas),
+            }, body)
+            if side:
+                step = text("E2E title", "side")
+            else:
+                steps = mock.scripts.get(script) if script else None
+                if steps is not None and step_i < len(steps):
+                    step = steps[step_i]
+                elif steps is not None:
+                    step = text("(script finished)", "extra")
+                else:
+                    step = text("ok", "unscripted")
+            self._serve(body, script, step_i, step, schemas, t0, side)
+
+        def _serve(self, body, script, step_i, step: Step, schemas, t0, side):
+            serial = mock.next_serial()
+            cid = f"chatcmpl-e2e-{serial:03d}"
+            usage = usage_for(serial)
+            rec = {"serial": serial, "script": script, "step": step_i, "kind": step.kind,
+                   "label": step.label, "response_id": cid, "usage": usage,
+                   "total": usage["prompt_tokens"] + usage["completion_tokens"],
+                   "side": side, "t_request": t0}
+            call = None
+            if step.kind != "text":
+                call = build_call(step, schemas)
+                if call is None:
+                    step = text(f"mock: the request declares no tool for {step.kind}",
+                                "no-tool")
+                else:
+                    call_id = f"call_e2e_{script or 'x'}_{step_i}_{serial:03d}"
+                    rec.update(call_id=call_id, tool=call[0], arguments=call[1])
+            rec["kind"] = step.kind
+            model = body.get("model") or mock.model
+            created = int(t0)
+
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+
+            def chunk(choices, pause=True, **more):
+                if pause:
+                    time.sleep(mock.gap())
+                data = {"id": cid, "object": "chat.completion.chunk", "created": created,
+                        "model": model, "choices": choices, **more}
+                self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
+                self.wfile.flush()
+
+            try:
+                chunk([{"index": 0, "delta": {"role": "assistant", "content": ""},
+                        "finish_reason": None}], pause=False)
+                if call is None:
+                    for w in re.findall(r"\S+\s*", step.arg) or [step.arg]:
+                        chunk([{"index": 0, "delta": {"content": w}, "finish_reason": None}])
+                    rec["t_item_done"] = time.time()
+                    chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+                    chunk([], usage=usage)
+                else:
+                    name, args = call
+                    a = json.dumps(args)
+                    chunk([{"index": 0, "delta": {"tool_calls": [{
+                        "index": 0, "id": rec["call_id"], "type": "function",
+                        "function": {"name": name, "arguments": ""}}]},
+                        "finish_reason": None}])
+                    for i in range(0, len(a), 40):
+                        chunk([{"index": 0, "delta": {"tool_calls": [{
+                            "index": 0, "function": {"arguments": a[i:i + 40]}}]},
+                            "finish_reason": None}])
+                    chunk([{"index": 0, "delta": {}, "finish_reason": "tool_calls"}])
+                    rec["t_item_done"] = time.time()
+                    time.sleep(TIMINGS[mock.timing]["after_call"])
+                    chunk([], pause=False, usage=usage)
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                rec["t_completed"] = time.time()
+            except (BrokenPipeError, ConnectionResetError) as e:
+                rec["error"] = f"client went away: {e}"
+            with mock.lock:
+                mock.served.append(rec)
+            mock._write({"event": "response", **rec})
+
+    return Handler

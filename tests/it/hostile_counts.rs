@@ -1,0 +1,124 @@
+//! Counters no response can have (SPEC §5, issue "one absurd counter poisons the ledger"):
+//! the response is skipped with a warning naming the file, the rest of the session counts,
+//! and every later read, report and snapshot still works.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::common::{TestEnv, append};
+
+const SID: &str = "dddddddd-1111-4111-8111-dddddddddddd";
+
+fn file(env: &TestEnv) -> PathBuf {
+    let dir = env.home().join(".claude/projects/-w");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{SID}.jsonl"))
+}
+
+fn response(id: &str, usage: serde_json::Value) -> String {
+    let line = json!({"type": "assistant", "sessionId": SID, "timestamp": "2026-05-01T10:00:00.000Z",
+        "requestId": format!("req_{id}"),
+        "message": {"id": id, "model": "claude-sonnet-4-5", "content": [], "usage": usage}});
+    format!("{line}\n")
+}
+
+fn ok(env: &TestEnv, args: &[&str]) -> (String, String) {
+    let out = env.run(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {err}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+}
+
+#[test]
+fn an_absurd_counter_is_skipped_with_a_warning_and_poisons_nothing() {
+    let env = TestEnv::empty();
+    let f = file(&env);
+    let good = json!({"input_tokens": 10, "output_tokens": 5});
+    // u64::MAX cache writes (read as i64::MAX before), and 4e14 output tokens twice.
+    std::fs::write(
+        &f,
+        response("msg_a", good.clone())
+            + &response(
+                "msg_bad",
+                json!({"input_tokens": 1, "cache_creation_input_tokens": 18_446_744_073_709_551_615_u64}),
+            )
+            + &response("msg_big1", json!({"output_tokens": 400_000_000_000_000_i64}))
+            + &response("msg_big2", json!({"output_tokens": 400_000_000_000_000_i64})),
+    )
+    .unwrap();
+    let (_, err) = ok(&env, &["analysis", "sessions", "list", "--json"]);
+    assert!(
+        err.contains("skipped 3 responses with a token count no response can have")
+            && err.contains(&f.display().to_string())
+            && err.contains("claude:msg_bad"),
+        "{err}"
+    );
+    assert_eq!(env.tokens(SID), 15);
+    // An ordinary response later: every reading command still works and counts exactly.
+    let id = env.start("s", &["--tool", "claude", "--usage-session-id", SID]);
+    append(
+        &f,
+        response("msg_b", json!({"input_tokens": 7, "output_tokens": 3})),
+    );
+    for args in [
+        &["analysis", "sessions", "list", "--json"][..],
+        &["report", "daily", "--json"],
+        &["report", "session", "--json"],
+        &["report", "model", "--json"],
+    ] {
+        ok(&env, args);
+    }
+    let row = env.json(&["analysis", "complete", "--id", &id, "--json"]);
+    assert_eq!(row["tokens_check"], 10);
+    assert_eq!(env.tokens(SID), 25);
+}
+
+#[test]
+fn a_negative_codex_counter_is_a_malformed_line() {
+    let env = TestEnv::empty();
+    let thread = "eeeeeeee-2222-4222-8222-eeeeeeeeeeee";
+    let dir = env.home().join(".codex/sessions/2026/05/01");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join(format!("rollout-2026-05-01T10-00-00-{thread}.jsonl"));
+    let tc = |i: i64, o: i64| {
+        let u = json!({"input_tokens": i, "cached_input_tokens": 0, "output_tokens": o});
+        format!(
+            "{}\n",
+            json!({"timestamp": "2026-05-01T10:00:00.000Z", "type": "event_msg",
+                   "payload": {"type": "token_count", "info": {"total_token_usage": u, "last_token_usage": u}}})
+        )
+    };
+    // 40 + 11 tokens, then a damaged total, then the next true total (51 + 10 + 5).
+    std::fs::write(&f, tc(40, 11) + &tc(-500, 11) + &tc(50, 16)).unwrap();
+    let (_, err) = ok(&env, &["analysis", "sessions", "list", "--json"]);
+    assert!(err.contains("skipped 1 malformed line"), "{err}");
+    assert_eq!(env.tokens(thread), 66);
+}
+
+#[test]
+fn manual_rows_refuse_counts_and_costs_out_of_range() {
+    let env = TestEnv::empty();
+    for (flag, value) in [
+        ("--tokens-in", "9223372036854775807"),
+        ("--tokens-out", "-1"),
+        ("--cost-usd", "inf"),
+        ("--cost-usd", "NaN"),
+        ("--cost-usd", "-2"),
+    ] {
+        let arg = format!("{flag}={value}");
+        let out = env.run(&[
+            "analysis",
+            "add",
+            "--source-id",
+            "x",
+            "--tool",
+            "manual",
+            &arg,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(flag));
+    }
+    let v = env.json(&["analysis", "list", "--json"]);
+    assert_eq!(v["analyses"].as_array().unwrap().len(), 0);
+}
