@@ -13,6 +13,12 @@ use crate::discover::SourceFile;
 use crate::store::write::FileRecord;
 
 pub(super) const HASH_WINDOW: u64 = 4096;
+/// The longest line read (a Claude line with an image inlined is a few MiB): a longer one is
+/// skipped as malformed, so a file ending in gigabytes without a newline (what a crash or a
+/// sparse file leaves) costs at most this much memory.
+pub(super) const MAX_LINE: usize = 64 << 20;
+/// The largest document read whole (Amp threads are a few MiB).
+pub(super) const MAX_DOCUMENT: u64 = 4 * MAX_LINE as u64;
 
 /// FNV-1a: a small, stable content check (not a security hash).
 pub(super) fn fnv1a(bytes: &[u8]) -> i64 {
@@ -121,6 +127,21 @@ pub(super) fn read_open_file(
         state = None;
     }
 
+    if fmt.whole_document() && size > MAX_DOCUMENT {
+        // Not read at all (memory stays bounded); named as malformed until it changes.
+        let _ = tx.send(Chunk {
+            parsed: agents::Parsed {
+                malformed: 1,
+                ..agents::Parsed::default()
+            },
+            consumed: size,
+            hashes: content_hashes(file, size)?,
+            bytes: 0,
+            last: true,
+            error: None,
+        });
+        return Ok(());
+    }
     if fmt.whole_document() {
         let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         file.read_to_end(&mut buf)?;
@@ -159,6 +180,29 @@ pub(super) fn read_open_file(
         let n = file.by_ref().take(want as u64).read_to_end(&mut buf)?;
         let eof = n == 0;
         let cut = agents::lines::complete_prefix_len(&buf);
+        if cut == 0 && buf.len() >= MAX_LINE {
+            // No line is this long: skip it to its end (or the file's), so memory stays
+            // bounded by MAX_LINE whatever the file holds.
+            let (skipped, eof) = skip_line(file, &mut buf)?;
+            offset += skipped;
+            let parsed = agents::Parsed {
+                malformed: 1,
+                ..agents::Parsed::default()
+            };
+            let hashes = content_hashes(file, offset)?;
+            let chunk = Chunk {
+                parsed,
+                consumed: offset,
+                hashes,
+                bytes: skipped,
+                last: eof,
+                error: None,
+            };
+            if tx.send(chunk).is_err() || eof {
+                return Ok(());
+            }
+            continue;
+        }
         if cut == 0 && !eof {
             continue;
         }
@@ -182,5 +226,26 @@ pub(super) fn read_open_file(
             return Ok(());
         }
         buf.drain(..used);
+    }
+}
+
+/// Drop the overlong line that `buf` starts: read on to its newline (or the end of the file)
+/// in small blocks; `buf` keeps what follows the newline. How many bytes the line took, and
+/// whether the file ended first.
+fn skip_line(file: &mut File, buf: &mut Vec<u8>) -> std::io::Result<(u64, bool)> {
+    let mut skipped = buf.len() as u64;
+    buf.clear();
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut block)?;
+        if n == 0 {
+            return Ok((skipped, true));
+        }
+        if let Some(i) = memchr::memchr(b'\n', &block[..n]) {
+            skipped += i as u64 + 1;
+            buf.extend_from_slice(&block[i + 1..n]);
+            return Ok((skipped, false));
+        }
+        skipped += n as u64;
     }
 }

@@ -122,3 +122,33 @@ fn manual_rows_refuse_counts_and_costs_out_of_range() {
     let v = env.json(&["analysis", "list", "--json"]);
     assert_eq!(v["analyses"].as_array().unwrap().len(), 0);
 }
+
+/// A transcript ending in 70 MiB without a newline (past the 64 MiB line limit): the line is
+/// skipped as malformed instead of being held whole, what came before counts, and lines
+/// written after it are read.
+#[test]
+fn an_overlong_unterminated_tail_is_skipped_and_reading_goes_on() {
+    let env = TestEnv::empty();
+    let f = file(&env);
+    std::fs::write(
+        &f,
+        response("msg_a", json!({"input_tokens": 10, "output_tokens": 5})),
+    )
+    .unwrap();
+    {
+        use std::io::Write;
+        let mut h = std::fs::OpenOptions::new().append(true).open(&f).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..70 {
+            h.write_all(&zeros).unwrap();
+        }
+    }
+    let (_, err) = ok(&env, &["analysis", "sessions", "list", "--json"]);
+    assert!(err.contains("skipped 1 malformed line"), "{err}");
+    assert_eq!(env.tokens(SID), 15);
+    append(
+        &f,
+        "\n".to_owned() + &response("msg_b", json!({"input_tokens": 1, "output_tokens": 2})),
+    );
+    assert_eq!(env.tokens(SID), 18);
+}
