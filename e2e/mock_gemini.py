@@ -366,7 +366,8 @@ class GeminiMock:
                     "parts": [text("Done.")], "usage": usage, "call_ids": [], "cli_ids": [],
                     "notes": notes}
         step = conv.steps[n]
-        expected = [i for s in conv.steps[:n] for i in s.cli_ids]
+        # Gemini CLI writes `<name>__<id>` to its transcript but sends the API's own id back.
+        expected = [i for s in conv.steps[:n] for i in s.call_ids]
         got = [fr.get("id") for fr in results]
         if self.script.send_ids and got != expected:
             notes.append(f"functionResponse ids {got} != expected {expected}")

@@ -15,7 +15,8 @@ the OpenCode build declares (`bash {command, description}`, `write {filePath, co
 `edit {filePath, oldString, newString}`, `task {description, prompt, subagent_type}`).
 
 Every response gets its own usage, different in every bucket from every other response's
-(`usage_for`), so an off-by-one in a snapshot shows. Every request and every response served
+(`usage_for`; no cache writes, which OpenCode's openai-compatible path drops), so an off-by-one
+in a snapshot shows. Every request and every response served
 is logged, in order, with the exact usage served (`MockOpenCode.served`, and a JSONL file when
 asked). Timings come from mock_openai.TIMINGS: in "late" the chunk with the usage comes 1 s
 after the tool call's chunks (the AI SDK hands OpenCode the tool call as soon as its arguments
@@ -69,21 +70,27 @@ def text(msg: str, label: str = "") -> Step:
     return Step("text", msg, label)
 
 
-def usage_for(serial: int) -> dict:
+def usage_for(serial: int, cache_write: bool = False) -> dict:
     """The usage of the `serial`-th response (1-based) as Chat Completions reports it:
-    prompt_tokens includes cached input and cache writes; completion_tokens includes
-    reasoning. Each bucket differs from response to response and from the other buckets."""
+    prompt_tokens includes cached input (and cache writes); completion_tokens includes
+    reasoning. Each bucket differs from response to response and from the other buckets.
+
+    No cache writes by default: OpenCode 1.18's openai-compatible parser ignores
+    `prompt_tokens_details.cache_write_tokens` (it would stay inside its `input`, and
+    `cache.write` is always 0), so serving them would only blur what the store holds."""
     n = serial
     prompt = 20000 + 1009 * n
     cached = 5000 + 211 * n
-    cache_write = 300 + 17 * n
     completion = 400 + 31 * n
     reasoning = 60 + 7 * n
+    details = {"cached_tokens": cached}
+    if cache_write:
+        details["cache_write_tokens"] = 300 + 17 * n
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached, "cache_write_tokens": cache_write},
+        "prompt_tokens_details": details,
         "completion_tokens_details": {"reasoning_tokens": reasoning},
     }
 

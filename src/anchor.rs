@@ -64,13 +64,16 @@ pub fn caller(ctx: &Ctx, tool: Agent, session_id: &str) -> Option<Caller> {
             session_var,
             marker_var,
         } => {
-            let ours = match a.var(session_var) {
+            let ours = match session_var.and_then(|v| a.var(v)) {
                 Some(id) => id == session_id,
-                None => {
-                    a.var(marker_var).is_some()
-                        && crate::binding::ancestor_session(ctx, tool)
-                            .is_some_and(|(id, _)| id == session_id)
-                }
+                None if a.var(marker_var).is_none() => false,
+                // Only the marker: the session is the one a running agent among our
+                // ancestors names, when the agent keeps such files; else any (a pending
+                // call of this session running our command is what is looked for).
+                None => match crate::binding::ancestor_session(ctx, tool) {
+                    Some((id, _)) => id == session_id,
+                    None => tool.spec().running_session_dirs(&ctx.env).1.is_empty(),
+                },
             };
             ours.then(|| Caller {
                 call_id: None,

@@ -28,6 +28,21 @@ pub fn stat(path: &Path) -> std::io::Result<(u64, i64)> {
     Ok((m.len(), mtime))
 }
 
+/// Size and mtime of a source: for a database, with its write-ahead log (`<db>-wal`),
+/// where a running agent's writes are until a checkpoint copies them into the file.
+fn stat_source(fmt: &dyn AgentSpec, path: &Path) -> std::io::Result<(u64, i64)> {
+    let (size, mtime) = stat(path)?;
+    if fmt.database().is_none() {
+        return Ok((size, mtime));
+    }
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    Ok(match stat(Path::new(&wal)) {
+        Ok((ws, wm)) => (size + ws, mtime.max(wm)),
+        Err(_) => (size, mtime),
+    })
+}
+
 /// Every transcript of the given formats, oldest first (then by path), each path once.
 pub fn discover(env: &Env, formats: &[&dyn AgentSpec]) -> Vec<SourceFile> {
     let mut out = Vec::new();
@@ -79,7 +94,7 @@ fn walk_below(
         let Some(role) = fmt.classify(rel) else {
             continue;
         };
-        let Ok((size, mtime_ns)) = stat(path) else {
+        let Ok((size, mtime_ns)) = stat_source(fmt, path) else {
             continue;
         };
         out.push(SourceFile {
@@ -100,7 +115,7 @@ pub fn source_for_path(fmt: &dyn AgentSpec, env: &Env, path: &Path) -> Option<So
         let dir = root.dir.canonicalize().ok()?;
         let rel = canon.strip_prefix(&dir).ok()?;
         let role = fmt.classify(rel)?;
-        let (size, mtime_ns) = stat(path).ok()?;
+        let (size, mtime_ns) = stat_source(fmt, path).ok()?;
         Some(SourceFile {
             tool: fmt.agent(),
             path: path.to_owned(),
@@ -121,6 +136,10 @@ pub fn session_sources(
     known: &[PathBuf],
     session_id: &str,
 ) -> Vec<SourceFile> {
+    // A database holds every session: it is read whole (what changed in it) for any one.
+    if fmt.database().is_some() {
+        return discover(env, &[fmt]);
+    }
     let mut files: Vec<SourceFile> = known
         .iter()
         .filter_map(|p| source_for_path(fmt, env, p))

@@ -208,7 +208,7 @@ impl AgentSpec for Claude {
     /// Claude Code names no call: its Bash tool runs `bash -c "… eval '<command>' …"`.
     fn anchoring(&self) -> Anchoring {
         Anchoring::PendingShellCall {
-            session_var: "CLAUDE_CODE_SESSION_ID",
+            session_var: Some("CLAUDE_CODE_SESSION_ID"),
             marker_var: "CLAUDECODE",
         }
     }

@@ -10,6 +10,7 @@ pub mod claude;
 pub mod codex;
 pub mod lenient;
 pub mod lines;
+pub mod opencode;
 
 use std::path::{Path, PathBuf};
 
@@ -169,6 +170,12 @@ pub trait AgentSpec: Sync {
     fn discovery_vars(&self) -> &'static [&'static str] {
         &[]
     }
+    /// For an agent that keeps its transcripts in a SQLite database: the queries that read
+    /// what changed since a watermark (`?1`, ms), each row as `(json text, time_updated)`.
+    /// Ingest runs them read-only and hands [`AgentSpec::parse`] the rows, one per line.
+    fn database(&self) -> Option<&'static [&'static str]> {
+        None
+    }
     /// `rel` is the path below a root; `None` when the file is not a transcript.
     fn classify(&self, rel: &Path) -> Option<FileRole>;
     /// One JSON document rewritten whole (Amp) instead of appended JSONL.
@@ -211,7 +218,7 @@ pub trait AgentSpec: Sync {
             Anchoring::PendingShellCall {
                 session_var,
                 marker_var,
-            } => v.extend([session_var, marker_var]),
+            } => v.extend(session_var.into_iter().chain([marker_var])),
         }
         v
     }
@@ -272,7 +279,7 @@ pub enum Anchoring {
     /// shell runs. `session_var` names the session; without it, `marker_var` being set and
     /// a running agent among the ancestors ([`AgentSpec::running_session_dirs`]) tell it.
     PendingShellCall {
-        session_var: &'static str,
+        session_var: Option<&'static str>,
         marker_var: &'static str,
     },
 }
@@ -326,6 +333,7 @@ registry! {
     Claude => claude::Claude,
     Codex => codex::Codex,
     Amp => amp::Amp,
+    OpenCode => opencode::OpenCode,
 }
 
 impl Agent {

@@ -110,6 +110,9 @@ pub(super) fn read_open_file(
         path: &f.path,
         role: &f.role,
     };
+    if let Some(queries) = fmt.database() {
+        return read_database(fmt, f, rec, pricer, queries, tx);
+    }
     let size = file.metadata()?.len();
     // Continue where we stopped only if what we consumed is still there, byte for byte.
     let resume = match rec {
@@ -227,6 +230,77 @@ pub(super) fn read_open_file(
         }
         buf.drain(..used);
     }
+}
+
+/// How far back of its watermark a database is read again: a write that OpenCode stamped
+/// before another but committed after our last read is not missed (merges make the re-read
+/// count nothing twice).
+const DATABASE_REREAD_MS: i64 = 5_000;
+
+/// A database source (OpenCode): the rows its queries return since the watermark kept as
+/// the file's `consumed` (ms), handed to the parser one per line. Read-only: a reader never
+/// blocks or is blocked by the agent's writes (WAL), and never checkpoints its log.
+fn read_database(
+    fmt: &dyn AgentSpec,
+    f: &SourceFile,
+    rec: Option<&FileRecord>,
+    pricer: Option<&Pricer>,
+    queries: &[&str],
+    tx: &SyncSender<Chunk>,
+) -> std::io::Result<()> {
+    let io = |e: rusqlite::Error| {
+        std::io::Error::other(format!(
+            "{} (read as the agent's database): {e}",
+            f.path.display()
+        ))
+    };
+    let since = rec
+        .filter(|r| r.parser_version == fmt.parser_version() && r.size >= 0)
+        .map_or(0, |r| (r.consumed - DATABASE_REREAD_MS).max(0));
+    let conn = rusqlite::Connection::open_with_flags(
+        &f.path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(io)?;
+    conn.busy_timeout(std::time::Duration::from_secs(2))
+        .map_err(io)?;
+    let mut text: Vec<u8> = Vec::new();
+    let mut newest = since;
+    // One read transaction: every query sees the same state of the database.
+    conn.execute_batch("BEGIN").map_err(io)?;
+    for q in queries {
+        let mut st = conn.prepare(q).map_err(io)?;
+        let mut rows = if st.parameter_count() == 0 {
+            st.query([])
+        } else {
+            st.query([since])
+        }
+        .map_err(io)?;
+        while let Some(r) = rows.next().map_err(io)? {
+            let json: String = r.get(0).map_err(io)?;
+            let updated: Option<i64> = r.get(1).map_err(io)?;
+            text.extend_from_slice(json.as_bytes());
+            text.push(b'\n');
+            newest = newest.max(updated.unwrap_or(0));
+        }
+    }
+    drop(conn);
+    let src = Source {
+        path: &f.path,
+        role: &f.role,
+    };
+    let mut parsed = fmt.parse(&src, &text, None);
+    parsed.merge_tool_halves();
+    price(&mut parsed, f.tool, pricer);
+    let _ = tx.send(Chunk {
+        parsed,
+        consumed: u64::try_from(newest).unwrap_or(0),
+        hashes: (0, 0),
+        bytes: text.len() as u64,
+        last: true,
+        error: None,
+    });
+    Ok(())
 }
 
 /// Drop the overlong line that `buf` starts: read on to its newline (or the end of the file)

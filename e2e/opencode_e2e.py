@@ -1,0 +1,735 @@
+#!/usr/bin/env python3
+"""End-to-end: the real OpenCode CLI (e2e/install.sh pins the version) against a scripted mock
+of the OpenAI Chat Completions API (e2e/mock_opencode.py, reached as a custom provider through
+`@ai-sdk/openai-compatible`), with tokledger run by OpenCode's own bash tool and around a whole
+`opencode run` (`tokledger analysis run`).
+
+Every expected number is computed from what the mock served (its log), never hard-coded.
+Chat Completions reports prompt tokens *including* cached input and completion tokens
+*including* reasoning; OpenCode stores each response as one assistant message with
+`tokens{input = prompt − cache read − cache write, output = completion − reasoning,
+reasoning, cache{read, write}}` (its openai-compatible parser drops cache writes, so the mock
+serves none: cache_creation is 0 throughout). tokledger stores input = tokens.input, output =
+tokens.output + tokens.reasoning, so U(r), a response's total, is prompt + completion as
+served. Sub-agent sessions (the `task` tool; `session.parent_id`) count under their parent.
+The title-generation side call is stored nowhere and counts nothing.
+
+A snapshot taken by a command that a tool call ran counts every response up to *and
+including* the response that issued the call (SPEC, "What a snapshot counts"). OpenCode writes
+that response's usage only after the tool has run, so such snapshots are provisional at first
+and must be exact after one more read of the session (`analysis sessions list`).
+
+    python3 e2e/opencode_e2e.py [--timing realistic|late|both] [--keep] [--samples DIR]
+                                [--no-git]
+
+Network: the mock and a proxy trap listen on 127.0.0.1 only; OpenCode is configured entirely by
+~/.config/opencode/opencode.json in the sandbox (autoupdate off, sharing disabled, the models
+fetch off by OPENCODE_DISABLE_MODELS_FETCH, stubs that satisfy its npm install of
+@opencode-ai/plugin), its HTTP(S)_PROXY points at the trap (which refuses and logs any other
+host) and NO_PROXY covers 127.0.0.1. Every agent run is bounded in time and its process group
+is killed afterwards (harness.run_agent)."""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ beside the suite
+
+import harness  # noqa: E402
+import mock_opencode as mc  # noqa: E402
+
+AGENT_TIMEOUT = 120  # seconds, per agent run
+PROVIDER = "mock"
+MODEL = "m1"
+SUITE = "opencode-e2e"
+PLUGIN_VERSION = "1.18.33"  # what the npm stubs claim is installed in the config dir
+
+NOTES_TEXT = "e2e notes line 1\ne2e notes line 2\n"
+TITLE = "E2E title"  # what the mock answers a title request
+
+
+def main_script(sb: harness.Sandbox) -> list:
+    return [
+        mc.exec_("tokledger analysis start --source-id e2e-opencode --tool opencode > id.txt",
+                 "R1 start"),
+        mc.exec_('tokledger analysis mark --id "$(cat id.txt)" --stage read', "R2 mark"),
+        mc.exec_("ls /nonexistent-e2e", "R3 failing"),
+        mc.write(str(sb.work / "notes.txt"), NOTES_TEXT, "R4 write"),
+        mc.task("[e2e-script:sub] Run one command, then report.", "R5 task"),
+        mc.exec_('tokledger analysis complete --id "$(cat id.txt)"', "R6 complete"),
+        mc.text("The analysis is recorded.", "R7 text"),
+    ]
+
+
+SUB_SCRIPT = [
+    mc.exec_("echo sub", "S1 echo"),
+    mc.text("The sub-agent is done.", "S2 text"),
+]
+RESUME_SCRIPT = [
+    mc.exec_("tokledger analysis start --source-id e2e-opencode-resume --tool opencode"
+             " > id2.txt", "Q1 start"),
+    mc.exec_("echo two", "Q2 echo"),
+    mc.exec_('tokledger analysis complete --id "$(cat id2.txt)"', "Q3 complete"),
+    mc.text("The second analysis is recorded.", "Q4 text"),
+]
+# The run scenario's command also records what OpenCode shows a command while it runs: its own
+# command line (the parent shell's argv) and a copy of OpenCode's db taken through SQLite.
+DURING_PY = ("import sqlite3,os; s=sqlite3.connect('file:'+os.environ['HOME']"
+             "+'/.local/share/opencode/opencode.db?mode=ro',uri=True); "
+             "d=sqlite3.connect('during.db'); s.backup(d); d.close()")
+RUN_CMD = ("echo run-e2e && env | sort > env.txt && tr '\\0' '\\n' < /proc/$$/cmdline"
+           f' > cmdline.txt && python3 -c "{DURING_PY}"')
+RUN_SCRIPT = [
+    mc.exec_(RUN_CMD, "T1 echo+env+db"),
+    mc.text("Done.", "T2 text"),
+]
+
+
+# -- setup ------------------------------------------------------------------------------------
+def opencode_bin() -> str:
+    b = os.environ.get("OPENCODE_BIN")
+    if b:
+        return b
+    out = subprocess.run([str(HERE / "install.sh")], capture_output=True, text=True,
+                         check=True, timeout=900).stdout
+    m = re.search(r"^OPENCODE_BIN=(.+)$", out, re.M)
+    if not m:
+        raise SystemExit("e2e/install.sh printed no OPENCODE_BIN")
+    return m.group(1).strip()
+
+
+def config_dir(sb: harness.Sandbox) -> Path:
+    return sb.home / ".config" / "opencode"
+
+
+def data_dir(sb: harness.Sandbox) -> Path:
+    return sb.home / ".local" / "share" / "opencode"
+
+
+def opencode_db(sb: harness.Sandbox) -> Path:
+    return data_dir(sb) / "opencode.db"
+
+
+def write_config(sb: harness.Sandbox, mock_url: str) -> Path:
+    d = config_dir(sb)
+    d.mkdir(parents=True, exist_ok=True)
+    cfg = {
+        "autoupdate": False,
+        "share": "disabled",
+        "model": f"{PROVIDER}/{MODEL}",
+        "small_model": f"{PROVIDER}/{MODEL}",
+        "provider": {PROVIDER: {
+            "npm": "@ai-sdk/openai-compatible",
+            "name": "e2e mock",
+            "options": {"baseURL": f"{mock_url}/v1", "apiKey": "e2e-dummy-key",
+                        "includeUsage": True},
+            "models": {MODEL: {"name": "e2e mock model", "tool_call": True,
+                               "limit": {"context": 200000, "output": 8192}}},
+        }},
+        "permission": {"bash": "allow", "edit": "allow", "external_directory": "allow",
+                       "task": "allow"},
+    }
+    p = d / "opencode.json"
+    p.write_text(json.dumps(cfg, indent=2) + "\n")
+    # OpenCode installs @opencode-ai/plugin into every config dir with npm at start unless
+    # node_modules exists and the lock file's root already lists it: say it does.
+    dep = {"@opencode-ai/plugin": PLUGIN_VERSION}
+    (d / "package.json").write_text(json.dumps({"dependencies": dep}) + "\n")
+    (d / "package-lock.json").write_text(json.dumps(
+        {"lockfileVersion": 3, "packages": {"": {"dependencies": dep}}}) + "\n")
+    (d / "node_modules").mkdir(exist_ok=True)
+    return p
+
+
+def git_init(sb: harness.Sandbox):
+    """A git work tree, as a real project is (OpenCode then records `patch` parts)."""
+    env = sb.env(GIT_CONFIG_NOSYSTEM=1)
+    subprocess.run(["git", "init", "-q"], cwd=sb.work, env=env, check=True, timeout=30)
+    subprocess.run(["git", "-c", "user.email=e2e@example.invalid", "-c", "user.name=e2e",
+                    "commit", "-q", "--allow-empty", "-m", "e2e"],
+                   cwd=sb.work, env=env, check=True, timeout=30)
+
+
+def agent_env(sb: harness.Sandbox, proxy_url: str) -> dict:
+    no_proxy = "127.0.0.1,localhost"
+    return sb.env(
+        OPENCODE_DISABLE_MODELS_FETCH=1, OPENCODE_DISABLE_AUTOUPDATE=1,
+        HTTP_PROXY=proxy_url, HTTPS_PROXY=proxy_url, ALL_PROXY=proxy_url,
+        http_proxy=proxy_url, https_proxy=proxy_url, all_proxy=proxy_url,
+        NO_PROXY=no_proxy, no_proxy=no_proxy,
+    )
+
+
+def run_flags() -> list[str]:
+    return ["run", "--format", "json", "--model", f"{PROVIDER}/{MODEL}"]
+
+
+def json_lines(path: Path) -> list[dict]:
+    out = []
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return out
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+    return out
+
+
+def printed_session_id(log: Path) -> str | None:
+    for ev in json_lines(log):
+        if isinstance(ev.get("sessionID"), str):
+            return ev["sessionID"]
+    return None
+
+
+def tail(path: Path, n=25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def save_sample(sb: harness.Sandbox, dest: Path, extra=()):
+    """OpenCode's data dir as it was left, plus a SQL dump of its db, for the format notes."""
+    dest.mkdir(parents=True, exist_ok=True)
+    if data_dir(sb).exists():
+        shutil.copytree(data_dir(sb), dest / "opencode", dirs_exist_ok=True)
+    for f in extra:
+        if Path(f).exists():
+            shutil.copy2(f, dest / Path(f).name)
+    db = opencode_db(sb)
+    if db.exists():
+        con = sql_ro(db)
+        try:
+            with open(dest / "opencode.db.sql", "w") as out:
+                for line in con.iterdump():
+                    out.write(line + "\n")
+        finally:
+            con.close()
+    print(f"info {SUITE}: sample saved in {dest}")
+
+
+# -- OpenCode's own store ---------------------------------------------------------------------
+def sql_ro(db: Path):
+    return sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+
+
+def oc_store(db: Path) -> dict:
+    """Sessions, assistant messages and tool parts from an OpenCode db (read-only)."""
+    out = {"sessions": [], "assistant": [], "tools": {}, "patches": []}
+    if not db.exists():
+        return out
+    con = sql_ro(db)
+    try:
+        for sid, parent, title in con.execute(
+                "SELECT id, parent_id, title FROM session ORDER BY time_created"):
+            out["sessions"].append({"id": sid, "parent_id": parent, "title": title})
+        for mid, sid, data in con.execute(
+                "SELECT id, session_id, data FROM message ORDER BY time_created, id"):
+            d = json.loads(data)
+            if d.get("role") == "assistant":
+                out["assistant"].append({"id": mid, "session_id": sid, **d})
+        for pid, mid, sid, data in con.execute(
+                "SELECT id, message_id, session_id, data FROM part ORDER BY time_created, id"):
+            d = json.loads(data)
+            if d.get("type") == "tool":
+                out["tools"][d.get("callID")] = {"part_id": pid, "message_id": mid,
+                                                 "session_id": sid, **d}
+            elif d.get("type") == "patch":
+                out["patches"].append(d)
+    finally:
+        con.close()
+    return out
+
+
+def oc_duration(part: dict) -> int | None:
+    t = (part.get("state") or {}).get("time") or {}
+    if isinstance(t.get("start"), int) and isinstance(t.get("end"), int):
+        return t["end"] - t["start"]
+    return None
+
+
+def check_store(ck: harness.Checks, tag: str, store: dict, served: list[dict]):
+    """What the suite's expectations assume of OpenCode: one assistant message per scripted
+    response, with the tokens its mapping gives; the side call stored nowhere."""
+    scripted = [r for r in served if not r["side"]]
+    by_total = {r["total"]: r for r in served}
+    got, unknown = [], []
+    for m in store["assistant"]:
+        t = m.get("tokens") or {}
+        r = by_total.get(t.get("total"))
+        if r is None:
+            unknown.append((m["id"], t))
+            continue
+        got.append(r["serial"])
+        ck.eq(f"{tag}: OpenCode message for #{r['serial']} {r['label']}: tokens", t,
+              mc.opencode_tokens(r["usage"]))
+    ck.eq(f"{tag}: OpenCode assistant messages = scripted responses (serials)", sorted(got),
+          [r["serial"] for r in scripted])
+    ck.eq(f"{tag}: OpenCode messages matching no response served", unknown, [])
+
+
+# -- the ledger --------------------------------------------------------------------------------
+def tool_call_rows(db: Path) -> dict:
+    if not db.exists():
+        return {}
+    con = sql_ro(db)
+    try:
+        cols = {r[1] for r in con.execute("PRAGMA table_info(tool_calls)")}
+        want = [c for c in ("call_id", "name", "session_id", "failed", "duration_ms",
+                            "file_path") if c in cols]
+        rows = con.execute(f"SELECT {', '.join(want)} FROM tool_calls").fetchall()
+        return {r[0]: dict(zip(want, r)) for r in rows}
+    finally:
+        con.close()
+
+
+def stages_of(row: dict) -> list:
+    s = row.get("stages", row.get("stages_json"))
+    if isinstance(s, str):
+        try:
+            s = json.loads(s)
+        except ValueError:
+            s = None
+    return s or []
+
+
+class Expect:
+    """Cumulative totals of the scripted responses served (side calls count nothing)."""
+
+    def __init__(self, served: list[dict]):
+        self.served = sorted((r for r in served if not r["side"]), key=lambda r: r["serial"])
+        self.cum = {}
+        c = 0
+        for r in self.served:
+            c += r["total"]
+            self.cum[r["serial"]] = c
+
+    def U(self, r: dict) -> int:
+        return r["total"]
+
+    def C(self, r: dict) -> int:
+        return self.cum[r["serial"]]
+
+    def step(self, script: str, label: str) -> dict | None:
+        for r in self.served:
+            if r["script"] == script and r["label"] == label:
+                return r
+        return None
+
+    def buckets(self, rs=None) -> dict:
+        tot = {"input_tokens": 0, "cache_creation_tokens": 0, "cache_read_tokens": 0,
+               "output_tokens": 0, "reasoning_tokens": 0, "total": 0}
+        for r in (self.served if rs is None else rs):
+            for k, v in mc.ledger_buckets(r["usage"]).items():
+                tot[k] += v
+        return tot
+
+    def between(self, after: dict, upto: dict) -> list[dict]:
+        return [r for r in self.served if after["serial"] < r["serial"] <= upto["serial"]]
+
+
+def check_analysis(ck: harness.Checks, tag: str, row: dict | None, session: str | None,
+                   snaps_expected: list[dict], expect_fields: dict, waited: list,
+                   before: dict | None):
+    """snaps_expected: [{kind, stage, tokens, anchor_call_id}] in order."""
+    if row is None:
+        ck.true(f"{tag}: the row exists", False)
+        return
+    ck.eq(f"{tag}: status", row.get("status"), "completed")
+    ck.eq(f"{tag}: usage_provider", row.get("usage_provider"), "opencode")
+    ck.eq(f"{tag}: usage_session_id (the parent session)", row.get("usage_session_id"),
+          session)
+    ck.true(f"{tag}: session_binding recorded", bool(row.get("session_binding")),
+            f"session_binding={row.get('session_binding')!r}")
+    for k, v in expect_fields.items():
+        if k == "stages":
+            got = [{"stage": s.get("stage"), "tokens": s.get("tokens"), "delta": s.get("delta")}
+                   for s in stages_of(row)]
+            ck.eq(f"{tag}: stages", got, v)
+        else:
+            ck.eq(f"{tag}: {k}", row.get(k), v)
+    ck.eq(f"{tag}: snapshots_settled", row.get("snapshots_settled"), True)
+    snaps = row.get("snapshots")
+    if not isinstance(snaps, list):
+        ck.eq(f"{tag}: snapshots (JSON key)", "absent" if snaps is None else type(snaps).__name__,
+              f"a list of {len(snaps_expected)}")
+        return
+    ck.eq(f"{tag}: number of snapshots", len(snaps), len(snaps_expected))
+    for i, exp in enumerate(snaps_expected):
+        got = snaps[i] if i < len(snaps) else {}
+        label = f"{tag}: snapshot {i} ({exp['kind']}{' ' + exp['stage'] if exp['stage'] else ''})"
+        ck.eq(label, {k: got.get(k) for k in ("kind", "stage", "tokens", "settled",
+                                               "anchor_call_id")},
+              {**exp, "settled": True})
+        w = got.get("waited_ms")
+        ck.true(f"{label}: waited_ms is an integer", isinstance(w, int) and not isinstance(w, bool),
+                f"got {w!r}")
+        if isinstance(w, int):
+            waited.append(w)
+        b = (before or {}).get(i)
+        if b is not None:
+            print(f"info {SUITE}: {label}: right after the run settled={b.get('settled')}"
+                  f" tokens={b.get('tokens')} waited_ms={b.get('waited_ms')}")
+
+
+def show(sb: harness.Sandbox, analysis_id: str | None) -> dict | None:
+    if not analysis_id:
+        return None
+    p = sb.tokledger("analysis", "show", "--id", analysis_id, "--json", check=False)
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        print(f"info {SUITE}: show {analysis_id}: exit {p.returncode}: {p.stderr.strip()}")
+        return None
+
+
+def sessions_list(sb: harness.Sandbox) -> list | None:
+    sl = sb.tokledger("analysis", "sessions", "list", "--json", "--tool", "opencode",
+                      check=False)
+    try:
+        return json.loads(sl.stdout).get("sessions", [])
+    except ValueError:
+        print(f"info {SUITE}: sessions list exit {sl.returncode}: {sl.stderr.strip()}")
+        return None
+
+
+def read_id(path: Path) -> str | None:
+    return path.read_text().strip() if path.exists() else None
+
+
+# -- scenario 1: one opencode run with tokledger inside, then the same session continued -----
+def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
+    tag = f"[{timing}] main"
+    sb = harness.Sandbox(f"opencode-{timing}")
+    waited: list[int] = []
+    main = main_script(sb)
+    mock = mc.MockOpenCode({"main": main, "sub": SUB_SCRIPT, "resume": RESUME_SCRIPT}, timing,
+                           sb.root / "mock.jsonl", model=MODEL)
+    trap = mc.ProxyTrap()
+    try:
+        if not opts.no_git:
+            git_init(sb)
+        with harness.MockServer(mc.make_handler(mock)) as srv, \
+                harness.MockServer(mc.make_proxy_handler(trap)) as proxy:
+            write_config(sb, srv.url)
+            env = agent_env(sb, proxy.url)
+            t0 = time.time()
+            log1 = sb.root / "opencode-run.log"
+            rc1 = harness.run_agent(
+                [opencode, *run_flags(),
+                 "[e2e-script:main] Record a tokledger analysis of this directory."],
+                env, sb.work, AGENT_TIMEOUT, log1)
+            t1 = time.time()
+            session = printed_session_id(log1)
+            ck.eq(f"{tag}: opencode run exit code", rc1, 0)
+            ck.true(f"{tag}: run --format json printed a sessionID", session is not None)
+            if rc1 != 0:
+                print(tail(log1), file=sys.stderr)
+            log2 = sb.root / "opencode-continue.log"
+            rc2 = harness.run_agent(
+                [opencode, *run_flags(), *(["--session", session] if session else
+                                           ["--continue"]),
+                 "[e2e-script:resume] Record a second analysis in this session."],
+                env, sb.work, AGENT_TIMEOUT, log2)
+            t2 = time.time()
+            ck.eq(f"{tag}: opencode run --session exit code", rc2, 0)
+            ck.eq(f"{tag}: the second run continues the same session", printed_session_id(log2),
+                  session)
+            if rc2 != 0:
+                print(tail(log2), file=sys.stderr)
+            print(f"info {SUITE}: {tag}: run {t1 - t0:.1f} s, continued run {t2 - t1:.1f} s")
+        ck.eq(f"{tag}: outside connections attempted (proxy trap)",
+              [a["target"] for a in trap.attempts], [])
+
+        served = mock.served
+        ex = Expect(served)
+        ck.eq(f"{tag}: requests the mock could not answer",
+              [(r["method"], r["path"], r["error"]) for r in mock.requests if r.get("error")], [])
+        ck.eq(f"{tag}: responses served outside the scripts",
+              [(r["serial"], r["label"]) for r in served
+               if r["label"] in ("unscripted", "extra", "no-tool")], [])
+        ck.eq(f"{tag}: scripted responses served, in order",
+              [r["label"] for r in served if not r["side"]],
+              [s.label for s in main[:5]] + [s.label for s in SUB_SCRIPT]
+              + [s.label for s in main[5:]] + [s.label for s in RESUME_SCRIPT])
+        sides = [r for r in served if r["side"]]
+        print(f"info {SUITE}: {tag}: side calls (title generation): {len(sides)}"
+              f" ({', '.join('#%d' % r['serial'] for r in sides)})")
+        for r in served:
+            print(f"info {SUITE}: {tag}: served #{r['serial']} {r['label']:<12} U={r['total']}"
+                  f" call_id={r.get('call_id')} usage={json.dumps(r['usage'])}")
+
+        # OpenCode's store: what the expectations assume of it.
+        store = oc_store(opencode_db(sb))
+        check_store(ck, tag, store, served)
+        tops = [s for s in store["sessions"] if not s["parent_id"]]
+        kids = [s for s in store["sessions"] if s["parent_id"]]
+        ck.eq(f"{tag}: OpenCode sessions: one top-level (the printed one)",
+              [s["id"] for s in tops], [session])
+        ck.eq(f"{tag}: OpenCode sessions: one sub-agent session under it",
+              [s["parent_id"] for s in kids], [session])
+        print(f"info {SUITE}: {tag}: session title {tops[0]['title'] if tops else None!r};"
+              f" patch parts: {[p.get('files') for p in store['patches']]}")
+
+        R = {s.label.split()[0]: ex.step("main", s.label) for s in main}
+        S = {s.label.split()[0]: ex.step("sub", s.label) for s in SUB_SCRIPT}
+        Q = {s.label.split()[0]: ex.step("resume", s.label) for s in RESUME_SCRIPT}
+        missing = [k for k, v in {**R, **S, **Q}.items() if v is None]
+        ck.eq(f"{tag}: scripted steps not served", missing, [])
+        have_r = all(v is not None for v in R.values())
+        have_q = all(v is not None for v in Q.values())
+
+        ck.eq(f"{tag}: notes.txt written by the write tool",
+              (sb.work / "notes.txt").read_text() if (sb.work / "notes.txt").exists() else None,
+              NOTES_TEXT)
+        id1, id2 = read_id(sb.work / "id.txt"), read_id(sb.work / "id2.txt")
+        ck.true(f"{tag}: start printed an id (id.txt)", bool(id1 and id1.startswith("ANALYSIS-")),
+                repr(id1))
+        ck.true(f"{tag}: start printed an id (id2.txt)", bool(id2 and id2.startswith("ANALYSIS-")),
+                repr(id2))
+
+        # Right after the runs (informational), then after one more read of the session.
+        before = {}
+        for i in (id1, id2):
+            row = show(sb, i)
+            before[i] = {k: s for k, s in enumerate((row or {}).get("snapshots") or [])}
+        sessions = sessions_list(sb)
+        b = ex.buckets()
+        ck.eq(f"{tag}: sessions list: number of opencode sessions (sub-agent under the parent)",
+              None if sessions is None else len(sessions), 1)
+        s0 = (sessions or [{}])[0]
+        ck.eq(f"{tag}: sessions list: session_id", s0.get("session_id"), session)
+        ck.eq(f"{tag}: sessions list: tokens_so_far (ΣU, both runs, sub-agent included)",
+              s0.get("tokens_so_far"), b["total"])
+        for k in ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens",
+                  "reasoning_tokens"):
+            ck.eq(f"{tag}: sessions list: {k}", s0.get(k), b[k])
+
+        if have_r:
+            # Analysis 1: R1 start, R2 mark, R6 complete (the sub-agent's S1, S2 in between).
+            b16 = ex.buckets(ex.between(R["R1"], R["R6"]))
+            check_analysis(
+                ck, f"{tag} analysis 1", show(sb, id1), session,
+                [{"kind": "baseline", "stage": None, "tokens": ex.C(R["R1"]),
+                  "anchor_call_id": R["R1"]["call_id"]},
+                 {"kind": "stage", "stage": "read", "tokens": ex.C(R["R2"]),
+                  "anchor_call_id": R["R2"]["call_id"]},
+                 {"kind": "final", "stage": None, "tokens": ex.C(R["R6"]),
+                  "anchor_call_id": R["R6"]["call_id"]}],
+                {"tokens_baseline": ex.C(R["R1"]),
+                 "stages": [{"stage": "read", "tokens": ex.C(R["R2"]), "delta": ex.U(R["R2"])}],
+                 "tokens_final": ex.C(R["R6"]),
+                 "tokens_check": ex.C(R["R6"]) - ex.C(R["R1"]),
+                 "tokens_in": b16["total"] - b16["output_tokens"],
+                 "tokens_out": b16["output_tokens"],
+                 "total_tokens": b16["total"]},
+                waited, before.get(id1))
+        if have_q:
+            # Analysis 2 (the continued session): Q1 start, Q3 complete.
+            bq = ex.buckets(ex.between(Q["Q1"], Q["Q3"]))
+            check_analysis(
+                ck, f"{tag} analysis 2 (continued)", show(sb, id2), session,
+                [{"kind": "baseline", "stage": None, "tokens": ex.C(Q["Q1"]),
+                  "anchor_call_id": Q["Q1"]["call_id"]},
+                 {"kind": "final", "stage": None, "tokens": ex.C(Q["Q3"]),
+                  "anchor_call_id": Q["Q3"]["call_id"]}],
+                {"tokens_baseline": ex.C(Q["Q1"]),
+                 "stages": [],
+                 "tokens_final": ex.C(Q["Q3"]),
+                 "tokens_check": ex.U(Q["Q2"]) + ex.U(Q["Q3"]),
+                 "tokens_in": bq["total"] - bq["output_tokens"],
+                 "tokens_out": bq["output_tokens"],
+                 "total_tokens": bq["total"]},
+                waited, before.get(id2))
+
+        # Tool calls, read from the ledger directly, against OpenCode's own tool parts.
+        calls = tool_call_rows(sb.db)
+        for key, r in [*R.items(), *S.items(), *Q.items()]:
+            if r is None or r["kind"] == "text":
+                continue
+            what = f"{tag}: tool_calls {key} ({r['call_id']})"
+            part = store["tools"].get(r["call_id"])
+            got = calls.get(r["call_id"])
+            if got is None:
+                ck.true(f"{what}: in the ledger", False)
+                continue
+            ck.eq(f"{what}: name", got.get("name"), r["tool"])
+            exit_code = ((part or {}).get("state") or {}).get("metadata", {}).get("exit")
+            ck.eq(f"{what}: failed", got.get("failed"),
+                  1 if key == "R3" else 0)
+            if key == "R3":
+                ck.true(f"{what}: OpenCode recorded a non-zero exit", exit_code not in (None, 0),
+                        f"metadata.exit={exit_code!r}")
+            if "duration_ms" in got:
+                ck.eq(f"{what}: duration_ms (OpenCode's state.time end − start)",
+                      got.get("duration_ms"), oc_duration(part or {}))
+            if key == "R4":
+                ck.eq(f"{what}: file_path", got.get("file_path"), str(sb.work / "notes.txt"))
+        if opts.samples:
+            save_sample(sb, Path(opts.samples) / f"suite-main-{timing}",
+                        [sb.root / "mock.jsonl", sb.root / "opencode-run.log",
+                         sb.root / "opencode-continue.log"])
+    finally:
+        mock.close()
+        sb.cleanup()
+    return waited
+
+
+# -- scenario 2: tokledger analysis run -- opencode run … ------------------------------------
+def scenario_run(ck: harness.Checks, timing: str, opencode: str, opts):
+    tag = f"[{timing}] run"
+    sb = harness.Sandbox(f"opencode-run-{timing}")
+    mock = mc.MockOpenCode({"run": RUN_SCRIPT}, timing, sb.root / "mock.jsonl", model=MODEL)
+    trap = mc.ProxyTrap()
+    try:
+        with harness.MockServer(mc.make_handler(mock)) as srv, \
+                harness.MockServer(mc.make_proxy_handler(trap)) as proxy:
+            write_config(sb, srv.url)
+            env = agent_env(sb, proxy.url)
+            log = sb.root / "tokledger-run.log"
+            rc = harness.run_agent(
+                [harness.tokledger_bin(), "analysis", "run", "--source-id", "e2e-run",
+                 "--tool", "opencode", "--",
+                 opencode, *run_flags(), "[e2e-script:run] Say something short."],
+                env, sb.work, AGENT_TIMEOUT, log)
+            ck.eq(f"{tag}: exit code passed through (opencode exited 0)", rc, 0)
+            if rc != 0:
+                print(tail(log), file=sys.stderr)
+            # A command that fails: its own code comes back (measured without tokledger first),
+            # the row is failed.
+            bad = [opencode, "run", "--no-such-flag-e2e"]
+            rc_direct = harness.run_agent(bad, env, sb.work, AGENT_TIMEOUT,
+                                          sb.root / "opencode-bad.log")
+            log_bad = sb.root / "tokledger-run-bad.log"
+            rc_bad = harness.run_agent(
+                [harness.tokledger_bin(), "analysis", "run", "--source-id", "e2e-run-bad",
+                 "--tool", "opencode", "--", *bad],
+                env, sb.work, AGENT_TIMEOUT, log_bad)
+            ck.true(f"{tag}: the failing command fails by itself", rc_direct not in (0, -9),
+                    f"exit {rc_direct}")
+            ck.eq(f"{tag}: a failing command's exit code passed through", rc_bad, rc_direct)
+        ck.eq(f"{tag}: outside connections attempted (proxy trap)",
+              [a["target"] for a in trap.attempts], [])
+        session = printed_session_id(log)
+        ck.true(f"{tag}: opencode's stdout passed through (sessionID)", session is not None)
+        ex = Expect(mock.served)
+        ck.eq(f"{tag}: scripted responses served",
+              [r["label"] for r in mock.served if not r["side"]], [s.label for s in RUN_SCRIPT])
+        store = oc_store(opencode_db(sb))
+        check_store(ck, tag, store, mock.served)
+
+        lst = sb.tokledger("analysis", "list", "--json", check=False)
+        try:
+            rows = {r.get("source_id"): r for r in json.loads(lst.stdout).get("analyses", [])}
+        except ValueError:
+            rows = {}
+            print(f"info {SUITE}: {tag}: list exit {lst.returncode}: {lst.stderr.strip()}")
+        row = rows.get("e2e-run")
+        if row is None:
+            ck.true(f"{tag}: the row exists", False)
+            print(f"info {SUITE}: {tag}: tokledger run said: {tail(log, 5)}")
+        else:
+            b = ex.buckets()
+            ck.eq(f"{tag}: status", row.get("status"), "completed")
+            ck.eq(f"{tag}: usage_session_id (the printed session)", row.get("usage_session_id"),
+                  session)
+            print(f"info {SUITE}: {tag}: session_binding={row.get('session_binding')!r}")
+            ck.eq(f"{tag}: tokens_baseline", row.get("tokens_baseline"), 0)
+            ck.eq(f"{tag}: tokens_check (the whole session)", row.get("tokens_check"), b["total"])
+            ck.eq(f"{tag}: tokens_in", row.get("tokens_in"), b["total"] - b["output_tokens"])
+            ck.eq(f"{tag}: tokens_out", row.get("tokens_out"), b["output_tokens"])
+        ck.eq(f"{tag}: the failing command's row", (rows.get("e2e-run-bad") or {}).get("status"),
+              "failed")
+
+        # What the command saw while it ran: its environment, its own argv, OpenCode's db.
+        envs = {}
+        envf = sb.work / "env.txt"
+        if envf.exists():
+            for line in envf.read_text().splitlines():
+                k, _, v = line.partition("=")
+                envs[k] = v
+        print(f"info {SUITE}: {tag}: bash tool env: "
+              + ", ".join(f"{k}={v}" for k, v in sorted(envs.items())
+                          if k.startswith(("OPENCODE", "AGENT"))))
+        ck.eq(f"{tag}: OPENCODE in the bash tool's environment", envs.get("OPENCODE"), "1")
+        t1 = ex.step("run", RUN_SCRIPT[0].label)
+        argv = (sb.work / "cmdline.txt").read_text().split("\n") \
+            if (sb.work / "cmdline.txt").exists() else []
+        ck.eq(f"{tag}: the bash tool runs `bash -c <the command>`", argv[1:3], ["-c", RUN_CMD])
+        during = oc_store(sb.work / "during.db")
+        part = during["tools"].get((t1 or {}).get("call_id"))
+        ck.eq(f"{tag}: while it runs, its tool part is running with the exact command",
+              {"status": ((part or {}).get("state") or {}).get("status"),
+               "command": ((part or {}).get("state") or {}).get("input", {}).get("command")},
+              {"status": "running", "command": RUN_CMD})
+        msg = next((m for m in during["assistant"]
+                    if part and m["id"] == part["message_id"]), None)
+        ck.eq(f"{tag}: while it runs, the issuing message is stored with zero tokens",
+              {"tokens": (msg or {}).get("tokens"),
+               "completed": ((msg or {}).get("time") or {}).get("completed")},
+              {"tokens": {"input": 0, "output": 0, "reasoning": 0,
+                          "cache": {"read": 0, "write": 0}}, "completed": None})
+        if opts.samples:
+            save_sample(sb, Path(opts.samples) / f"suite-run-{timing}",
+                        [sb.root / "mock.jsonl", log, envf, sb.work / "cmdline.txt",
+                         sb.work / "during.db"])
+    finally:
+        mock.close()
+        sb.cleanup()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--timing", choices=["realistic", "late", "both"], default="both")
+    ap.add_argument("--keep", action="store_true", help="keep the sandboxes (paths printed)")
+    ap.add_argument("--samples", metavar="DIR",
+                    help="copy each sandbox's OpenCode data dir and a SQL dump into DIR")
+    ap.add_argument("--no-git", action="store_true",
+                    help="main scenario outside a git work tree (no patch parts; faster)")
+    opts = ap.parse_args()
+    if opts.keep:
+        os.environ["TOKLEDGER_E2E_KEEP"] = "1"
+    tl = harness.tokledger_bin()
+    if not os.access(tl, os.X_OK):
+        print(f"{SUITE}: tokledger binary {tl} is missing (set TOKLEDGER_BIN)", file=sys.stderr)
+        return 1
+    opencode = opencode_bin()
+    vsb = harness.Sandbox("opencode-version")  # OpenCode writes logs under HOME even here
+    try:
+        ver = subprocess.run([opencode, "--version"], capture_output=True, text=True,
+                             timeout=60, env=vsb.env(), cwd=vsb.work)
+    finally:
+        shutil.rmtree(vsb.root, ignore_errors=True)
+    print(f"info {SUITE}: opencode {ver.stdout.strip()} ({opencode}); tokledger {tl}")
+    ck = harness.Checks(SUITE)
+    t0 = time.time()
+    for timing in (["realistic", "late"] if opts.timing == "both" else [opts.timing]):
+        waited = scenario_main(ck, timing, opencode, opts)
+        scenario_run(ck, timing, opencode, opts)
+        if waited:
+            print(f"info {SUITE}: [{timing}] snapshot waited_ms: median "
+                  f"{statistics.median(waited)}, max {max(waited)} (n={len(waited)})")
+        else:
+            print(f"info {SUITE}: [{timing}] snapshot waited_ms: none reported")
+    print(f"info {SUITE}: {time.time() - t0:.1f} s")
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
