@@ -16,8 +16,9 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::agents::{self, AgentSpec, Parsed, Source};
-use crate::cost::{Pricer, to_nano};
+use crate::cost::Pricer;
 use crate::discover::SourceFile;
+use crate::money::to_nano;
 use crate::store::Store;
 use crate::store::write::{FileRecord, FileUpdate, IngestTx};
 

@@ -24,6 +24,7 @@ pub mod discover;
 pub mod error;
 pub mod format;
 pub mod ingest;
+pub mod money;
 pub mod progress;
 pub mod read;
 pub mod render;

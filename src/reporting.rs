@@ -33,7 +33,7 @@ pub struct StoredCosts;
 
 impl Prices for StoredCosts {
     fn cost(&self, _model: &str, cell: &ModelCell) -> Option<f64> {
-        (cell.unpriced == 0).then(|| crate::cost::from_nano(cell.cost_nusd))
+        crate::money::stored_usd(cell.cost_nusd, cell.unpriced)
     }
 }
 
