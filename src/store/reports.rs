@@ -1,5 +1,6 @@
 //! What reports read: usage summed by time slot or by session and model, tool calls,
-//! compactions. Sums are done here; calendars, medians and costs in `crate::reporting`.
+//! compactions, as plain rows. Calendars, costs, medians and every other report figure are
+//! computed from them in `crate::reports`, which this module knows nothing of.
 
 use std::collections::HashMap;
 
@@ -35,6 +36,15 @@ pub struct ReportFilter {
 impl ReportFilter {
     pub fn bounded(&self) -> bool {
         self.since_ms.is_some() || self.until_ms.is_some()
+    }
+
+    /// The same filter, narrowed to `[since_ms, until_ms)`.
+    pub fn within(&self, since_ms: i64, until_ms: i64) -> ReportFilter {
+        ReportFilter {
+            since_ms: Some(self.since_ms.map_or(since_ms, |s| s.max(since_ms))),
+            until_ms: Some(self.until_ms.map_or(until_ms, |u| u.min(until_ms))),
+            ..self.clone()
+        }
     }
 }
 
@@ -118,18 +128,6 @@ pub struct SessionModelUsage {
     pub unpriced: i64,
 }
 
-impl SessionModelUsage {
-    /// As a report's model cell.
-    pub fn cell(&self) -> crate::reporting::ModelCell {
-        crate::reporting::ModelCell {
-            tokens: self.tokens,
-            first_ms: self.first_ms,
-            cost_nusd: self.cost_nusd,
-            unpriced: self.unpriced,
-        }
-    }
-}
-
 /// What a report shows about a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionMeta {
@@ -138,23 +136,7 @@ pub struct SessionMeta {
     pub last_ts_ms: Option<i64>,
 }
 
-/// One tool call, as reports see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ToolCallRow {
-    pub tool: String,
-    pub session_id: String,
-    pub project: Option<String>,
-    pub call_id: String,
-    pub name: Option<String>,
-    pub called_at_ms: Option<i64>,
-    pub result_at_ms: Option<i64>,
-    pub failed: Option<bool>,
-    /// Stated by the transcript, else result − call when both times are known and in order.
-    pub duration_ms: Option<i64>,
-    pub file_path: Option<String>,
-}
-
-/// A [`ToolCallRow`] borrowed from the query.
+/// One tool call, as reports see it, borrowed from the query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ToolCallRef<'a> {
     pub tool: &'a str,
@@ -165,27 +147,12 @@ pub struct ToolCallRef<'a> {
     pub called_at_ms: Option<i64>,
     pub result_at_ms: Option<i64>,
     pub failed: Option<bool>,
+    /// Stated by the transcript, else result − call when both times are known and in order.
     pub duration_ms: Option<i64>,
     pub file_path: Option<&'a str>,
 }
 
-impl ToolCallRef<'_> {
-    pub fn to_owned_row(&self) -> ToolCallRow {
-        ToolCallRow {
-            tool: self.tool.to_owned(),
-            session_id: self.session_id.to_owned(),
-            project: self.project.map(str::to_owned),
-            call_id: self.call_id.to_owned(),
-            name: self.name.map(str::to_owned),
-            called_at_ms: self.called_at_ms,
-            result_at_ms: self.result_at_ms,
-            failed: self.failed,
-            duration_ms: self.duration_ms,
-            file_path: self.file_path.map(str::to_owned),
-        }
-    }
-}
-
+/// One compaction, with its session's project.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompactionRow {
     pub tool: String,
@@ -366,13 +333,6 @@ impl Store {
             }
             Ok(())
         })
-    }
-
-    /// [`Store::for_each_tool_call`], collected.
-    pub fn tool_call_rows(&self, f: &ReportFilter, name: Option<&str>) -> Result<Vec<ToolCallRow>> {
-        let mut out = Vec::new();
-        self.for_each_tool_call(f, name, |c| out.push(c.to_owned_row()))?;
-        Ok(out)
     }
 
     /// Compactions in `f`, oldest first.
