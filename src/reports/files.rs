@@ -194,7 +194,7 @@ mod tests {
             called_at_ms: Some(1),
             result_at_ms: Some(2),
             failed: None,
-            duration_ms: None,
+            stated_duration_ms: None,
             file_path: Some(path),
         };
         let mut stats = FileStats::default();

@@ -4,6 +4,16 @@
 use super::{ByAgentAndName, count};
 use crate::store::reports::ToolCallRef;
 
+/// How long a call took: the duration the transcript states, else the result's time minus
+/// the call's when both are known and the result is not earlier.
+pub fn duration_ms(c: &ToolCallRef<'_>) -> Option<i64> {
+    c.stated_duration_ms
+        .or(match (c.called_at_ms, c.result_at_ms) {
+            (Some(called), Some(result)) if result >= called => result.checked_sub(called),
+            _ => None,
+        })
+}
+
 /// Calls of one tool: how many, how they ended, how long they took where known.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallStats {
@@ -102,10 +112,9 @@ pub struct ToolStats {
 
 impl ToolStats {
     pub fn add(&mut self, c: &ToolCallRef<'_>) {
-        self.all.add(c.failed, c.duration_ms);
-        self.by_tool
-            .get_mut(c.tool, c.name)
-            .add(c.failed, c.duration_ms);
+        let duration = duration_ms(c);
+        self.all.add(c.failed, duration);
+        self.by_tool.get_mut(c.tool, c.name).add(c.failed, duration);
     }
 
     pub fn finish(self) -> ToolsReport {
@@ -172,7 +181,7 @@ impl From<&ToolCallRef<'_>> for Call {
             called_at_ms: c.called_at_ms,
             result_at_ms: c.result_at_ms,
             failed: c.failed,
-            duration_ms: c.duration_ms,
+            duration_ms: duration_ms(c),
             file_path: c.file_path.map(str::to_owned),
         }
     }
@@ -194,8 +203,9 @@ pub struct CallLog {
 
 impl CallLog {
     pub fn add(&mut self, c: &ToolCallRef<'_>) {
-        self.all.add(c.failed, c.duration_ms);
-        self.calls.push(Call::from(c));
+        let call = Call::from(c);
+        self.all.add(call.failed, call.duration_ms);
+        self.calls.push(call);
     }
 
     pub fn finish(mut self) -> CallsReport {
@@ -234,6 +244,27 @@ mod tests {
     }
 
     #[test]
+    fn durations_are_stated_or_taken_from_the_times() {
+        let call = |stated, called, result| ToolCallRef {
+            tool: "codex",
+            session_id: "s",
+            project: None,
+            call_id: "c",
+            name: None,
+            called_at_ms: called,
+            result_at_ms: result,
+            failed: None,
+            stated_duration_ms: stated,
+            file_path: None,
+        };
+        assert_eq!(duration_ms(&call(Some(7), Some(0), Some(100))), Some(7));
+        assert_eq!(duration_ms(&call(None, Some(40), Some(100))), Some(60));
+        assert_eq!(duration_ms(&call(None, Some(100), Some(100))), Some(0));
+        assert_eq!(duration_ms(&call(None, Some(100), Some(40))), None);
+        assert_eq!(duration_ms(&call(None, None, Some(40))), None);
+    }
+
+    #[test]
     fn rows_are_most_used_first_and_calls_oldest_first() {
         let call = |tool, name, call_id, at: Option<i64>| ToolCallRef {
             tool,
@@ -244,7 +275,7 @@ mod tests {
             called_at_ms: at,
             result_at_ms: None,
             failed: Some(call_id == "c2"),
-            duration_ms: None,
+            stated_duration_ms: None,
             file_path: None,
         };
         let calls = [

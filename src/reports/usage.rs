@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use chrono_tz::Tz;
 
 use crate::dates::local_date;
-use crate::store::reports::{SessionMeta, SessionModelUsage, Slot};
+use crate::store::reports::{ResponseRef, SessionMeta, SessionModelUsage};
 use crate::usage::{Tokens, earliest};
 
 /// The span usage is first summed over for the time reports: every UTC offset in use since
@@ -320,6 +320,82 @@ impl Period {
     }
 }
 
+/// Usage summed over a span of time (`slot_ms` long from `start_ms`) for one model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub start_ms: i64,
+    pub model: String,
+    pub tokens: Tokens,
+    /// Stored cost of the slot's responses (nano-USD), and how many have no price.
+    pub cost_nusd: i64,
+    pub unpriced: i64,
+}
+
+/// Usage with a time summed per model and time slot, and the usage without a time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotUsage {
+    /// By start, then model.
+    pub slots: Vec<Slot>,
+    pub untimed: Untimed,
+}
+
+/// Sums responses, one at a time, per model and `slot_ms` span (aligned to the Unix epoch).
+#[derive(Debug, Default)]
+pub struct SlotSums {
+    slot_ms: i64,
+    by_model: HashMap<String, HashMap<i64, (Tokens, i64, i64)>>,
+    untimed: Untimed,
+}
+
+impl SlotSums {
+    pub fn new(slot_ms: i64) -> Self {
+        SlotSums {
+            slot_ms: slot_ms.max(1),
+            ..SlotSums::default()
+        }
+    }
+
+    pub fn add(&mut self, r: &ResponseRef<'_>) {
+        let Some(ts) = r.ts_ms else {
+            self.untimed.responses += 1;
+            self.untimed.tokens = self.untimed.tokens.add(&r.tokens);
+            return;
+        };
+        let start = ts.div_euclid(self.slot_ms) * self.slot_ms;
+        // Look the model up by &str: a String is made once per model, not per response.
+        let slots = match self.by_model.get_mut(r.model) {
+            Some(s) => s,
+            None => self.by_model.entry(r.model.to_owned()).or_default(),
+        };
+        let t = slots.entry(start).or_default();
+        t.0 = t.0.add(&r.tokens);
+        t.1 += r.cost_nusd;
+        t.2 += r.unpriced;
+    }
+
+    pub fn finish(self) -> SlotUsage {
+        let mut slots: Vec<Slot> = self
+            .by_model
+            .into_iter()
+            .flat_map(|(model, m)| {
+                m.into_iter()
+                    .map(move |(start_ms, (tokens, cost_nusd, unpriced))| Slot {
+                        start_ms,
+                        model: model.clone(),
+                        tokens,
+                        cost_nusd,
+                        unpriced,
+                    })
+            })
+            .collect();
+        slots.sort_by(|a, b| (a.start_ms, &a.model).cmp(&(b.start_ms, &b.model)));
+        SlotUsage {
+            slots,
+            untimed: self.untimed,
+        }
+    }
+}
+
 /// Fold time slots into the periods of `tz`. A slot that crosses a local midnight cannot be
 /// given to one day; its start is returned in the second list so that the caller reads that
 /// span again, finer. With 15-minute slots this never happens for times since the 1970s: every
@@ -545,6 +621,52 @@ mod tests {
             &mut BTreeMap::new(),
         );
         assert_eq!(split, [t("2026-03-02T18:00:00Z")]);
+    }
+
+    #[test]
+    fn responses_are_summed_per_model_and_slot_and_untimed_apart() {
+        let tok = Tokens {
+            output_tokens: 10,
+            ..Tokens::default()
+        };
+        let response = |ts_ms, model| ResponseRef {
+            ts_ms,
+            model,
+            tokens: tok,
+            cost_nusd: 5,
+            unpriced: 0,
+        };
+        let mut sums = SlotSums::new(SLOT_MS);
+        for r in [
+            response(Some(SLOT_MS + 1), "b"),
+            response(Some(SLOT_MS + 2), "b"),
+            response(Some(-1), "a"),
+            response(Some(SLOT_MS), "a"),
+            response(None, ""),
+        ] {
+            sums.add(&r);
+        }
+        let usage = sums.finish();
+        let got: Vec<_> = usage
+            .slots
+            .iter()
+            .map(|s| (s.start_ms, s.model.as_str(), s.tokens.total(), s.cost_nusd))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (-SLOT_MS, "a", 10, 5),
+                (SLOT_MS, "a", 10, 5),
+                (SLOT_MS, "b", 20, 10)
+            ]
+        );
+        assert_eq!(
+            usage.untimed,
+            Untimed {
+                responses: 1,
+                tokens: tok
+            }
+        );
     }
 
     #[test]

@@ -11,13 +11,15 @@ use super::Store;
 use super::sessions::{SUM_COLUMNS, tokens_at};
 use crate::usage::{Agent, Tokens};
 
-/// Usage summed over a span of time (`slot_ms` long from `start_ms`) for one model.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Slot {
-    pub start_ms: i64,
-    pub model: String,
+/// One response's usage, borrowed from the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseRef<'a> {
+    /// Its earliest time; `None` when no copy of it had one.
+    pub ts_ms: Option<i64>,
+    /// `""` when the transcript named none.
+    pub model: &'a str,
     pub tokens: Tokens,
-    /// Stored cost of the slot's responses (nano-USD), and how many have no price.
+    /// Stored cost (nano-USD, 0 when none), and 1 when it was priced and has no price.
     pub cost_nusd: i64,
     pub unpriced: i64,
 }
@@ -105,15 +107,6 @@ fn query<T>(
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// Usage with a time summed per model and time slot, and the usage without a time.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SlotUsage {
-    pub slots: Vec<Slot>,
-    /// Responses without a time that the filter's agent, session and project cover (time
-    /// bounds aside), and their tokens.
-    pub untimed: (i64, Tokens),
-}
-
 /// One session's usage of one model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionModelUsage {
@@ -147,8 +140,8 @@ pub struct ToolCallRef<'a> {
     pub called_at_ms: Option<i64>,
     pub result_at_ms: Option<i64>,
     pub failed: Option<bool>,
-    /// Stated by the transcript, else result − call when both times are known and in order.
-    pub duration_ms: Option<i64>,
+    /// As the transcript states it (reports derive one from the times otherwise).
+    pub stated_duration_ms: Option<i64>,
     pub file_path: Option<&'a str>,
 }
 
@@ -165,13 +158,16 @@ pub struct CompactionRow {
 }
 
 impl Store {
-    /// Usage summed per model and `slot_ms` span (aligned to the Unix epoch), in one pass
-    /// over the responses. Summed here rather than by SQL's GROUP BY: a hash map beats
-    /// SQLite's sorter on a few hundred thousand rows (measured: docs/PERFORMANCE.md).
-    pub fn usage_by_slot(&self, f: &ReportFilter, slot_ms: i64) -> Result<SlotUsage> {
-        let slot_ms = slot_ms.max(1);
+    /// Call `each` with every response in `f`, in no particular order; responses without a
+    /// time pass the time bounds, so that one pass also counts them. Rows are lent, not
+    /// copied: the time reports sum them in Rust rather than by SQL's GROUP BY, because a hash
+    /// map beats SQLite's sorter on a few hundred thousand rows (docs/PERFORMANCE.md).
+    pub fn for_each_response(
+        &self,
+        f: &ReportFilter,
+        mut each: impl FnMut(&ResponseRef<'_>),
+    ) -> Result<()> {
         self.read(|c| {
-            // Responses without a time pass the time bounds here, so that one pass counts them.
             let sql = format!(
                 "SELECT ts_ms, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
                         cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens,
@@ -183,41 +179,16 @@ impl Store {
             let mut st = c.prepare(&sql)?;
             let tool = f.tool.map(Agent::as_str);
             let mut rows = st.query(params(f, &tool, &[]).as_slice())?;
-            let mut by_model: HashMap<String, HashMap<i64, (Tokens, i64, i64)>> = HashMap::new();
-            let mut untimed = (0, Tokens::default());
             while let Some(r) = rows.next()? {
-                let tokens = tokens_at(r, 2)?;
-                let Some(ts) = r.get::<_, Option<i64>>(0)? else {
-                    untimed.0 += 1;
-                    untimed.1 = untimed.1.add(&tokens);
-                    continue;
-                };
-                let start = ts.div_euclid(slot_ms) * slot_ms;
-                let model = r.get_ref(1)?.as_str_or_null()?.unwrap_or("");
-                // Look the model up by &str: a String is made once per model, not per row.
-                let slots = match by_model.get_mut(model) {
-                    Some(s) => s,
-                    None => by_model.entry(model.to_owned()).or_default(),
-                };
-                let t = slots.entry(start).or_default();
-                t.0 = t.0.add(&tokens);
-                t.1 += r.get::<_, i64>(9)?;
-                t.2 += r.get::<_, i64>(10)?;
+                each(&ResponseRef {
+                    ts_ms: r.get(0)?,
+                    model: r.get_ref(1)?.as_str_or_null()?.unwrap_or(""),
+                    tokens: tokens_at(r, 2)?,
+                    cost_nusd: r.get(9)?,
+                    unpriced: r.get(10)?,
+                });
             }
-            let mut slots: Vec<Slot> = by_model
-                .into_iter()
-                .flat_map(|(model, m)| {
-                    m.into_iter().map(move |(start_ms, (tokens, cost_nusd, unpriced))| Slot {
-                        start_ms,
-                        model: model.clone(),
-                        tokens,
-                        cost_nusd,
-                        unpriced,
-                    })
-                })
-                .collect();
-            slots.sort_by(|a, b| (a.start_ms, &a.model).cmp(&(b.start_ms, &b.model)));
-            Ok(SlotUsage { slots, untimed })
+            Ok(())
         })
     }
 
@@ -301,9 +272,7 @@ impl Store {
         self.read(|c| {
             let sql = format!(
                 "SELECT t.tool, t.session_id, t.call_id, t.name, t.called_at_ms, t.result_at_ms, t.failed,
-                        coalesce(t.duration_ms, CASE WHEN t.result_at_ms >= t.called_at_ms
-                                                     THEN t.result_at_ms - t.called_at_ms END),
-                        t.file_path
+                        t.duration_ms, t.file_path
                  FROM tool_calls t
                  WHERE (:name IS NULL OR t.name = :name COLLATE NOCASE) AND {}",
                 filter_sql("t", "coalesce(t.called_at_ms, t.result_at_ms)")
@@ -327,7 +296,7 @@ impl Store {
                     called_at_ms: r.get(4)?,
                     result_at_ms: r.get(5)?,
                     failed: r.get::<_, Option<i64>>(6)?.map(|v| v != 0),
-                    duration_ms: r.get(7)?,
+                    stated_duration_ms: r.get(7)?,
                     file_path: r.get_ref(8)?.as_str_or_null()?,
                 });
             }

@@ -11,7 +11,7 @@ use crate::dates::{parse_bound_in, resolve_zone};
 use crate::error::Error;
 use crate::render::report::{Format, Report, Style, untimed_note};
 use crate::reports::usage::{
-    self, Period, Periods, SLOT_MS, StoredCosts, Untimed, UsageKind, UsageReport,
+    self, Period, Periods, SLOT_MS, SlotSums, SlotUsage, StoredCosts, UsageKind, UsageReport,
 };
 use crate::store::Store;
 use crate::store::reports::ReportFilter;
@@ -200,21 +200,25 @@ fn print_usage(ctx: &Ctx, args: &UsageArgs, report: &UsageReport, tz: Tz) -> Res
     print(report, args.format.format(ctx, tz))
 }
 
+/// The responses in `f`, summed per model and `slot_ms` span.
+fn slot_usage(store: &Store, f: &ReportFilter, slot_ms: i64) -> Result<SlotUsage> {
+    let mut sums = SlotSums::new(slot_ms);
+    store.for_each_response(f, |r| sums.add(r))?;
+    Ok(sums.finish())
+}
+
 /// daily, weekly, monthly: usage with a time, per period of the zone.
 pub fn period_report(ctx: &Ctx, args: &UsageArgs, period: Period) -> Result<()> {
     let p = prepare(ctx, &args.filters, None, true)?;
-    let usage = p.store.usage_by_slot(&p.filter, SLOT_MS)?;
+    let usage = slot_usage(&p.store, &p.filter, SLOT_MS)?;
     let mut periods = Periods::new(p.tz, period);
     // A quarter hour that holds two local days (historic offsets): read it again response by
     // response.
     for start in periods.fold(&usage.slots, SLOT_MS) {
-        let fine = p
-            .store
-            .usage_by_slot(&p.filter.within(start, start + SLOT_MS), 1)?;
+        let fine = slot_usage(&p.store, &p.filter.within(start, start + SLOT_MS), 1)?;
         periods.fold(&fine.slots, 1);
     }
-    let (responses, tokens) = usage.untimed;
-    let report = periods.report(Untimed { responses, tokens }, args.breakdown);
+    let report = periods.report(usage.untimed, args.breakdown);
     print_usage(ctx, args, &report, p.tz)
 }
 
