@@ -1,8 +1,8 @@
 //! What the reports compute, free of SQL and of output. One module per report owns its rows
 //! and the arithmetic that builds them from the plain rows the store returns
 //! (`crate::store::reports`): [`usage`] (daily, weekly, monthly, session, model), [`tools`],
-//! [`files`], [`compactions`]. Costs stay in USD and times in Unix ms here; `render::report`
-//! prints them for people, as JSON or as CSV. See docs/REPORTS.md.
+//! [`files`], [`compactions`]. Costs are summed in nano-USD and carried in USD, times in Unix
+//! ms; `render::report` prints them for people, as JSON or as CSV. See docs/REPORTS.md.
 
 use std::collections::HashMap;
 
