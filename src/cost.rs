@@ -436,20 +436,6 @@ impl Pricer {
     }
 }
 
-/// USD ↔ whole nano-dollars, the unit costs are summed in (exact integer sums).
-pub fn to_nano(usd: f64) -> i64 {
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "costs are far below 9.2e9 USD"
-    )]
-    let n = (usd * 1e9).round() as i64;
-    n
-}
-
-pub fn from_nano(n: i64) -> f64 {
-    n as f64 / 1e9
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@
 //!           │           ├─► transcript (pure)   (bytes → usage, tool calls, compactions)
 //!           │           └─► store               (SQL, one writer)
 //!           ├─► store                           (queries → plain structs)
-//!           ├─► reporting (pure)                (structs → periods, per-model rows, stats)
-//!           └─► render                          (structs → table | JSON | CSV)
+//!           ├─► reports (pure)                  (plain rows → report rows: periods, costs, stats)
+//!           └─► render                          (report rows → table | JSON | CSV)
 //! ```
 
 pub mod agents;
@@ -23,10 +23,11 @@ pub mod discover;
 pub mod error;
 pub mod format;
 pub mod ingest;
+pub mod money;
 pub mod progress;
 pub mod read;
 pub mod render;
-pub mod reporting;
+pub mod reports;
 pub mod shell;
 pub mod skills;
 pub mod store;

@@ -294,7 +294,7 @@ pub struct ModelUsage {
 impl ModelUsage {
     /// The cost in USD, `None` when any response in it has no price.
     pub fn cost_usd(&self) -> Option<f64> {
-        (self.unpriced == 0).then(|| crate::cost::from_nano(self.cost_nusd))
+        crate::money::stored_usd(self.cost_nusd, self.unpriced)
     }
 }
 
@@ -323,7 +323,7 @@ impl Snapshot {
             }
             sum += u.cost_nusd;
         }
-        Some(crate::cost::from_nano(sum))
+        Some(crate::money::from_nano(sum))
     }
 
     /// Models in it that have no price.

@@ -3,7 +3,8 @@
 use anyhow::Result;
 
 use crate::agents::Parsed;
-use crate::cost::{Pricer, to_nano};
+use crate::cost::Pricer;
+use crate::money::to_nano;
 use crate::store::Store;
 use crate::usage::MAX_RESPONSE_COST_NUSD;
 

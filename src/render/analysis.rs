@@ -111,7 +111,7 @@ impl<'a> From<&'a Analysis> for AnalysisJson<'a> {
                     cost_usd: u.cost_usd(),
                 })
                 .collect(),
-            cost_known_usd: crate::cost::from_nano(
+            cost_known_usd: crate::money::from_nano(
                 a.usage_by_model.0.values().map(|u| u.cost_nusd).sum(),
             ),
             unpriced_models: a.usage_by_model.unpriced_models(),
@@ -163,7 +163,7 @@ fn cost_line(a: &Analysis) -> String {
                 format!(
                     "unknown (no price for {}); priced part {:.4}",
                     unpriced.join(", "),
-                    crate::cost::from_nano(known)
+                    crate::money::from_nano(known)
                 )
             }
         }

@@ -1,5 +1,6 @@
 //! What reports read: usage summed by time slot or by session and model, tool calls,
-//! compactions. Sums are done here; calendars, medians and costs in `crate::reporting`.
+//! compactions, as plain rows. Calendars, costs, medians and every other report figure are
+//! computed from them in `crate::reports`, which this module knows nothing of.
 
 use std::collections::HashMap;
 
@@ -10,13 +11,15 @@ use super::Store;
 use super::sessions::{SUM_COLUMNS, tokens_at};
 use crate::usage::{Agent, Tokens};
 
-/// Usage summed over a span of time (`slot_ms` long from `start_ms`) for one model.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Slot {
-    pub start_ms: i64,
-    pub model: String,
+/// One response's usage, borrowed from the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseRef<'a> {
+    /// Its earliest time; `None` when no copy of it had one.
+    pub ts_ms: Option<i64>,
+    /// `""` when the transcript named none.
+    pub model: &'a str,
     pub tokens: Tokens,
-    /// Stored cost of the slot's responses (nano-USD), and how many have no price.
+    /// Stored cost (nano-USD, 0 when none), and 1 when it was priced and has no price.
     pub cost_nusd: i64,
     pub unpriced: i64,
 }
@@ -35,6 +38,15 @@ pub struct ReportFilter {
 impl ReportFilter {
     pub fn bounded(&self) -> bool {
         self.since_ms.is_some() || self.until_ms.is_some()
+    }
+
+    /// The same filter, narrowed to `[since_ms, until_ms)`.
+    pub fn within(&self, since_ms: i64, until_ms: i64) -> ReportFilter {
+        ReportFilter {
+            since_ms: Some(self.since_ms.map_or(since_ms, |s| s.max(since_ms))),
+            until_ms: Some(self.until_ms.map_or(until_ms, |u| u.min(until_ms))),
+            ..self.clone()
+        }
     }
 }
 
@@ -95,15 +107,6 @@ fn query<T>(
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// Usage with a time summed per model and time slot, and the usage without a time.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SlotUsage {
-    pub slots: Vec<Slot>,
-    /// Responses without a time that the filter's agent, session and project cover (time
-    /// bounds aside), and their tokens.
-    pub untimed: (i64, Tokens),
-}
-
 /// One session's usage of one model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionModelUsage {
@@ -118,18 +121,6 @@ pub struct SessionModelUsage {
     pub unpriced: i64,
 }
 
-impl SessionModelUsage {
-    /// As a report's model cell.
-    pub fn cell(&self) -> crate::reporting::ModelCell {
-        crate::reporting::ModelCell {
-            tokens: self.tokens,
-            first_ms: self.first_ms,
-            cost_nusd: self.cost_nusd,
-            unpriced: self.unpriced,
-        }
-    }
-}
-
 /// What a report shows about a session.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionMeta {
@@ -138,23 +129,7 @@ pub struct SessionMeta {
     pub last_ts_ms: Option<i64>,
 }
 
-/// One tool call, as reports see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ToolCallRow {
-    pub tool: String,
-    pub session_id: String,
-    pub project: Option<String>,
-    pub call_id: String,
-    pub name: Option<String>,
-    pub called_at_ms: Option<i64>,
-    pub result_at_ms: Option<i64>,
-    pub failed: Option<bool>,
-    /// Stated by the transcript, else result − call when both times are known and in order.
-    pub duration_ms: Option<i64>,
-    pub file_path: Option<String>,
-}
-
-/// A [`ToolCallRow`] borrowed from the query.
+/// One tool call, as reports see it, borrowed from the query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ToolCallRef<'a> {
     pub tool: &'a str,
@@ -165,27 +140,12 @@ pub struct ToolCallRef<'a> {
     pub called_at_ms: Option<i64>,
     pub result_at_ms: Option<i64>,
     pub failed: Option<bool>,
-    pub duration_ms: Option<i64>,
+    /// As the transcript states it (reports derive one from the times otherwise).
+    pub stated_duration_ms: Option<i64>,
     pub file_path: Option<&'a str>,
 }
 
-impl ToolCallRef<'_> {
-    pub fn to_owned_row(&self) -> ToolCallRow {
-        ToolCallRow {
-            tool: self.tool.to_owned(),
-            session_id: self.session_id.to_owned(),
-            project: self.project.map(str::to_owned),
-            call_id: self.call_id.to_owned(),
-            name: self.name.map(str::to_owned),
-            called_at_ms: self.called_at_ms,
-            result_at_ms: self.result_at_ms,
-            failed: self.failed,
-            duration_ms: self.duration_ms,
-            file_path: self.file_path.map(str::to_owned),
-        }
-    }
-}
-
+/// One compaction, with its session's project.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompactionRow {
     pub tool: String,
@@ -198,13 +158,16 @@ pub struct CompactionRow {
 }
 
 impl Store {
-    /// Usage summed per model and `slot_ms` span (aligned to the Unix epoch), in one pass
-    /// over the responses. Summed here rather than by SQL's GROUP BY: a hash map beats
-    /// SQLite's sorter on a few hundred thousand rows (measured: docs/PERFORMANCE.md).
-    pub fn usage_by_slot(&self, f: &ReportFilter, slot_ms: i64) -> Result<SlotUsage> {
-        let slot_ms = slot_ms.max(1);
+    /// Call `each` with every response in `f`, in no particular order; responses without a
+    /// time pass the time bounds, so that one pass also counts them. Rows are lent, not
+    /// copied: the time reports sum them in Rust rather than by SQL's GROUP BY, because a hash
+    /// map beats SQLite's sorter on a few hundred thousand rows (docs/PERFORMANCE.md).
+    pub fn for_each_response(
+        &self,
+        f: &ReportFilter,
+        mut each: impl FnMut(&ResponseRef<'_>),
+    ) -> Result<()> {
         self.read(|c| {
-            // Responses without a time pass the time bounds here, so that one pass counts them.
             let sql = format!(
                 "SELECT ts_ms, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
                         cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens,
@@ -216,41 +179,16 @@ impl Store {
             let mut st = c.prepare(&sql)?;
             let tool = f.tool.map(Agent::as_str);
             let mut rows = st.query(params(f, &tool, &[]).as_slice())?;
-            let mut by_model: HashMap<String, HashMap<i64, (Tokens, i64, i64)>> = HashMap::new();
-            let mut untimed = (0, Tokens::default());
             while let Some(r) = rows.next()? {
-                let tokens = tokens_at(r, 2)?;
-                let Some(ts) = r.get::<_, Option<i64>>(0)? else {
-                    untimed.0 += 1;
-                    untimed.1 = untimed.1.add(&tokens);
-                    continue;
-                };
-                let start = ts.div_euclid(slot_ms) * slot_ms;
-                let model = r.get_ref(1)?.as_str_or_null()?.unwrap_or("");
-                // Look the model up by &str: a String is made once per model, not per row.
-                let slots = match by_model.get_mut(model) {
-                    Some(s) => s,
-                    None => by_model.entry(model.to_owned()).or_default(),
-                };
-                let t = slots.entry(start).or_default();
-                t.0 = t.0.add(&tokens);
-                t.1 += r.get::<_, i64>(9)?;
-                t.2 += r.get::<_, i64>(10)?;
+                each(&ResponseRef {
+                    ts_ms: r.get(0)?,
+                    model: r.get_ref(1)?.as_str_or_null()?.unwrap_or(""),
+                    tokens: tokens_at(r, 2)?,
+                    cost_nusd: r.get(9)?,
+                    unpriced: r.get(10)?,
+                });
             }
-            let mut slots: Vec<Slot> = by_model
-                .into_iter()
-                .flat_map(|(model, m)| {
-                    m.into_iter().map(move |(start_ms, (tokens, cost_nusd, unpriced))| Slot {
-                        start_ms,
-                        model: model.clone(),
-                        tokens,
-                        cost_nusd,
-                        unpriced,
-                    })
-                })
-                .collect();
-            slots.sort_by(|a, b| (a.start_ms, &a.model).cmp(&(b.start_ms, &b.model)));
-            Ok(SlotUsage { slots, untimed })
+            Ok(())
         })
     }
 
@@ -334,9 +272,7 @@ impl Store {
         self.read(|c| {
             let sql = format!(
                 "SELECT t.tool, t.session_id, t.call_id, t.name, t.called_at_ms, t.result_at_ms, t.failed,
-                        coalesce(t.duration_ms, CASE WHEN t.result_at_ms >= t.called_at_ms
-                                                     THEN t.result_at_ms - t.called_at_ms END),
-                        t.file_path
+                        t.duration_ms, t.file_path
                  FROM tool_calls t
                  WHERE (:name IS NULL OR t.name = :name COLLATE NOCASE) AND {}",
                 filter_sql("t", "coalesce(t.called_at_ms, t.result_at_ms)")
@@ -360,19 +296,12 @@ impl Store {
                     called_at_ms: r.get(4)?,
                     result_at_ms: r.get(5)?,
                     failed: r.get::<_, Option<i64>>(6)?.map(|v| v != 0),
-                    duration_ms: r.get(7)?,
+                    stated_duration_ms: r.get(7)?,
                     file_path: r.get_ref(8)?.as_str_or_null()?,
                 });
             }
             Ok(())
         })
-    }
-
-    /// [`Store::for_each_tool_call`], collected.
-    pub fn tool_call_rows(&self, f: &ReportFilter, name: Option<&str>) -> Result<Vec<ToolCallRow>> {
-        let mut out = Vec::new();
-        self.for_each_tool_call(f, name, |c| out.push(c.to_owned_row()))?;
-        Ok(out)
     }
 
     /// Compactions in `f`, oldest first.

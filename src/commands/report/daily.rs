@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::ctx::Ctx;
-use crate::reporting::Period;
+use crate::reports::usage::Period;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -12,5 +12,5 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    super::period_report(ctx, &args.usage, Period::Day, "daily", None)
+    super::period_report(ctx, &args.usage, Period::Day)
 }

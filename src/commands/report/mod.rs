@@ -2,8 +2,6 @@
 //! analytics. Each report first reads what changed in the transcripts, then queries the
 //! ledger, so usage whose transcript was deleted since is still in it. See docs/REPORTS.md.
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 use chrono_tz::Tz;
 use clap::Subcommand;
@@ -11,8 +9,10 @@ use clap::Subcommand;
 use crate::ctx::Ctx;
 use crate::dates::{parse_bound_in, resolve_zone};
 use crate::error::Error;
-use crate::render::report::{Style, UsageReport};
-use crate::reporting::{self, Period, RowKey, StoredCosts, Usage};
+use crate::render::report::{Format, Report, Style, untimed_note};
+use crate::reports::usage::{
+    self, Period, Periods, SLOT_MS, SlotSums, SlotUsage, StoredCosts, UsageKind, UsageReport,
+};
 use crate::store::Store;
 use crate::store::reports::ReportFilter;
 use crate::usage::Agent;
@@ -82,13 +82,34 @@ pub struct Filters {
 
 /// Output format of the data on stdout (a table by default).
 #[derive(clap::Args, Debug, Clone)]
-pub struct Format {
+pub struct FormatFlags {
     /// One JSON document
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
     /// CSV: a header line, then one line per row
     #[arg(long)]
     pub csv: bool,
+}
+
+impl FormatFlags {
+    pub fn table(&self) -> bool {
+        !(self.json || self.csv)
+    }
+
+    /// The format asked for; a table shows its times in `tz`.
+    pub fn format(&self, ctx: &Ctx, tz: Tz) -> Format {
+        if self.json {
+            Format::Json
+        } else if self.csv {
+            Format::Csv
+        } else {
+            Format::Table(Style {
+                tty: ctx.stdout_is_terminal(),
+                width: None,
+                tz,
+            })
+        }
+    }
 }
 
 /// Options of the token reports (daily, weekly, monthly, session, model).
@@ -100,7 +121,7 @@ pub struct UsageArgs {
     #[arg(long)]
     pub breakdown: bool,
     #[command(flatten)]
-    pub format: Format,
+    pub format: FormatFlags,
 }
 
 /// A report's ledger, after the incremental read, and its resolved filter.
@@ -166,101 +187,52 @@ fn project_filter(p: Option<&str>) -> Result<Option<String>, Error> {
     Ok((!t.is_empty()).then(|| t.to_owned()))
 }
 
-pub fn style(ctx: &Ctx, tz: Tz) -> Style {
-    Style {
-        tty: ctx.stdout_is_terminal(),
-        width: None,
-        tz,
-    }
+/// Write `report` to stdout in `format`.
+pub fn print(report: &impl Report, format: Format) -> Result<()> {
+    report.print(format, &mut std::io::stdout().lock())
 }
 
-/// Print a usage report in the format asked for.
-fn print_usage(ctx: &Ctx, format: &Format, report: &UsageReport<'_>, tz: Tz) -> Result<()> {
-    use crate::render::report as r;
-    if let Some((n, t)) = report.untimed.filter(|(n, _)| *n > 0) {
-        ctx.status(&format!(
-            "{n} response{} without a time ({} tokens) {} not in this report; `report session` and \
-             `report model` count {}",
-            if n == 1 { "" } else { "s" },
-            t.total(),
-            if n == 1 { "is" } else { "are" },
-            if n == 1 { "it" } else { "them" },
-        ));
+/// Print a token report, with a note on stderr for the responses it leaves out.
+fn print_usage(ctx: &Ctx, args: &UsageArgs, report: &UsageReport, tz: Tz) -> Result<()> {
+    if let Some(note) = untimed_note(report) {
+        ctx.status(&note);
     }
-    let mut out = std::io::stdout().lock();
-    if format.json {
-        r::usage_json(&mut out, report)
-    } else if format.csv {
-        r::usage_csv(&mut out, report)
-    } else {
-        r::usage_table(&mut out, report, style(ctx, tz))
-    }
+    print(report, args.format.format(ctx, tz))
+}
+
+/// The responses in `f`, summed per model and `slot_ms` span.
+fn slot_usage(store: &Store, f: &ReportFilter, slot_ms: i64) -> Result<SlotUsage> {
+    let mut sums = SlotSums::new(slot_ms);
+    store.for_each_response(f, |r| sums.add(r))?;
+    Ok(sums.finish())
 }
 
 /// daily, weekly, monthly: usage with a time, per period of the zone.
-pub fn period_report(
-    ctx: &Ctx,
-    args: &UsageArgs,
-    period: Period,
-    kind: &str,
-    week_start: Option<&str>,
-) -> Result<()> {
+pub fn period_report(ctx: &Ctx, args: &UsageArgs, period: Period) -> Result<()> {
     let p = prepare(ctx, &args.filters, None, true)?;
-    // Sum per quarter hour in SQL (every UTC offset in use is a whole number of quarter hours,
-    // so no quarter hour holds two local days), then give each quarter to its local day.
-    const SLOT: i64 = 15 * 60_000;
-    let usage = p.store.usage_by_slot(&p.filter, SLOT)?;
-    let mut buckets: BTreeMap<chrono::NaiveDate, Usage> = BTreeMap::new();
-    let split = reporting::fold_slots(&usage.slots, SLOT, p.tz, period, &mut buckets);
-    // A quarter that does hold two days (historic offsets): read it again response by response.
-    for start in split {
-        let f = ReportFilter {
-            since_ms: Some(p.filter.since_ms.map_or(start, |s| s.max(start))),
-            until_ms: Some(
-                p.filter
-                    .until_ms
-                    .map_or(start + SLOT, |u| u.min(start + SLOT)),
-            ),
-            ..p.filter.clone()
-        };
-        let fine = p.store.usage_by_slot(&f, 1)?;
-        reporting::fold_slots(&fine.slots, 1, p.tz, period, &mut buckets);
+    let usage = slot_usage(&p.store, &p.filter, SLOT_MS)?;
+    let mut periods = Periods::new(p.tz, period);
+    // A quarter hour that holds two local days (historic offsets): read it again response by
+    // response.
+    for start in periods.fold(&usage.slots, SLOT_MS) {
+        let fine = slot_usage(&p.store, &p.filter.within(start, start + SLOT_MS), 1)?;
+        periods.fold(&fine.slots, 1);
     }
-    let rows: Vec<_> = buckets
-        .iter()
-        .map(|(d, u)| reporting::priced(RowKey::Period(period.label(*d)), u, &StoredCosts))
-        .collect();
-    let report = UsageReport {
-        kind,
-        time_zone: Some(p.tz.name().to_owned()),
-        week_start,
-        totals: reporting::totals(&rows),
-        rows: &rows,
-        untimed: Some(usage.untimed),
-        breakdown: args.breakdown,
-    };
-    print_usage(ctx, &args.format, &report, p.tz)
+    let report = periods.report(usage.untimed, args.breakdown);
+    print_usage(ctx, args, &report, p.tz)
 }
 
 /// session and model: usage per session and model (the unit both are built from).
-pub fn session_model_report(ctx: &Ctx, args: &UsageArgs, by_model: bool) -> Result<()> {
-    let table = !(args.format.json || args.format.csv);
-    let p = prepare(ctx, &args.filters, None, table && !by_model)?;
+pub fn session_model_report(ctx: &Ctx, args: &UsageArgs, kind: UsageKind) -> Result<()> {
+    let by_model = kind == UsageKind::Model;
+    let p = prepare(ctx, &args.filters, None, args.format.table() && !by_model)?;
     let cells = p.store.usage_by_session(&p.filter)?;
     let rows = if by_model {
-        reporting::model_rows(&cells, &StoredCosts)
+        usage::model_rows(&cells, &StoredCosts)
     } else {
         let meta = p.store.session_meta()?;
-        reporting::session_rows(&cells, &meta, &StoredCosts)
+        usage::session_rows(&cells, &meta, &StoredCosts)
     };
-    let report = UsageReport {
-        kind: if by_model { "model" } else { "session" },
-        time_zone: None,
-        week_start: None,
-        totals: reporting::totals(&rows),
-        rows: &rows,
-        untimed: None,
-        breakdown: args.breakdown,
-    };
-    print_usage(ctx, &args.format, &report, p.tz)
+    let report = UsageReport::new(kind, None, rows, None, args.breakdown);
+    print_usage(ctx, args, &report, p.tz)
 }

@@ -3,6 +3,7 @@
 use anyhow::Result;
 
 use crate::ctx::Ctx;
+use crate::reports::usage::UsageKind;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -11,5 +12,5 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    super::session_model_report(ctx, &args.usage, false)
+    super::session_model_report(ctx, &args.usage, UsageKind::Session)
 }

@@ -4,7 +4,7 @@ use anyhow::Result;
 use chrono::Weekday;
 
 use crate::ctx::Ctx;
-use crate::reporting::Period;
+use crate::reports::usage::Period;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WeekStart {
@@ -29,18 +29,6 @@ impl WeekStart {
             WeekStart::Sunday => Weekday::Sun,
         }
     }
-
-    fn name(self) -> &'static str {
-        match self {
-            WeekStart::Monday => "monday",
-            WeekStart::Tuesday => "tuesday",
-            WeekStart::Wednesday => "wednesday",
-            WeekStart::Thursday => "thursday",
-            WeekStart::Friday => "friday",
-            WeekStart::Saturday => "saturday",
-            WeekStart::Sunday => "sunday",
-        }
-    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -53,11 +41,5 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    super::period_report(
-        ctx,
-        &args.usage,
-        Period::Week(args.week_start.weekday()),
-        "weekly",
-        Some(args.week_start.name()),
-    )
+    super::period_report(ctx, &args.usage, Period::Week(args.week_start.weekday()))
 }

@@ -1,17 +1,18 @@
-//! Report arithmetic, free of SQL and of output: periods in a time zone, usage per model and
-//! its cost, tool-call statistics, what a tool does to a file. See docs/REPORTS.md.
+//! The token reports: usage per period of a time zone (daily, weekly, monthly), per session
+//! and per model, each row priced model by model from the costs the ledger stored.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Component, Path, PathBuf};
-
-pub use crate::agents::FileAction;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use chrono_tz::Tz;
 
 use crate::dates::local_date;
-use crate::store::reports::{SessionMeta, SessionModelUsage, Slot};
+use crate::store::reports::{ResponseRef, SessionMeta, SessionModelUsage};
 use crate::usage::{Tokens, earliest};
+
+/// The span usage is first summed over for the time reports: every UTC offset in use since
+/// the 1970s is a whole number of quarter hours, so no quarter hour holds two local days.
+pub const SLOT_MS: i64 = 15 * 60_000;
 
 /// The cost of one model's part of a row.
 pub trait Prices {
@@ -33,7 +34,7 @@ pub struct StoredCosts;
 
 impl Prices for StoredCosts {
     fn cost(&self, _model: &str, cell: &ModelCell) -> Option<f64> {
-        (cell.unpriced == 0).then(|| crate::cost::from_nano(cell.cost_nusd))
+        crate::money::stored_usd(cell.cost_nusd, cell.unpriced)
     }
 }
 
@@ -46,6 +47,17 @@ pub struct ModelCell {
     /// The stored cost of these responses (nano-USD), and how many of them have no price.
     pub cost_nusd: i64,
     pub unpriced: i64,
+}
+
+impl From<&SessionModelUsage> for ModelCell {
+    fn from(u: &SessionModelUsage) -> Self {
+        ModelCell {
+            tokens: u.tokens,
+            first_ms: u.first_ms,
+            cost_nusd: u.cost_nusd,
+            unpriced: u.unpriced,
+        }
+    }
 }
 
 /// A row's usage per model (`""` when the transcript named none). Rows are priced per model
@@ -76,12 +88,6 @@ impl Usage {
         cell.unpriced += part.unpriced;
         cell.tokens = cell.tokens.add(tokens);
         cell.first_ms = earliest(cell.first_ms, at_ms);
-    }
-
-    pub fn merge(&mut self, other: &Usage) {
-        for (m, c) in &other.by_model {
-            self.add_cell(m, c);
-        }
     }
 
     pub fn tokens(&self) -> Tokens {
@@ -127,6 +133,27 @@ pub struct UsageRow {
     pub models: Vec<ModelLine>,
 }
 
+impl UsageRow {
+    /// The models the row names (the unnamed one left out).
+    pub fn named_models(&self) -> Vec<&str> {
+        self.models
+            .iter()
+            .filter_map(|m| m.model.as_deref())
+            .collect()
+    }
+
+    /// The key as text, to order rows with equal numbers.
+    fn key_text(&self) -> String {
+        match &self.key {
+            RowKey::Period(p) => p.clone(),
+            RowKey::Session {
+                tool, session_id, ..
+            } => format!("{tool}/{session_id}"),
+            RowKey::Model { model, .. } => model.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// A sum of costs: unknown as soon as one part is unknown (a cost that leaves out an
 /// unpriced model would look complete and be too low).
 pub fn sum_costs(costs: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
@@ -158,10 +185,19 @@ pub fn priced(key: RowKey, usage: &Usage, prices: &dyn Prices) -> UsageRow {
     }
 }
 
+/// The sum of a report's rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UsageTotals {
+    pub tokens: Tokens,
+    pub cost_usd: Option<f64>,
+}
+
 /// The rows' sum.
-pub fn totals(rows: &[UsageRow]) -> (Tokens, Option<f64>) {
-    let tokens = rows.iter().fold(Tokens::default(), |a, r| a.add(&r.tokens));
-    (tokens, sum_costs(rows.iter().map(|r| r.cost_usd)))
+pub fn totals(rows: &[UsageRow]) -> UsageTotals {
+    UsageTotals {
+        tokens: rows.iter().fold(Tokens::default(), |a, r| a.add(&r.tokens)),
+        cost_usd: sum_costs(rows.iter().map(|r| r.cost_usd)),
+    }
 }
 
 /// One row per session, oldest last activity first (the newest next to the totals).
@@ -175,7 +211,7 @@ pub fn session_rows(
         by_session
             .entry((&c.tool, &c.session_id))
             .or_default()
-            .add_cell(&c.model, &c.cell());
+            .add_cell(&c.model, &ModelCell::from(c));
     }
     let mut rows: Vec<UsageRow> = by_session
         .into_iter()
@@ -221,12 +257,16 @@ pub fn model_rows(cells: &[SessionModelUsage], prices: &dyn Prices) -> Vec<Usage
         .map(|(model, (parts, tools))| {
             let mut u = Usage::default();
             for c in &parts {
-                u.add_cell(model, &c.cell());
+                u.add_cell(model, &ModelCell::from(*c));
             }
             let cost = if model.is_empty() {
                 None
             } else {
-                sum_costs(parts.iter().map(|c| prices.cost(model, &c.cell())))
+                sum_costs(
+                    parts
+                        .iter()
+                        .map(|c| prices.cost(model, &ModelCell::from(*c))),
+                )
             };
             let key = RowKey::Model {
                 model: (!model.is_empty()).then(|| model.to_owned()),
@@ -247,19 +287,6 @@ pub fn model_rows(cells: &[SessionModelUsage], prices: &dyn Prices) -> Vec<Usage
             .then_with(|| a.key_text().cmp(&b.key_text()))
     });
     rows
-}
-
-impl UsageRow {
-    /// The key as text, to order rows with equal numbers.
-    fn key_text(&self) -> String {
-        match &self.key {
-            RowKey::Period(p) => p.clone(),
-            RowKey::Session {
-                tool, session_id, ..
-            } => format!("{tool}/{session_id}"),
-            RowKey::Model { model, .. } => model.clone().unwrap_or_default(),
-        }
-    }
 }
 
 /// The calendar buckets of the time reports.
@@ -289,6 +316,82 @@ impl Period {
         match self {
             Period::Month => first_day.format("%Y-%m").to_string(),
             Period::Day | Period::Week(_) => first_day.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+/// Usage summed over a span of time (`slot_ms` long from `start_ms`) for one model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub start_ms: i64,
+    pub model: String,
+    pub tokens: Tokens,
+    /// Stored cost of the slot's responses (nano-USD), and how many have no price.
+    pub cost_nusd: i64,
+    pub unpriced: i64,
+}
+
+/// Usage with a time summed per model and time slot, and the usage without a time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotUsage {
+    /// By start, then model.
+    pub slots: Vec<Slot>,
+    pub untimed: Untimed,
+}
+
+/// Sums responses, one at a time, per model and `slot_ms` span (aligned to the Unix epoch).
+#[derive(Debug, Default)]
+pub struct SlotSums {
+    slot_ms: i64,
+    by_model: HashMap<String, HashMap<i64, (Tokens, i64, i64)>>,
+    untimed: Untimed,
+}
+
+impl SlotSums {
+    pub fn new(slot_ms: i64) -> Self {
+        SlotSums {
+            slot_ms: slot_ms.max(1),
+            ..SlotSums::default()
+        }
+    }
+
+    pub fn add(&mut self, r: &ResponseRef<'_>) {
+        let Some(ts) = r.ts_ms else {
+            self.untimed.responses += 1;
+            self.untimed.tokens = self.untimed.tokens.add(&r.tokens);
+            return;
+        };
+        let start = ts.div_euclid(self.slot_ms) * self.slot_ms;
+        // Look the model up by &str: a String is made once per model, not per response.
+        let slots = match self.by_model.get_mut(r.model) {
+            Some(s) => s,
+            None => self.by_model.entry(r.model.to_owned()).or_default(),
+        };
+        let t = slots.entry(start).or_default();
+        t.0 = t.0.add(&r.tokens);
+        t.1 += r.cost_nusd;
+        t.2 += r.unpriced;
+    }
+
+    pub fn finish(self) -> SlotUsage {
+        let mut slots: Vec<Slot> = self
+            .by_model
+            .into_iter()
+            .flat_map(|(model, m)| {
+                m.into_iter()
+                    .map(move |(start_ms, (tokens, cost_nusd, unpriced))| Slot {
+                        start_ms,
+                        model: model.clone(),
+                        tokens,
+                        cost_nusd,
+                        unpriced,
+                    })
+            })
+            .collect();
+        slots.sort_by(|a, b| (a.start_ms, &a.model).cmp(&(b.start_ms, &b.model)));
+        SlotUsage {
+            slots,
+            untimed: self.untimed,
         }
     }
 }
@@ -329,144 +432,125 @@ pub fn fold_slots(
     split.into_iter().collect()
 }
 
-/// Calls of one tool: how many, how they ended, how long they took where known.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CallStats {
-    pub calls: i64,
-    pub failures: i64,
-    pub successes: i64,
-    /// No result seen, or a result that does not say.
-    pub unknown: i64,
-    pub durations_ms: Vec<i64>,
+/// The periods of a time report as its slots are folded in (see [`fold_slots`]).
+#[derive(Clone, Debug)]
+pub struct Periods {
+    tz: Tz,
+    period: Period,
+    buckets: BTreeMap<NaiveDate, Usage>,
 }
 
-impl CallStats {
-    pub fn add(&mut self, failed: Option<bool>, duration_ms: Option<i64>) {
-        self.calls += 1;
-        match failed {
-            Some(true) => self.failures += 1,
-            Some(false) => self.successes += 1,
-            None => self.unknown += 1,
-        }
-        if let Some(d) = duration_ms {
-            self.durations_ms.push(d);
+impl Periods {
+    pub fn new(tz: Tz, period: Period) -> Self {
+        Periods {
+            tz,
+            period,
+            buckets: BTreeMap::new(),
         }
     }
 
-    /// Failures among the calls whose outcome is known; `None` when none is.
-    pub fn error_rate(&self) -> Option<f64> {
-        let known = self.failures + self.successes;
-        #[allow(clippy::cast_precision_loss)] // call counts are far below 2^52
-        (known > 0).then(|| self.failures as f64 / known as f64)
+    /// Fold in slots `slot_ms` long; the starts of those that hold two local days are
+    /// returned, to be read again finer and folded in too.
+    pub fn fold(&mut self, slots: &[Slot], slot_ms: i64) -> Vec<i64> {
+        fold_slots(slots, slot_ms, self.tz, self.period, &mut self.buckets)
     }
 
-    /// The median duration, in whole ms (the mean of the middle two, rounded down, when
-    /// the count is even).
-    pub fn median_ms(&self) -> Option<i64> {
-        let mut v = self.durations_ms.clone();
-        v.sort_unstable();
-        let n = v.len();
-        match n {
-            0 => None,
-            _ if n % 2 == 1 => Some(v[n / 2]),
-            _ => Some(v[n / 2 - 1] + (v[n / 2] - v[n / 2 - 1]) / 2),
+    /// One priced row per period, oldest first.
+    pub fn report(self, untimed: Untimed, breakdown: bool) -> UsageReport {
+        let rows = self
+            .buckets
+            .iter()
+            .map(|(d, u)| {
+                let key = RowKey::Period(self.period.label(*d));
+                priced(key, u, &StoredCosts)
+            })
+            .collect();
+        UsageReport::new(
+            UsageKind::Period(self.period),
+            Some(self.tz.name().to_owned()),
+            rows,
+            Some(untimed),
+            breakdown,
+        )
+    }
+}
+
+/// Which token report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UsageKind {
+    /// daily, weekly or monthly.
+    Period(Period),
+    Session,
+    Model,
+}
+
+impl UsageKind {
+    /// The report's name, as the command and the JSON document say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            UsageKind::Period(Period::Day) => "daily",
+            UsageKind::Period(Period::Week(_)) => "weekly",
+            UsageKind::Period(Period::Month) => "monthly",
+            UsageKind::Session => "session",
+            UsageKind::Model => "model",
         }
     }
-}
 
-/// Values kept per (agent, name) and found by borrowed strings, so that a pass over many
-/// rows makes one `String` per group, not per row.
-#[derive(Debug)]
-pub struct ByAgentAndName<V> {
-    index: HashMap<String, (HashMap<String, usize>, Option<usize>)>,
-    /// `(agent, name, value)`, in the order first seen.
-    pub groups: Vec<(String, Option<String>, V)>,
-}
-
-impl<V> Default for ByAgentAndName<V> {
-    fn default() -> Self {
-        ByAgentAndName {
-            index: HashMap::new(),
-            groups: Vec::new(),
-        }
-    }
-}
-
-impl<V: Default> ByAgentAndName<V> {
-    /// The group's position in `groups` (a new group is added with a default value).
-    pub fn index(&mut self, agent: &str, name: Option<&str>) -> usize {
-        let at = match self.index.get_mut(agent) {
-            Some(e) => e,
-            None => self.index.entry(agent.to_owned()).or_default(),
+    /// Weekly: the first day of a week (`monday`).
+    pub fn week_start(self) -> Option<&'static str> {
+        let UsageKind::Period(Period::Week(day)) = self else {
+            return None;
         };
-        let found = match name {
-            Some(n) => at.0.get(n).copied(),
-            None => at.1,
-        };
-        if let Some(i) = found {
-            return i;
-        }
-        let i = self.groups.len();
-        self.groups
-            .push((agent.to_owned(), name.map(str::to_owned), V::default()));
-        match name {
-            Some(n) => {
-                at.0.insert(n.to_owned(), i);
-            }
-            None => at.1 = Some(i),
-        }
-        i
-    }
-
-    pub fn get_mut(&mut self, agent: &str, name: Option<&str>) -> &mut V {
-        let i = self.index(agent, name);
-        &mut self.groups[i].2
+        Some(match day {
+            Weekday::Mon => "monday",
+            Weekday::Tue => "tuesday",
+            Weekday::Wed => "wednesday",
+            Weekday::Thu => "thursday",
+            Weekday::Fri => "friday",
+            Weekday::Sat => "saturday",
+            Weekday::Sun => "sunday",
+        })
     }
 }
 
-/// What a call of the tool `name` of `agent` (a stored agent name) does to its file.
-pub fn file_action(agent: &str, name: &str) -> FileAction {
-    crate::agents::Agent::parse(agent).map_or_else(
-        || FileAction::of_common_name(name),
-        |a| a.spec().file_action(name),
-    )
+/// Responses a time report leaves out because they have no time, and their tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Untimed {
+    pub responses: i64,
+    pub tokens: Tokens,
 }
 
-/// A tool's file path as an absolute path: relative ones (Codex patches, Amp) are taken
-/// from the session's working directory, so one file is one row whichever agent touched it.
-/// `.` and `..` are resolved by name, not on disk (the file may be gone).
-pub fn file_key(path: &str, project: Option<&str>) -> String {
-    // Most paths need no resolving: join them as text (this runs once per call).
-    let plain =
-        !path.is_empty() && !path.contains("//") && !path.split('/').any(|c| c == "." || c == "..");
-    if plain {
-        match project {
-            _ if path.starts_with('/') => return path.to_owned(),
-            Some(dir) if dir.starts_with('/') && !dir.split('/').any(|c| c == "." || c == "..") => {
-                return format!("{}/{path}", dir.trim_end_matches('/'));
-            }
-            None => return path.to_owned(),
-            Some(_) => {}
+/// A token report: its rows and their sum.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageReport {
+    pub kind: UsageKind,
+    /// Time reports: the zone days are cut in.
+    pub time_zone: Option<String>,
+    pub rows: Vec<UsageRow>,
+    pub totals: UsageTotals,
+    /// Time reports: responses without a time (left out).
+    pub untimed: Option<Untimed>,
+    /// Whether each row lists its models (`--breakdown`).
+    pub breakdown: bool,
+}
+
+impl UsageReport {
+    pub fn new(
+        kind: UsageKind,
+        time_zone: Option<String>,
+        rows: Vec<UsageRow>,
+        untimed: Option<Untimed>,
+        breakdown: bool,
+    ) -> Self {
+        UsageReport {
+            kind,
+            time_zone,
+            totals: totals(&rows),
+            rows,
+            untimed,
+            breakdown,
         }
     }
-    let p = Path::new(path);
-    let joined = match project {
-        Some(dir) if p.is_relative() => Path::new(dir).join(p),
-        _ => p.to_path_buf(),
-    };
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]
@@ -489,6 +573,12 @@ mod tests {
             Period::Month.label(Period::Month.bucket(date("2026-03-31"))),
             "2026-03"
         );
+        let weekly = UsageKind::Period(Period::Week(Weekday::Sun));
+        assert_eq!(
+            (weekly.name(), weekly.week_start()),
+            ("weekly", Some("sunday"))
+        );
+        assert_eq!(UsageKind::Period(Period::Day).week_start(), None);
     }
 
     #[test]
@@ -507,7 +597,7 @@ mod tests {
         };
         let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
         let mut days = BTreeMap::new();
-        let q = 15 * 60_000;
+        let q = SLOT_MS;
         // 18:15Z = 23:45 IST; 18:30Z = 00:00 IST the next day.
         let split = fold_slots(
             &[slot("2026-03-02T18:15:00Z"), slot("2026-03-02T18:30:00Z")],
@@ -531,6 +621,52 @@ mod tests {
             &mut BTreeMap::new(),
         );
         assert_eq!(split, [t("2026-03-02T18:00:00Z")]);
+    }
+
+    #[test]
+    fn responses_are_summed_per_model_and_slot_and_untimed_apart() {
+        let tok = Tokens {
+            output_tokens: 10,
+            ..Tokens::default()
+        };
+        let response = |ts_ms, model| ResponseRef {
+            ts_ms,
+            model,
+            tokens: tok,
+            cost_nusd: 5,
+            unpriced: 0,
+        };
+        let mut sums = SlotSums::new(SLOT_MS);
+        for r in [
+            response(Some(SLOT_MS + 1), "b"),
+            response(Some(SLOT_MS + 2), "b"),
+            response(Some(-1), "a"),
+            response(Some(SLOT_MS), "a"),
+            response(None, ""),
+        ] {
+            sums.add(&r);
+        }
+        let usage = sums.finish();
+        let got: Vec<_> = usage
+            .slots
+            .iter()
+            .map(|s| (s.start_ms, s.model.as_str(), s.tokens.total(), s.cost_nusd))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (-SLOT_MS, "a", 10, 5),
+                (SLOT_MS, "a", 10, 5),
+                (SLOT_MS, "b", 20, 10)
+            ]
+        );
+        assert_eq!(
+            usage.untimed,
+            Untimed {
+                responses: 1,
+                tokens: tok
+            }
+        );
     }
 
     #[test]
@@ -588,54 +724,5 @@ mod tests {
             None
         );
         assert_eq!(sum_costs([]), Some(0.0));
-    }
-
-    #[test]
-    fn call_stats() {
-        let mut s = CallStats::default();
-        assert_eq!((s.error_rate(), s.median_ms()), (None, None));
-        s.add(Some(true), Some(8000));
-        s.add(Some(false), Some(1000));
-        s.add(None, None);
-        assert_eq!((s.calls, s.failures, s.successes, s.unknown), (3, 1, 1, 1));
-        assert_eq!(s.error_rate(), Some(0.5));
-        assert_eq!(s.median_ms(), Some(4500));
-        s.add(Some(false), Some(3));
-        assert_eq!(s.median_ms(), Some(1000));
-    }
-
-    #[test]
-    fn groups_by_agent_and_name() {
-        let mut g: ByAgentAndName<i64> = ByAgentAndName::default();
-        *g.get_mut("claude", Some("Read")) += 1;
-        *g.get_mut("amp", Some("Read")) += 10;
-        *g.get_mut("claude", None) += 100;
-        *g.get_mut("claude", Some("Read")) += 1;
-        assert_eq!(
-            g.groups,
-            [
-                ("claude".into(), Some("Read".into()), 2),
-                ("amp".into(), Some("Read".into()), 10),
-                ("claude".into(), None, 100),
-            ]
-        );
-    }
-
-    #[test]
-    fn files() {
-        assert_eq!(file_action("claude", "Read"), FileAction::Read);
-        assert_eq!(file_action("codex", "apply_patch"), FileAction::Edit);
-        assert_eq!(file_action("claude", "Grep"), FileAction::Other);
-        assert_eq!(
-            file_key("src/lib.rs", Some("/home/dev/app")),
-            "/home/dev/app/src/lib.rs"
-        );
-        assert_eq!(file_key("/etc/hosts", Some("/home/dev/app")), "/etc/hosts");
-        assert_eq!(file_key("./a/../b.rs", Some("/w")), "/w/b.rs");
-        assert_eq!(file_key("b.rs", None), "b.rs");
-        assert_eq!(file_key("src/a.rs", Some("/w/")), "/w/src/a.rs");
-        assert_eq!(file_key("src//a.rs", Some("/w")), "/w/src/a.rs");
-        assert_eq!(file_key("a.rs", Some("/w/x/..")), "/w/a.rs");
-        assert_eq!(file_key("/", Some("/w")), "/");
     }
 }
