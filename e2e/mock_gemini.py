@@ -108,8 +108,10 @@ def shell(command: str, description: str = "Run a command") -> dict:
 @dataclass
 class Step:
     """One scripted response: its name (R1, S2, …), its parts and usage. Each functionCall
-    gets an id when the step is built: `call_ids` are the ids the mock sends, `cli_ids` the
-    ids Gemini CLI turns them into (`<name>__<id>`) and writes to its transcript."""
+    gets an id when the step is built: `call_ids` are the ids the mock would send (only with
+    `Script(send_ids=True)`; by default the mock sends `functionCall {name, args}` only and
+    Gemini CLI makes its own), `cli_ids` the ids Gemini CLI then writes to its transcript
+    (`<name>__<id>`; None when it makes its own: read them from the transcript)."""
     name: str
     parts: list
     usage: dict
@@ -120,7 +122,9 @@ class Step:
 
 class Conversation:
     def __init__(self, role: str, marker: str, steps: list[Step]):
-        self.role = role  # "main", "sub" (or any other name: one conversation each)
+        # "main", "resume", …: matched by the latest user message holding the marker;
+        # "sub…": a sub-agent's, matched anywhere in its own conversation.
+        self.role = role
         self.marker = marker
         self.steps = steps
 
@@ -130,7 +134,7 @@ class Script:
     the order steps are added, so every step of the run has distinct usage; aux answers take
     usage from a range far from the steps'."""
 
-    def __init__(self, tag: str, send_ids: bool = True):
+    def __init__(self, tag: str, send_ids: bool = False):
         self.tag = tag
         self.send_ids = send_ids
         self.conversations: list[Conversation] = []
@@ -318,14 +322,14 @@ class GeminiMock:
         return n, usage_for(base + n)
 
     def classify(self, body: dict):
-        """(role, conversation, index of the marker's message or -1 for the system
-        instruction). Sub-agents first (their marker is in their first message or system
-        instruction; the main conversation holds it only inside a functionCall's args), then
-        the latest user message that holds a marker (a resumed session holds the first run's
-        marker too)."""
+        """(role, conversation, index of the marker's message, or -1 for the system
+        instruction). Sub-agents (roles "sub…") first: their marker is in their first message
+        (or system instruction), while the main conversation holds it only inside a
+        functionCall's args. Then the latest user message that holds the marker of another
+        conversation: a resumed session holds the earlier runs' markers too."""
         contents = body.get("contents") or []
         convs = self.script.conversations
-        for conv in (c for c in convs if c.role != "main" and not c.role.startswith("main")):
+        for conv in (c for c in convs if c.role.startswith("sub")):
             for i, c in enumerate(contents):
                 if c.get("role", "user") == "user" and conv.marker in user_texts(c):
                     return conv.role, conv, i
@@ -337,7 +341,7 @@ class GeminiMock:
                 continue
             t = user_texts(c)
             for conv in convs:
-                if conv.marker in t:
+                if not conv.role.startswith("sub") and conv.marker in t:
                     return conv.role, conv, i
         return "aux", None, None
 
@@ -366,11 +370,18 @@ class GeminiMock:
                     "parts": [text("Done.")], "usage": usage, "call_ids": [], "cli_ids": [],
                     "notes": notes}
         step = conv.steps[n]
-        # Gemini CLI writes `<name>__<id>` to its transcript but sends the API's own id back.
-        expected = [i for s in conv.steps[:n] for i in s.call_ids]
-        got = [fr.get("id") for fr in results]
-        if self.script.send_ids and got != expected:
-            notes.append(f"functionResponse ids {got} != expected {expected}")
+        # The results of the previous steps' calls, in order. Gemini CLI writes
+        # `<name>__<id>` to its transcript but sends the API's own id back (without an API id,
+        # one of its own: `<name>_<ms>_<n>`).
+        got_names = [fr.get("name") for fr in results]
+        want_names = [t for s in conv.steps[:n] for t in s.tools]
+        if got_names != want_names:
+            notes.append(f"functionResponse names {got_names} != expected {want_names}")
+        if self.script.send_ids:
+            expected = [i for s in conv.steps[:n] for i in s.call_ids]
+            got = [fr.get("id") for fr in results]
+            if got != expected:
+                notes.append(f"functionResponse ids {got} != expected {expected}")
         return {"role": role, "step": step.name, "aux_kind": None, "parts": step.parts,
                 "usage": step.usage, "call_ids": list(step.call_ids),
                 "cli_ids": list(step.cli_ids), "notes": notes}

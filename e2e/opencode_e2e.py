@@ -293,7 +293,8 @@ def tool_call_rows(db: Path) -> dict:
         cols = {r[1] for r in con.execute("PRAGMA table_info(tool_calls)")}
         want = [c for c in ("call_id", "name", "session_id", "failed", "duration_ms",
                             "file_path") if c in cols]
-        rows = con.execute(f"SELECT {', '.join(want)} FROM tool_calls").fetchall()
+        where = " WHERE tool = 'opencode'" if "tool" in cols else ""
+        rows = con.execute(f"SELECT {', '.join(want)} FROM tool_calls{where}").fetchall()
         return {r[0]: dict(zip(want, r)) for r in rows}
     finally:
         con.close()
@@ -609,6 +610,9 @@ def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
                 ck.true(f"{what}: in the ledger", False)
                 continue
             ck.eq(f"{what}: name", got.get("name"), r["tool"])
+            if "session_id" in got:
+                ck.eq(f"{what}: session_id (sub-agent calls under the parent)",
+                      got.get("session_id"), session)
             exit_code = ((part or {}).get("state") or {}).get("metadata", {}).get("exit")
             ck.eq(f"{what}: failed", got.get("failed"),
                   1 if key == "R3" else 0)

@@ -135,14 +135,14 @@ fn runs(call: &CallRow, commands: &[String]) -> bool {
     }
 }
 
-/// The calling call with its response, if both are in the ledger now. `Err(true)`: the call
-/// is there but its response is not.
+/// The calling call with its response, if both are in the ledger now. `Err(Some(id))`: the
+/// call `id` is there but its response is not.
 fn find_now(
     store: &Store,
     tool: Agent,
     session_id: &str,
     who: &Caller,
-) -> Result<Result<(String, String), bool>> {
+) -> Result<Result<(String, String), Option<String>>> {
     let call = match &who.call_id {
         Some(id) => store.tool_call(tool.as_str(), id)?,
         None => store
@@ -152,14 +152,49 @@ fn find_now(
             .find(|c| runs(c, &who.commands)),
     };
     let Some(call) = call else {
-        return Ok(Err(false));
+        return Ok(Err(None));
     };
     match call.response_key {
         Some(key) if store.has_response(tool.as_str(), session_id, &key)? => {
             Ok(Ok((call.call_id, key)))
         }
-        _ => Ok(Err(true)),
+        _ => Ok(Err(Some(call.call_id))),
     }
+}
+
+/// The session whose running shell call is the one that runs us, for an agent that names
+/// neither (OpenCode): binding's rule after the agent's own variables. `None` when there is
+/// no such call, or when calls of several sessions match.
+pub fn running_call_session(ctx: &Ctx, store: &mut Store, tool: Agent) -> Result<Option<String>> {
+    let Anchoring::PendingShellCall {
+        session_var: None,
+        marker_var,
+    } = tool.spec().anchoring()
+    else {
+        return Ok(None);
+    };
+    if ctx.agent.var(marker_var).is_none() {
+        return Ok(None);
+    }
+    let commands = ancestor_commands();
+    if commands.is_empty() {
+        return Ok(None);
+    }
+    crate::read::read(
+        ctx,
+        store,
+        crate::read::Scope::Agents(&[tool]),
+        crate::read::How::default(),
+    )?;
+    let mut sessions: Vec<String> = store
+        .pending_shell_calls_of(tool.as_str())?
+        .into_iter()
+        .filter(|(_, c)| runs(c, &commands))
+        .map(|(s, _)| s)
+        .collect();
+    sessions.sort();
+    sessions.dedup();
+    Ok((sessions.len() == 1).then(|| sessions.remove(0)))
 }
 
 /// How a snapshot of `session_id` taken now is counted: through the calling call's response
@@ -172,6 +207,7 @@ pub fn counting(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> 
     let started = Instant::now();
     // When the call is on disk and its response is not, how much longer that may take.
     let mut call_seen: Option<(Instant, Duration)> = None;
+    let mut seen_call: Option<String> = None;
     loop {
         match find_now(store, tool, session_id, &who)? {
             Ok(anchor) => {
@@ -181,7 +217,8 @@ pub fn counting(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> 
                     waited_ms: elapsed_ms(started),
                 });
             }
-            Err(true) if call_seen.is_none() => {
+            Err(Some(id)) if call_seen.is_none() => {
+                seen_call = Some(id);
                 let version = store.session_cli_version(tool.as_str(), session_id)?;
                 let wait = tool
                     .spec()
@@ -203,7 +240,8 @@ pub fn counting(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> 
             crate::read::How::default(),
         )?;
     }
-    let probe = match who.call_id {
+    // A call found without its response is found again by its id.
+    let probe = match who.call_id.or(seen_call) {
         Some(call_id) => Probe::Call { call_id },
         None => Probe::Command {
             commands: who.commands,

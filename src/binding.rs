@@ -67,6 +67,13 @@ fn choose(
     if let Some(b) = from_agent(ctx, tool) {
         return Ok((b, false));
     }
+    if let Some(id) = crate::anchor::running_call_session(ctx, store, tool)? {
+        let b = Binding {
+            session_id: id,
+            how: "running_call",
+        };
+        return Ok((b, true));
+    }
     if let Some(path) = ctx
         .agent
         .tokledger_session_path

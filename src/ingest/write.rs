@@ -97,10 +97,18 @@ pub(super) fn write_chunk(
     }
     let mtime_ms = f.mtime_ns / 1_000_000;
     let main = f.role.main && !f.archived;
+    // A database holds every session: its file's time says when any of them changed, so a
+    // session's own last activity stands for it.
+    let shared = fmt.database().is_some();
     let mut touched: HashMap<&str, ()> = HashMap::new();
     for s in &p.sessions {
         touched.insert(&s.session_id, ());
-        w.touch_session(f.tool, s, &path, main, mtime_ms)?;
+        let modified = if shared {
+            s.last_ts_ms.unwrap_or(mtime_ms)
+        } else {
+            mtime_ms
+        };
+        w.touch_session(f.tool, s, &path, main, modified)?;
     }
     if let Some(hint) = f.role.session_hint.as_deref()
         && !touched.contains_key(hint)

@@ -251,6 +251,30 @@ impl Store {
         })
     }
 
+    /// Every session's shell calls of `tool` without a result.
+    pub fn pending_shell_calls_of(&self, tool: &str) -> Result<Vec<(String, CallRow)>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT session_id, {CALL_COLUMNS} FROM tool_calls INDEXED BY tool_calls_pending_shell
+                 WHERE tool = ?1 AND command IS NOT NULL AND result_at_ms IS NULL AND failed IS NULL
+                 ORDER BY id"
+            ))?;
+            let rows = st.query_map(params![tool], |r| {
+                Ok((
+                    r.get(0)?,
+                    CallRow {
+                        rowid: r.get(1)?,
+                        call_id: r.get(2)?,
+                        command: r.get(3)?,
+                        response_key: r.get(4)?,
+                        pending: r.get(5)?,
+                    },
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// The session's shell calls stored after row `after`, oldest first.
     pub fn shell_calls_after(
         &self,

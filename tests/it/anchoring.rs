@@ -65,7 +65,12 @@ fn claude_cmd(args: &str) -> String {
 
 /// Run `command` the way an agent's shell tool does: `bash -c` holding the command (the
 /// trailing status keeps bash from exec'ing the last command, as an agent's wrapper does).
-fn via_shell(env: &TestEnv, command: &str, agent_env: &[(&str, &str)], wait: &str) -> Output {
+pub(crate) fn via_shell(
+    env: &TestEnv,
+    command: &str,
+    agent_env: &[(&str, &str)],
+    wait: &str,
+) -> Output {
     let mut sh = std::process::Command::new("bash");
     sh.arg("-c")
         .arg(format!("{command}; rc=$?; exit $rc"))
@@ -82,7 +87,7 @@ fn via_shell(env: &TestEnv, command: &str, agent_env: &[(&str, &str)], wait: &st
     sh.output().expect("run bash")
 }
 
-fn ok_stdout(out: &Output) -> String {
+pub(crate) fn ok_stdout(out: &Output) -> String {
     assert!(
         out.status.success(),
         "failed: {}",
@@ -91,11 +96,11 @@ fn ok_stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn show(env: &TestEnv, id: &str) -> Value {
+pub(crate) fn show(env: &TestEnv, id: &str) -> Value {
     env.json(&["analysis", "show", "--id", id, "--json"])
 }
 
-fn snapshots(row: &Value) -> Vec<(String, i64, bool, Option<String>)> {
+pub(crate) fn snapshots(row: &Value) -> Vec<(String, i64, bool, Option<String>)> {
     row["snapshots"]
         .as_array()
         .expect("snapshots")

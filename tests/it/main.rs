@@ -12,6 +12,7 @@ mod hostile_counts;
 mod incremental_prop;
 mod ingest_cli;
 mod lifecycle;
+mod opencode;
 mod output_contract;
 mod parser_fuzz;
 mod parsers;
