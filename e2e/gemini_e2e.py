@@ -77,7 +77,7 @@ SAME_MINUTE_LATEST_SECOND = 30  # start the main run no later than this second o
 MINUTE_WAIT_MAX = 75  # seconds: the longest wait for the clock minute to change
 BUCKETS = ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens",
            "reasoning_tokens")
-EXIT_CODE_RE = re.compile(r"\bExit Code: (-?\d+)")
+EXIT_CODE_RE = re.compile(r"^Exit Code: (-?\d+)$", re.M)
 
 checks = harness.Checks(SUITE)
 waited: dict[str, list[int]] = {}
@@ -320,12 +320,23 @@ def tool_outcome(tc: dict) -> tuple[int, int | None]:
     """(failed, exit code) as the transcript tells it: a status other than success, or an
     `Exit Code: N` (N ≠ 0) in the result's output (Gemini CLI records a failing shell command
     as status success)."""
+    def strings(x):
+        if isinstance(x, str):
+            yield x
+        elif isinstance(x, dict):
+            for v in x.values():
+                yield from strings(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from strings(v)
+
     code = None
     for part in tc.get("result") or []:
         out = ((part or {}).get("functionResponse") or {}).get("response") or {}
-        m = EXIT_CODE_RE.search(json.dumps(out))
-        if m:
-            code = int(m.group(1))
+        for text in strings(out):
+            m = EXIT_CODE_RE.search(text)
+            if m:
+                code = int(m.group(1))
     failed = 1 if tc.get("status") != "success" or (code is not None and code != 0) else 0
     return failed, code
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from mock_openai import TIMINGS, ProxyTrap, make_proxy_handler  # noqa: F401 (re-exported)
 
 MARKER_RE = re.compile(r"\[e2e-script:([A-Za-z0-9_.-]+)\]")
+TITLE = "E2E title"  # the answer to a side call (OpenCode's title generation)
 
 
 @dataclass
@@ -312,7 +313,7 @@ def make_handler(mock: MockOpenCode) -> type[BaseHTTPRequestHandler]:
                 "tools": sorted(schemas),
             }, body)
             if side:
-                step = text("E2E title", "side")
+                step = text(TITLE, "side")
             else:
                 steps = mock.scripts.get(script) if script else None
                 if steps is not None and step_i < len(steps):

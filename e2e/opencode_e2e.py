@@ -55,7 +55,6 @@ SUITE = "opencode-e2e"
 PLUGIN_VERSION = "1.18.33"  # what the npm stubs claim is installed in the config dir
 
 NOTES_TEXT = "e2e notes line 1\ne2e notes line 2\n"
-TITLE = "E2E title"  # what the mock answers a title request
 
 
 def main_script(sb: harness.Sandbox) -> list:
@@ -293,6 +292,8 @@ def tool_call_rows(db: Path) -> dict:
         cols = {r[1] for r in con.execute("PRAGMA table_info(tool_calls)")}
         want = [c for c in ("call_id", "name", "session_id", "failed", "duration_ms",
                             "file_path") if c in cols]
+        if "call_id" not in cols:
+            return {}
         where = " WHERE tool = 'opencode'" if "tool" in cols else ""
         rows = con.execute(f"SELECT {', '.join(want)} FROM tool_calls{where}").fetchall()
         return {r[0]: dict(zip(want, r)) for r in rows}
@@ -524,8 +525,9 @@ def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
               [s["id"] for s in tops], [session])
         ck.eq(f"{tag}: OpenCode sessions: one sub-agent session under it",
               [s["parent_id"] for s in kids], [session])
-        print(f"info {SUITE}: {tag}: session title {tops[0]['title'] if tops else None!r};"
-              f" patch parts: {[p.get('files') for p in store['patches']]}")
+        ck.eq(f"{tag}: the session's title is the side call's answer (title generation)",
+              tops[0]["title"] if tops else None, mc.TITLE)
+        print(f"info {SUITE}: {tag}: patch parts: {[p.get('files') for p in store['patches']]}")
 
         R = {s.label.split()[0]: ex.step("main", s.label) for s in main}
         S = {s.label.split()[0]: ex.step("sub", s.label) for s in SUB_SCRIPT}
@@ -613,7 +615,7 @@ def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
             if "session_id" in got:
                 ck.eq(f"{what}: session_id (sub-agent calls under the parent)",
                       got.get("session_id"), session)
-            exit_code = ((part or {}).get("state") or {}).get("metadata", {}).get("exit")
+            exit_code = (((part or {}).get("state") or {}).get("metadata") or {}).get("exit")
             ck.eq(f"{what}: failed", got.get("failed"),
                   1 if key == "R3" else 0)
             if key == "R3":

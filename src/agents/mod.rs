@@ -8,6 +8,7 @@
 pub mod amp;
 pub mod claude;
 pub mod codex;
+pub mod gemini;
 pub mod lenient;
 pub mod lines;
 pub mod opencode;
@@ -334,6 +335,7 @@ registry! {
     Codex => codex::Codex,
     Amp => amp::Amp,
     OpenCode => opencode::OpenCode,
+    Gemini => gemini::Gemini,
 }
 
 impl Agent {

@@ -205,7 +205,7 @@ fn tool_filter_and_limit() {
     assert!(ids.contains(&CX) && ids.contains(&CY));
     let v = env.json(&["analysis", "sessions", "list", "--limit", "2", "--json"]);
     assert_eq!(v["sessions"].as_array().expect("arr").len(), 2);
-    let out = env.run(&["analysis", "sessions", "list", "--tool", "gemini"]);
+    let out = env.run(&["analysis", "sessions", "list", "--tool", "cursor"]);
     assert_eq!(out.status.code(), Some(2));
 }
 

@@ -602,7 +602,7 @@ fn add_with_manual_tokens_and_with_a_transcript() {
             "--tool",
             "claude",
             "--usage-from",
-            "gemini:/x",
+            "cursor:/x",
         ],
         vec![
             "analysis",

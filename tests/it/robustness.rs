@@ -173,8 +173,8 @@ fn misuse_exits_2_with_a_message() {
     for (args, needle) in [
         (vec!["analysis", "start", "--tool", "claude"], "--source-id"),
         (
-            vec!["analysis", "start", "--source-id", "x", "--tool", "gemini"],
-            "gemini",
+            vec!["analysis", "start", "--source-id", "x", "--tool", "cursor"],
+            "cursor",
         ),
         (
             vec!["analysis", "mark", "--id", "ANALYSIS-2026-001"],
