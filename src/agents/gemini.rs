@@ -166,6 +166,28 @@ impl AgentSpec for Gemini {
         "gemini"
     }
 
+    fn process_names(&self) -> &'static [&'static str] {
+        &["gemini"]
+    }
+
+    /// `gemini -p --output-format json|stream-json` prints `session_id` (stream-json in its
+    /// first event, `init`).
+    fn printed_session_id(&self, line: &[u8]) -> Option<String> {
+        let v = super::json_line_with(line, b"session_id")?;
+        super::non_blank(v.get("session_id")?.as_str()?)
+    }
+
+    fn prints_session_id(&self) -> bool {
+        true
+    }
+
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        &[(
+            "gemini/skills/tokledger-check/SKILL.md.j2",
+            include_str!("../../templates/gemini/skills/tokledger-check/SKILL.md.j2"),
+        )]
+    }
+
     fn agent(&self) -> Agent {
         Agent::Gemini
     }

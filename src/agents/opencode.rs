@@ -313,4 +313,11 @@ impl AgentSpec for OpenCode {
     fn prints_session_id(&self) -> bool {
         true
     }
+
+    fn templates(&self) -> &'static [(&'static str, &'static str)] {
+        &[(
+            "opencode/skills/tokledger-check/SKILL.md.j2",
+            include_str!("../../templates/opencode/skills/tokledger-check/SKILL.md.j2"),
+        )]
+    }
 }
