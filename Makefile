@@ -18,12 +18,14 @@ test: lint
 	$(CARGO) test --all-targets -- --include-ignored
 	$(MAKE) e2e
 
-## The real agents (pinned Claude Code and Codex CLI from npm) against mocks of their model
-## APIs on 127.0.0.1, asserting exact snapshot numbers (see docs/TESTING.md).
+## The real agents (pinned Claude Code, Codex CLI, OpenCode and Gemini CLI from npm) against
+## mocks of their model APIs on 127.0.0.1, asserting exact snapshot numbers (docs/TESTING.md).
 e2e:
 	$(CARGO) build --release --quiet
 	python3 e2e/claude_e2e.py
 	python3 e2e/codex_e2e.py
+	python3 e2e/opencode_e2e.py
+	python3 e2e/gemini_e2e.py
 
 lint:
 	$(CARGO) fmt --check

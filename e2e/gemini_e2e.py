@@ -487,7 +487,8 @@ def check_transcript(what: str, mock: mg.GeminiMock, script: mg.Script, tx: Tran
     recorded = tx.responses(sid)
     ours = {r["msg"]["id"] for r in ex.order if r["msg"]}
     unknown = sorted(set(recorded) - ours)
-    aux_in = [r["step"] for r in mock.responses() if r["role"] == "aux" and tx.by_tokens(r["usage"])]
+    aux_in = [r["step"] for r in mock.responses()
+              if r["role"] == "aux" and tx.by_tokens(r["usage"])]
     checks.eq(f"{what}: side responses in the transcript", aux_in, [])
     checks.eq(f"{what}: transcript responses that were not scripted", unknown, [])
     copies = sorted({m["copies"] for r in ex.order if r["msg"] and r["tools"]
@@ -705,8 +706,10 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox, later: bool,
     check_transcript(what, mock, script, tx, sid, ex)
     timing_report(what, mock, w, ex)
     for r in ex.order:
+        calls = [(tc.get("name"), cid)
+                 for cid, tc in (r["msg"] or {}).get("tool_calls", {}).items()]
         info(f"{what}: served {r['step']:>3} U={r['total']:>6} C={ex.C(r['step']):>6} "
-             f"calls={[(tc.get('name'), cid) for cid, tc in (r['msg'] or {}).get('tool_calls', {}).items()]}")
+             f"calls={calls}")
 
     # The failing command, as Gemini tells it.
     tcs = tx.tool_calls(sid)
@@ -986,7 +989,8 @@ def main() -> int:
                     help="skip the resume in a later clock minute (saves up to a minute)")
     ap.add_argument("--keep", action="store_true", help="keep the sandboxes (TOKLEDGER_E2E_KEEP)")
     ap.add_argument("--samples", metavar="DIR",
-                    help="copy each run's ~/.gemini (and the mock's log) to DIR/<scenario>-<timing>")
+                    help="copy each run's ~/.gemini (and the mock's log) to "
+                         "DIR/<scenario>-<timing>")
     args = ap.parse_args()
     if args.keep:
         os.environ["TOKLEDGER_E2E_KEEP"] = "1"

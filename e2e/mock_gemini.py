@@ -13,8 +13,8 @@ Served by harness.MockServer on 127.0.0.1 (the CLI is pointed at it by
   complexity score, the next-speaker check, …) get a JSON object filled from their schema;
   other requests outside the script (title, summaries) a short text. Both are "aux" and are
   logged with their own usage;
-- `:countTokens` (a small count), `GET` of anything (an empty model list), and any other path
-  with a quick 404, so that the CLI never hangs on a probe.
+- `:countTokens` (a small count), `GET …/models` (an empty list), and any other path with a
+  quick 404, so that the CLI never hangs on a probe (Gemini CLI 0.61 made none of these).
 
 Every answer has its own known usage, distinct in every field (`promptTokenCount`,
 `candidatesTokenCount`, `cachedContentTokenCount`, `thoughtsTokenCount`,

@@ -60,6 +60,13 @@ pub fn caller(ctx: &Ctx, tool: Agent, session_id: &str) -> Option<Caller> {
                 commands: Vec::new(),
             })
         }
+        Anchoring::CallWrittenAfter { marker_var } => {
+            a.var(marker_var)?;
+            Some(Caller {
+                call_id: None,
+                commands: ancestor_commands(),
+            })
+        }
         Anchoring::PendingShellCall {
             session_var,
             marker_var,
@@ -205,6 +212,19 @@ pub fn counting(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> 
         return Ok(Counting::default());
     };
     let started = Instant::now();
+    if matches!(tool.spec().anchoring(), Anchoring::CallWrittenAfter { .. }) {
+        // What is on disk is exactly through the calling response: count it, and settle to
+        // the same number once the call is written (nothing to wait for).
+        let probe = Probe::Command {
+            commands: who.commands,
+            after: store.last_tool_call_rowid()?,
+        };
+        return Ok(Counting {
+            anchor: None,
+            probe_json: Some(serde_json::to_string(&probe)?),
+            waited_ms: 0,
+        });
+    }
     // When the call is on disk and its response is not, how much longer that may take.
     let mut call_seen: Option<(Instant, Duration)> = None;
     let mut seen_call: Option<String> = None;

@@ -147,13 +147,16 @@ pub fn session_sources(
     if files.is_empty() {
         files = discover(env, &[fmt])
             .into_iter()
-            .filter(|f| f.role.session_hint.as_deref() == Some(session_id))
+            .filter(|f| {
+                f.role.session_hint.as_deref() == Some(session_id)
+                    || fmt.may_hold(&f.path, session_id)
+            })
             .collect();
     }
     let folders: Vec<(PathBuf, PathBuf)> = files
         .iter()
         .filter(|f| f.role.main)
-        .filter_map(|f| fmt.subagent_folder(&f.path))
+        .filter_map(|f| fmt.subagent_folder(&f.path, session_id))
         .collect();
     for (root, sub) in folders {
         if !sub.is_dir() {

@@ -185,7 +185,7 @@ impl AgentSpec for Claude {
 
     /// `<root>/<project>/<session>.jsonl` keeps its sub-agents in
     /// `<root>/<project>/<session>/subagents/`.
-    fn subagent_folder(&self, main: &Path) -> Option<(PathBuf, PathBuf)> {
+    fn subagent_folder(&self, main: &Path, _session_id: &str) -> Option<(PathBuf, PathBuf)> {
         let dir = main.with_extension("");
         let root = dir.parent()?.parent()?.to_path_buf();
         Some((root, dir.join("subagents")))

@@ -8,13 +8,13 @@
 //! without `tokens`; each counts once. Buckets (docs/FORMATS.md, Gemini CLI): input =
 //! prompt − cached + tool-use prompt, cache reads = cached, output = candidates + thoughts.
 
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::lines::{Lines, utf8_line};
-use super::{Agent, AgentSpec, Env, FileRole, Parsed, Root, Source};
+use super::{Agent, AgentSpec, Anchoring, Env, FileRole, Parsed, Root, Source};
 use crate::usage::{SessionInfo, Tokens, ToolCall, UsageEvent, command_key, parse_ts_ms};
 
 pub struct Gemini;
@@ -140,6 +140,9 @@ impl Reader<'_> {
             Some("error" | "cancelled") => Some(true),
             _ => None,
         };
+        let result_at = failed
+            .and(text(c, "timestamp"))
+            .and_then(|t| parse_ts_ms(&t));
         self.out.tools.push(ToolCall {
             call_id,
             scope: String::new(),
@@ -147,11 +150,13 @@ impl Reader<'_> {
             name: text(c, "name"),
             called_at_ms: called,
             file_path: text(args, "file_path").or_else(|| text(args, "path")),
-            result_at_ms: failed
-                .and(text(c, "timestamp"))
-                .and_then(|t| parse_ts_ms(&t)),
+            result_at_ms: result_at,
             failed,
-            duration_ms: None,
+            // Gemini states none: from the response to the call's result.
+            duration_ms: match (called, result_at) {
+                (Some(c), Some(r)) if r >= c => Some(r - c),
+                _ => None,
+            },
             response_key: Some(format!("gemini:{response}")),
             command: text(args, "command")
                 .map(|c| command_key(&c))
@@ -168,6 +173,29 @@ impl AgentSpec for Gemini {
 
     fn process_names(&self) -> &'static [&'static str] {
         &["gemini"]
+    }
+
+    /// `<root>/<project>/chats/session-….jsonl` keeps its sub-agents in
+    /// `<root>/<project>/chats/<session id>/`.
+    fn subagent_folder(&self, main: &Path, session_id: &str) -> Option<(PathBuf, PathBuf)> {
+        let chats = main.parent()?;
+        let root = chats.parent()?.parent()?.to_path_buf();
+        Some((root, chats.join(session_id)))
+    }
+
+    /// A main file's name ends in the first 8 characters of its session id.
+    fn may_hold(&self, path: &Path, session_id: &str) -> bool {
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        session_id
+            .get(..8)
+            .is_some_and(|head| stem.starts_with("session-") && stem.ends_with(head))
+    }
+
+    /// The response is written before its tools run; the call once it has run.
+    fn anchoring(&self) -> Anchoring {
+        Anchoring::CallWrittenAfter {
+            marker_var: "GEMINI_CLI",
+        }
     }
 
     /// `gemini -p --output-format json|stream-json` prints `session_id` (stream-json in its

@@ -187,10 +187,17 @@ pub trait AgentSpec: Sync {
     /// this file returned, `None` from the start of the file.
     fn parse(&self, src: &Source<'_>, bytes: &[u8], state: Option<&str>) -> Parsed;
 
-    /// The folder holding a session's sub-agent files, beside its main file `main`, and the
-    /// root those files are classified under; `None` when sub-agents share the main file.
-    fn subagent_folder(&self, _main: &Path) -> Option<(PathBuf, PathBuf)> {
+    /// The folder holding the sub-agent files of session `session_id`, whose main file is
+    /// `main`, and the root those files are classified under; `None` when sub-agents share
+    /// the main file.
+    fn subagent_folder(&self, _main: &Path, _session_id: &str) -> Option<(PathBuf, PathBuf)> {
         None
+    }
+    /// Whether the file at `path` may hold session `session_id` when the ledger has not read
+    /// it yet (its path names no session in full): the files a first read of one session
+    /// looks at.
+    fn may_hold(&self, _path: &Path, _session_id: &str) -> bool {
+        false
     }
     /// An analysis's `usage_mode`: how its numbers come from this agent's transcripts.
     fn usage_mode(&self) -> &'static str {
@@ -220,6 +227,7 @@ pub trait AgentSpec: Sync {
                 session_var,
                 marker_var,
             } => v.extend(session_var.into_iter().chain([marker_var])),
+            Anchoring::CallWrittenAfter { marker_var } => v.push(marker_var),
         }
         v
     }
@@ -271,6 +279,11 @@ pub trait AgentSpec: Sync {
 pub enum Anchoring {
     /// Not anchored: the agent tells its commands nothing of the call.
     None,
+    /// The agent writes the response before it runs the response's tools, and the call only
+    /// once it has run: what is on disk is exactly through the calling response, and the
+    /// snapshot is settled when the call, found by its command, is written. `marker_var` is
+    /// set in the commands the agent runs.
+    CallWrittenAfter { marker_var: &'static str },
     /// `call_var` holds the call's id; `session_var`, when set, must be the session.
     CallIdVar {
         call_var: &'static str,
