@@ -1,14 +1,16 @@
 //! tokledger: exact token accounting for AI coding agents.
 //!
 //! ```text
-//! main ─► cli (clap types) ─► app (Ctx, dispatch) ─► commands
-//! commands ─┬─► ingest ─┬─► discover            (files on disk)
-//!           │           ├─► transcript (pure)   (bytes → usage, tool calls, compactions)
-//!           │           └─► store               (SQL, one writer)
-//!           ├─► store                           (queries → plain structs)
-//!           ├─► reports (pure)                  (plain rows → report rows: periods, costs, stats)
-//!           └─► render                          (report rows → table | JSON | CSV)
+//! main ─► cli (clap types) ─► app (Ctx, dispatch) ─► commands      (thin glue)
+//! commands ─┬─► binding ─┐                     (which session)
+//!           ├─► anchor ──┼─► read ─► ingest ─┬─► discover      (files on disk)
+//!           │            │                   ├─► agents (pure) (bytes → usage, calls)
+//!           │            │                   └─► store         (SQL, one writer)
+//!           ├─► store                          (queries → plain rows)
+//!           ├─► reports (pure)                 (plain rows → report rows)
+//!           └─► render                         (report rows → table | JSON | CSV)
 //! ```
+//! docs/ARCHITECTURE.md walks through it, with the recipe for adding an agent.
 
 pub mod agents;
 pub mod anchor;
