@@ -13,25 +13,25 @@
 //! docs/ARCHITECTURE.md walks through it, with the recipe for adding an agent.
 
 pub mod agents;
-pub mod anchor;
+pub(crate) mod anchor;
 pub mod app;
-pub mod binding;
+pub(crate) mod binding;
 pub mod cli;
 pub mod commands;
 pub mod cost;
-pub mod ctx;
-pub mod dates;
+pub(crate) mod ctx;
+pub(crate) mod dates;
 pub mod discover;
 pub mod error;
-pub mod format;
+pub(crate) mod format;
 pub mod ingest;
-pub mod money;
+pub(crate) mod money;
 pub mod progress;
-pub mod read;
-pub mod render;
-pub mod reports;
-pub mod shell;
+pub(crate) mod read;
+pub(crate) mod render;
+pub(crate) mod reports;
+pub(crate) mod shell;
 pub mod skills;
 pub mod store;
-pub mod synthesis;
+pub(crate) mod synthesis;
 pub mod usage;

@@ -35,10 +35,9 @@ pub struct How {
     pub progress: bool,
 }
 
-/// What a read did.
+/// What a read found out.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    pub report: IngestReport,
     /// The session a [`Scope::Path`] file belongs to.
     pub session: Option<String>,
 }
@@ -56,10 +55,7 @@ pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<
                     report.files_read, report.files_seen, report.bytes_read, report.usage_events
                 ));
             }
-            Ok(Outcome {
-                report,
-                session: None,
-            })
+            Ok(Outcome { session: None })
         }
         Scope::Session(tool, session_id) => {
             let known: Vec<PathBuf> = store
@@ -68,21 +64,17 @@ pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<
                 .map(|r| r.path)
                 .collect();
             let files = crate::discover::session_sources(tool.spec(), &ctx.env, &known, session_id);
-            let report = ingest(ctx, store, files, How { price: true, ..how })?;
+            ingest(ctx, store, files, How { price: true, ..how })?;
             crate::anchor::settle(ctx, store, Some((tool, session_id)))?;
             Ok(Outcome {
-                report,
                 session: Some(session_id.to_owned()),
             })
         }
         Scope::Path(tool, path) => read_path(ctx, store, tool, path, how),
         Scope::Files(files) => {
-            let report = ingest(ctx, store, files, How { price: true, ..how })?;
+            ingest(ctx, store, files, How { price: true, ..how })?;
             crate::anchor::settle(ctx, store, None)?;
-            Ok(Outcome {
-                report,
-                session: None,
-            })
+            Ok(Outcome { session: None })
         }
     }
 }
@@ -124,7 +116,6 @@ fn read_path(ctx: &Ctx, store: &mut Store, tool: Agent, path: &Path, how: How) -
         read(ctx, store, Scope::Session(tool, &session), how)?;
     }
     Ok(Outcome {
-        report,
         session: Some(session),
     })
 }

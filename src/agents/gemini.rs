@@ -185,7 +185,10 @@ impl AgentSpec for Gemini {
 
     /// A main file's name ends in the first 8 characters of its session id.
     fn may_hold(&self, path: &Path, session_id: &str) -> bool {
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         session_id
             .get(..8)
             .is_some_and(|head| stem.starts_with("session-") && stem.ends_with(head))

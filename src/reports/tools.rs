@@ -41,7 +41,6 @@ impl CallStats {
     /// Failures among the calls whose outcome is known; `None` when none is.
     pub fn error_rate(&self) -> Option<f64> {
         let known = self.failures + self.successes;
-        #[allow(clippy::cast_precision_loss)] // call counts are far below 2^52
         (known > 0).then(|| self.failures as f64 / known as f64)
     }
 

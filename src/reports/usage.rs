@@ -20,8 +20,10 @@ pub trait Prices {
 }
 
 /// No price is known: every cost is null.
+#[cfg(test)]
 pub struct NoPrices;
 
+#[cfg(test)]
 impl Prices for NoPrices {
     fn cost(&self, _model: &str, _cell: &ModelCell) -> Option<f64> {
         None
@@ -68,6 +70,7 @@ pub struct Usage {
 }
 
 impl Usage {
+    #[cfg(test)]
     pub fn add(&mut self, model: &str, tokens: &Tokens, at_ms: Option<i64>) {
         self.add_cell(
             model,
@@ -700,7 +703,6 @@ mod tests {
         struct Flat;
         impl Prices for Flat {
             fn cost(&self, model: &str, c: &ModelCell) -> Option<f64> {
-                #[allow(clippy::cast_precision_loss)]
                 (model == "known").then(|| c.tokens.total() as f64 / 1000.0)
             }
         }
