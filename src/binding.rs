@@ -139,7 +139,12 @@ pub(crate) fn ancestor_session(ctx: &Ctx, tool: Agent) -> Option<(String, &'stat
         }
         for dir in &dirs {
             let file = dir.join(format!("{pid}.json"));
-            if let Ok(text) = std::fs::read_to_string(&file) {
+            // Only a regular file: opening a FIFO someone left there would block.
+            let regular = std::fs::metadata(&file).is_ok_and(|m| m.is_file());
+            if let Some(text) = regular
+                .then(|| std::fs::read_to_string(&file).ok())
+                .flatten()
+            {
                 let v: Option<serde_json::Value> = serde_json::from_str(&text).ok();
                 if let Some(id) = v
                     .as_ref()

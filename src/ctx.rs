@@ -157,12 +157,15 @@ impl Ctx {
     /// A status or warning line on stderr (silenced by --quiet; warnings are not).
     pub fn status(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("{msg}");
+            eprintln!("{}", crate::format::printable(msg, true));
         }
     }
 
     pub fn warn(&self, msg: &str) {
-        eprintln!("tokledger: warning: {msg}");
+        eprintln!(
+            "tokledger: warning: {}",
+            crate::format::printable(msg, true)
+        );
     }
 
     pub fn stdout_is_terminal(&self) -> bool {

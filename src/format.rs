@@ -23,3 +23,39 @@ pub fn short_time(ms: Option<i64>) -> String {
         .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| "-".into())
 }
+
+/// `s` with control characters (C0, DEL, C1: escape sequences, carriage returns, bells)
+/// shown as `\u{..}` escapes, so text from a transcript or an argument cannot move the
+/// cursor, retitle or clear the terminal, or fake output. `keep_newlines` keeps `\n` (a
+/// message of several lines); a table cell keeps none.
+pub fn printable(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("plain é", false), "plain é");
+        assert_eq!(
+            printable("a\u{1b}]0;pwned\u{7}b\r\u{9b}2J", false),
+            "a\\u{1b}]0;pwned\\u{7}b\\u{d}\\u{9b}2J"
+        );
+        assert_eq!(printable("one\ntwo\t", true), "one\ntwo\\u{9}");
+        assert_eq!(printable("one\ntwo", false), "one\\u{a}two");
+    }
+}

@@ -23,7 +23,7 @@ pub(crate) mod ctx;
 pub(crate) mod dates;
 pub mod discover;
 pub mod error;
-pub(crate) mod format;
+pub mod format;
 pub mod ingest;
 pub(crate) mod money;
 pub mod progress;

@@ -20,7 +20,11 @@ fn main() -> ExitCode {
         Err(e) => match tokledger::error::child_exit(&e) {
             Some(code) => ExitCode::from(code),
             None => {
-                eprintln!("tokledger: error: {e:#}");
+                let msg = format!("{e:#}");
+                eprintln!(
+                    "tokledger: error: {}",
+                    tokledger::format::printable(&msg, true)
+                );
                 ExitCode::from(tokledger::error::exit_code_of(&e))
             }
         },

@@ -43,8 +43,10 @@ pub fn complete_prefix_len(buf: &[u8]) -> usize {
 }
 
 /// A line as valid UTF-8: borrowed when it already is, lossily repaired when not
-/// (one stray byte in a tool output must not hide the usage on the same line).
+/// (one stray byte in a tool output must not hide the usage on the same line). A byte-order
+/// mark before it (an editor saved the file) is not part of the JSON.
 pub fn utf8_line(line: &[u8]) -> (Cow<'_, str>, bool) {
+    let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
     match std::str::from_utf8(line) {
         Ok(s) => (Cow::Borrowed(s), false),
         Err(_) => (String::from_utf8_lossy(line), true),

@@ -33,9 +33,11 @@ pub fn new_table(header: &[&str], tty: bool) -> Table {
     t
 }
 
+/// Every table goes out through here: cells hold text from transcripts and arguments, so
+/// control characters are shown escaped (JSON and CSV keep the text as it is).
 pub fn write_table(out: &mut dyn Write, t: &Table) -> Result<()> {
     for line in t.lines() {
-        writeln!(out, "{}", line.trim_end())?;
+        writeln!(out, "{}", crate::format::printable(line.trim_end(), false))?;
     }
     Ok(())
 }

@@ -501,3 +501,57 @@ fn tool_payloads_are_recorded_at_once_and_merge_with_the_transcript() {
         .unwrap();
     assert_eq!(key, "claude:msg_1");
 }
+
+/// A FIFO where the hook's log goes, or where Claude Code keeps its running session's
+/// file, blocks nothing: the hook still answers within its second, and `start` binds by the
+/// other rules.
+#[test]
+fn fifos_where_files_are_expected_block_nothing() {
+    let env = TestEnv::with_fixtures();
+    let log_dir = state(&env).join("tokledger");
+    std::fs::create_dir_all(&log_dir).unwrap();
+    let fifo = log_dir.join("hook.log");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A payload that fails makes the hook write its log.
+    let (out, took) = hook(hook_cmd(&env), "not json");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // Our parent's pid: the test process; a FIFO named after it in Claude's sessions folder.
+    let sessions = env.home().join(".claude/sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    let me = std::process::id();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(sessions.join(format!("{me}.json")))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let began = Instant::now();
+    let out = env
+        .cmd(&[
+            "analysis",
+            "start",
+            "--source-id",
+            "x",
+            "--tool",
+            "claude",
+            "--usage-session-id",
+            SA,
+        ])
+        .env("CLAUDECODE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(began.elapsed() < Duration::from_secs(5));
+}

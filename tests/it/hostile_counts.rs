@@ -152,3 +152,58 @@ fn an_overlong_unterminated_tail_is_skipped_and_reading_goes_on() {
     );
     assert_eq!(env.tokens(SID), 18);
 }
+
+/// Control characters in a transcript (its working directory, the model's name) and in a
+/// `--source-id` reach tables escaped, never raw; JSON keeps them, as JSON escapes.
+#[test]
+fn terminal_escapes_from_transcripts_and_arguments_are_shown_escaped() {
+    let env = TestEnv::empty();
+    let f = file(&env);
+    let evil = "\u{1b}]0;pwned\u{7}\u{1b}[2J\r";
+    let line = json!({"type": "assistant", "sessionId": SID, "cwd": format!("/w{evil}"),
+        "timestamp": "2026-05-01T10:00:00.000Z", "requestId": "req_e",
+        "message": {"id": "msg_e", "model": format!("claude{evil}"), "content": [],
+                    "usage": {"input_tokens": 1, "output_tokens": 1}}});
+    std::fs::write(&f, format!("{line}\n")).unwrap();
+    env.start(
+        &format!("PR{evil}"),
+        &["--tool", "claude", "--usage-session-id", SID],
+    );
+    for args in [
+        &["analysis", "sessions", "list"][..],
+        &["report", "session"],
+        &["report", "model"],
+        &["analysis", "list"],
+    ] {
+        let out = env.run(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            !out.stdout
+                .iter()
+                .any(|b| *b == 0x1b || *b == 0x07 || *b == b'\r'),
+            "{args:?} printed a raw control character: {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("\\u{1b}"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let v = env.json(&["analysis", "sessions", "list", "--json"]);
+    assert_eq!(v["sessions"][0]["project"], format!("/w{evil}"));
+}
+
+/// A byte-order mark before the first line (an editor saved the file) loses nothing.
+#[test]
+fn a_byte_order_mark_does_not_lose_the_first_line() {
+    let env = TestEnv::empty();
+    let f = file(&env);
+    let body = "\u{feff}".to_owned()
+        + &response("msg_a", json!({"input_tokens": 10, "output_tokens": 5}))
+        + &response("msg_b", json!({"input_tokens": 1, "output_tokens": 1}));
+    std::fs::write(&f, body).unwrap();
+    let (_, err) = ok(&env, &["analysis", "sessions", "list", "--json"]);
+    assert!(!err.contains("malformed"), "{err}");
+    assert_eq!(env.tokens(SID), 17);
+}

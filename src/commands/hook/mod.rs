@@ -78,6 +78,11 @@ pub fn report(state_dir: Option<&Path>, what: &str, err: &anyhow::Error) {
 fn append_log(dir: &Path, line: &str) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     let log = dir.join("hook.log");
+    // Only a regular file (or none yet): opening a FIFO there for writing would block the
+    // hook past its deadline.
+    if std::fs::symlink_metadata(&log).is_ok_and(|m| !m.file_type().is_file()) {
+        bail!("{} is not a regular file; not written", log.display());
+    }
     if std::fs::metadata(&log).is_ok_and(|m| m.len() > LOG_LIMIT) {
         std::fs::rename(&log, dir.join("hook.log.1"))?;
     }
