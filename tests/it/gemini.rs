@@ -175,3 +175,48 @@ fn a_resume_rewrite_counts_nothing_again_in_either_shape() {
     assert_eq!(s.len(), 1);
     assert_eq!(s[SID]["tokens_so_far"], total(1) + total(2));
 }
+
+/// Gemini writes a response before running its tools: a snapshot from its shell tool counts
+/// what is on disk, at once, and settles with the call's id when the call is written.
+#[test]
+fn a_snapshot_from_its_shell_tool_counts_the_disk_and_settles_by_command() {
+    use crate::anchoring::{ok_stdout, show, snapshots, via_shell};
+    let env = TestEnv::empty();
+    let dir = chats(&env);
+    let f = main_file(&dir, "00");
+    let start =
+        "\"$TL\" analysis start --source-id s --tool gemini --usage-session-id ".to_owned() + SID;
+    std::fs::write(
+        &f,
+        header(SID, "main") + &context() + &line(&response(1, None)) + &line(&response(2, None)),
+    )
+    .unwrap();
+    let id = ok_stdout(&via_shell(&env, &start, &[("GEMINI_CLI", "1")], "5"));
+    let row = show(&env, &id);
+    assert_eq!(row["tokens_baseline"], total(1) + total(2));
+    assert_eq!(row["snapshots"][0]["waited_ms"], 0);
+    assert!(!snapshots(&row)[0].2);
+    // The tool returns: Gemini writes response 2 again with its call, then response 3.
+    append(
+        &f,
+        line(&response(
+            2,
+            Some(shell_call(
+                2,
+                &start,
+                "<untrusted_context>\nOutput: ok\n</untrusted_context>",
+            )),
+        )) + &line(&response(3, None)),
+    );
+    env.sessions();
+    let row = show(&env, &id);
+    assert_eq!(
+        snapshots(&row)[0],
+        (
+            "baseline".into(),
+            total(1) + total(2),
+            true,
+            Some("run_shell_command__c2".into())
+        )
+    );
+}
