@@ -207,3 +207,63 @@ fn a_byte_order_mark_does_not_lose_the_first_line() {
     assert!(!err.contains("malformed"), "{err}");
     assert_eq!(env.tokens(SID), 17);
 }
+
+/// `export --out` replaces only a regular file, leaves no temporary file behind, and
+/// concurrent exports to names that differ only in their extension each get their own format.
+#[test]
+fn export_out_never_replaces_a_link_or_fifo_and_concurrent_exports_do_not_mix() {
+    let env = TestEnv::empty();
+    let dir = env.dir.path().join("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("keep.txt");
+    std::fs::write(&target, "mine").unwrap();
+    let link = dir.join("r.md");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = env.run(&[
+        "analysis",
+        "export",
+        "--format",
+        "md",
+        "--out",
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "mine");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let (md, csv) = (dir.join("x.md"), dir.join("x.csv"));
+    let kids: Vec<_> = (0..20)
+        .flat_map(|_| {
+            [("md", &md), ("csv", &csv)].map(|(f, p)| {
+                env.cmd(&[
+                    "analysis",
+                    "export",
+                    "--format",
+                    f,
+                    "--out",
+                    p.to_str().unwrap(),
+                ])
+                .spawn()
+                .unwrap()
+            })
+        })
+        .collect();
+    for mut k in kids {
+        assert!(k.wait().unwrap().success());
+    }
+    assert!(std::fs::read_to_string(&md).unwrap().starts_with('#'));
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .starts_with("claims_extracted,")
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+}

@@ -38,12 +38,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     match &args.out {
         Some(path) => {
-            // Written whole, then moved into place: a reader never sees half a file.
-            let tmp = path.with_extension("tmp-export");
-            std::fs::write(&tmp, &buf)
-                .with_context(|| format!("could not write {}", tmp.display()))?;
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("could not write {}", path.display()))?;
+            write_whole(path, &buf)?;
             ctx.status(&format!(
                 "exported {} analyses to {}",
                 rows.len(),
@@ -51,6 +46,41 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
             ));
         }
         None => std::io::stdout().lock().write_all(&buf)?,
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` whole: into a temporary file of its own beside it (named for this
+/// process, so concurrent exports never share one), then moved into place, so a reader never
+/// sees half a file. Only a regular file (or nothing) is replaced: a symlink, FIFO or device
+/// there is an error, not something to turn into a file. The temporary file goes on failure.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    if let Ok(m) = std::fs::symlink_metadata(path)
+        && !m.file_type().is_file()
+    {
+        return Err(crate::error::Error::Usage(format!(
+            "--out {} exists and is not a regular file (a link, FIFO, device or folder); choose another path",
+            path.display()
+        ))
+        .into());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = path.with_file_name(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("could not write {}", path.display()));
     }
     Ok(())
 }
