@@ -30,6 +30,9 @@ e2e:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
+	python3 scripts/module_cycles.py src
+	@! grep -rn 'crate::\(commands\|render\|binding\|read\|anchor\)\b' src/agents src/ingest src/store src/reports src/discover.rs \
+		|| { echo 'a lower layer imports commands, render, binding, read or anchor (docs/ARCHITECTURE.md)'; exit 1; }
 
 ## Render templates/ into integrations/ (commit the result; a test fails when it is stale).
 assemble-skills:

@@ -1,6 +1,6 @@
 """A scripted mock of the Anthropic Messages API, for running the real Claude Code CLI.
 
-Served by harness.MockServer on 127.0.0.1. It answers
+Served on 127.0.0.1 (mocklib.EventLogMock). It answers
 
 - `POST /v1/messages` (streaming SSE when the body says `"stream": true`, else one JSON
   message), deciding each answer from the request's conversation: which scripted
@@ -22,13 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 
-import harness
+import mocklib
 
 USAGE_KEYS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
               "output_tokens")
@@ -82,37 +79,19 @@ class Step:
     tool_ids: list = field(default_factory=list)
 
 
-class Conversation:
-    """A scripted conversation: told apart from others by `marker` (a string found in the text
-    of its first user message); step n answers a conversation that holds n tool results."""
-
-    def __init__(self, role: str, marker: str, steps: list[Step]):
-        self.role = role
-        self.marker = marker
-        self.steps = steps
-
-
-class Script:
-    """The conversations of one agent run, each with its own marker. Usage is handed out in
-    the order steps are added, so every step of the run has distinct usage. (A sub-agent's
+class Script(mocklib.Script):
+    """A conversation's marker is found in the text of its first user message. (A sub-agent's
     prompt appears in the main conversation only inside the Agent call, never in its first
     user message; sub-agents are still matched first.)"""
 
     def __init__(self, tag: str):
-        self.tag = tag  # makes ids unique to the run
-        self.conversations: list[Conversation] = []
-        self._k = 0
-        self._ids = 0
-
-    def next_usage(self) -> dict:
-        self._k += 1
-        return usage_for(self._k)
+        super().__init__(tag, usage_for)
 
     def tool_id(self) -> str:
-        self._ids += 1
-        return anthropic_id("toolu_01", f"{self.tag}T{self._ids:03d}")
+        return anthropic_id("toolu_01", f"{self.tag}T{self.next_id():03d}")
 
-    def add(self, role: str, marker: str, steps: list[tuple[str, list]]) -> Conversation:
+    def add(self, role: str, marker: str,
+            steps: list[tuple[str, list]]) -> mocklib.Conversation:
         built = []
         for name, blocks in steps:
             blocks = [dict(b) for b in blocks]
@@ -122,19 +101,7 @@ class Script:
                     b["id"] = self.tool_id()
                     ids.append(b["id"])
             built.append(Step(name, blocks, self.next_usage(), ids))
-        conv = Conversation(role, marker, built)
-        self.conversations.append(conv)
-        return conv
-
-    def step(self, name: str) -> Step:
-        for c in self.conversations:
-            for s in c.steps:
-                if s.name == name:
-                    return s
-        raise KeyError(name)
-
-    def steps(self) -> list[Step]:
-        return [s for c in self.conversations for s in c.steps]
+        return self.append(role, marker, built)
 
 
 # ---------------------------------------------------------------------------------------
@@ -180,71 +147,17 @@ def tool_results(body: dict) -> list[dict]:
 # The mock
 
 
-class AnthropicMock:
+class AnthropicMock(mocklib.EventLogMock):
     """The mock's state: the script, the timing, and the log. Use as a context manager:
 
         with AnthropicMock(script, timing="late") as mock:
             env["ANTHROPIC_BASE_URL"] = mock.url
     """
 
-    TIMINGS = ("realistic", "late")
-
     def __init__(self, script: Script, timing: str = "realistic", late_delay: float = 1.0,
                  seed: int = 1):
-        if timing not in self.TIMINGS:
-            raise ValueError(f"timing {timing!r}")
-        self.script = script
-        self.timing = timing
-        self.late_delay = late_delay
-        self.rng = random.Random(seed)
-        self.log: list[dict] = []
-        self.lock = threading.Lock()
-        self._aux = 0
+        super().__init__(Handler, script, timing, late_delay, seed)
         self._msg = 0
-        self.server = harness.MockServer(Handler)
-        self.server.anthropic = self
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def __enter__(self):
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.__exit__(*exc)
-
-    # -- log -------------------------------------------------------------------------
-
-    def record(self, **entry) -> dict:
-        entry.setdefault("t", time.time())
-        with self.lock:
-            entry["seq"] = len(self.log)
-            self.log.append(entry)
-        return entry
-
-    def responses(self, role: str | None = None) -> list[dict]:
-        with self.lock:
-            return [e for e in self.log if e["kind"] == "response"
-                    and (role is None or e["role"] == role)]
-
-    def served(self, name: str) -> list[dict]:
-        return [e for e in self.responses() if e.get("step") == name]
-
-    def requests(self) -> list[dict]:
-        with self.lock:
-            return [e for e in self.log if e["kind"] == "request"]
-
-    def dump(self, path) -> None:
-        with self.lock, open(path, "w") as f:
-            for e in self.log:
-                f.write(json.dumps(e) + "\n")
-
-    # -- deciding -------------------------------------------------------------------
-
-    def delay(self) -> float:
-        return self.rng.uniform(0.010, 0.030)
 
     def next_ids(self) -> tuple[str, str]:
         """A new (message id, request id) pair."""
@@ -267,18 +180,14 @@ class AnthropicMock:
         role, conv = self.classify(body)
         notes = []
         if conv is None:
-            with self.lock:
-                self._aux += 1
-                n = self._aux
+            n = self.next_aux()
             usage = usage_for(40 + n)
             return role, f"aux{n}", [text_block("Mock summary.")], usage, [], notes
         results = tool_results(body)
         n = len(results)
         if n >= len(conv.steps):
             notes.append(f"{n} tool results: past the script's {len(conv.steps)} steps")
-            with self.lock:
-                self._aux += 1
-                k = self._aux
+            k = self.next_aux()
             return role, f"{role}-extra{k}", [text_block("Done.")], usage_for(60 + k), [], notes
         step = conv.steps[n]
         # The conversation should hold the results of the previous steps' calls, in order.
@@ -297,72 +206,34 @@ def _result_summary(r: dict) -> dict:
             "content": (content or "")[:300]}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(mocklib.EventLogHandler):
     server_version = "mock-anthropic/1"
 
-    def log_message(self, *args):  # quiet
-        pass
-
-    @property
-    def mock(self) -> AnthropicMock:
-        # self.server is the http.server; harness.MockServer hangs itself on it as `.mock`.
-        return self.server.mock.anthropic
-
-    def _read_body(self) -> bytes:
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
-
-    def _json(self, status: int, obj, extra_headers=()):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in extra_headers:
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def do_HEAD(self):
-        self.mock.record(kind="request", method="HEAD", path=self.path, role="probe")
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
     def do_GET(self):
-        self.mock.record(kind="request", method="GET", path=self.path, role="probe")
+        self.record_probe("GET")
         if self.path.split("?")[0].rstrip("/") == "/v1/models":
-            self._json(200, {"data": [{"type": "model", "id": "claude-sonnet-4-5",
-                                       "display_name": "Claude Sonnet 4.5",
-                                       "created_at": "2025-09-29T00:00:00Z"}],
-                             "has_more": False, "first_id": "claude-sonnet-4-5",
-                             "last_id": "claude-sonnet-4-5"})
+            self.send_json(200, {"data": [{"type": "model", "id": "claude-sonnet-4-5",
+                                           "display_name": "Claude Sonnet 4.5",
+                                           "created_at": "2025-09-29T00:00:00Z"}],
+                                 "has_more": False, "first_id": "claude-sonnet-4-5",
+                                 "last_id": "claude-sonnet-4-5"})
         else:
-            self._json(200, {})
+            self.send_json(200, {})
 
     def do_POST(self):
-        raw = self._read_body()
         path = self.path.split("?")[0].rstrip("/")
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = {}
+        body = self.json_body()
         if path == "/v1/messages/count_tokens":
             self.mock.record(kind="request", method="POST", path=self.path, role="count_tokens",
                              model=body.get("model"))
-            self._json(200, {"input_tokens": 42})
+            self.send_json(200, {"input_tokens": 42})
             return
         if path != "/v1/messages":
             self.mock.record(kind="request", method="POST", path=self.path, role="other")
-            self._json(404, {"type": "error", "error": {"type": "not_found_error",
-                                                        "message": f"no {path} here"}})
+            self.send_json(404, {"type": "error", "error": {"type": "not_found_error",
+                                                            "message": f"no {path} here"}})
             return
-        try:
-            self.messages(body)
-        except Exception as e:  # a bug here must show in the log, not hang the agent
-            self.mock.record(kind="error", path=self.path, error=repr(e))
-            raise
+        self.answer_logged(self.messages, body)
 
     def messages(self, body: dict):
         mock = self.mock
@@ -388,28 +259,20 @@ class Handler(BaseHTTPRequestHandler):
                      stream=stream, timing=mock.timing, events={})
         if not stream:
             content = [dict(b) for b in blocks]
-            self._json(200, {"id": msg_id, "type": "message", "role": "assistant",
-                             "model": model, "content": content, "stop_reason": stop_reason,
-                             "stop_sequence": None, "usage": dict(usage)},
-                       extra_headers=[("request-id", req_id)])
+            self.send_json(200, {"id": msg_id, "type": "message", "role": "assistant",
+                                 "model": model, "content": content,
+                                 "stop_reason": stop_reason, "stop_sequence": None,
+                                 "usage": dict(usage)},
+                           extra_headers=[("request-id", req_id)])
             entry["events"]["sent"] = time.time()
             mock.record(**entry)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("request-id", req_id)
-        self.send_header("Connection", "close")
-        self.end_headers()
         events = entry["events"]
 
         def send(event: str, data: dict, pause=True):
-            if pause:
-                time.sleep(mock.delay())
-            self.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
-            self.wfile.flush()
+            self.send_sse(data, event=event, pause=pause)
 
-        try:
+        with self.sse_stream(entry, [("request-id", req_id)]):
             start_usage = {k: usage[k] for k in USAGE_KEYS}
             start_usage["output_tokens"] = 1
             send("message_start", {"type": "message_start", "message": {
@@ -451,7 +314,4 @@ class Handler(BaseHTTPRequestHandler):
             events["message_delta"] = time.time()
             send("message_stop", {"type": "message_stop"})
             events["message_stop"] = time.time()
-        except (BrokenPipeError, ConnectionResetError) as e:
-            entry["error"] = f"client went away: {e!r}"
-        self.close_connection = True
         mock.record(**entry)

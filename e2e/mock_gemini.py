@@ -1,6 +1,6 @@
 """A scripted mock of the Gemini API (generativelanguage v1beta), for running the real Gemini CLI.
 
-Served by harness.MockServer on 127.0.0.1 (the CLI is pointed at it by
+Served on 127.0.0.1 (mocklib.EventLogMock; the CLI is pointed at it by
 `GOOGLE_GEMINI_BASE_URL`). It answers
 
 - `POST /v1beta/models/<model>:streamGenerateContent?alt=sse` (SSE, one
@@ -24,20 +24,15 @@ prompt, as the API reports it), and is logged in order with the times its chunks
 Timings: "realistic" (10–30 ms between chunks); "late" (the final chunk, the only one that
 carries `usageMetadata` and `finishReason`, comes `late_delay` s after the chunk that carries
 a `functionCall`).
-
-Also here: a proxy trap (HTTP(S)_PROXY points at it; it refuses and logs every request).
 """
 
 from __future__ import annotations
 
 import json
-import random
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 
-import harness
+import mocklib
 
 USAGE_KEYS = ("promptTokenCount", "candidatesTokenCount", "cachedContentTokenCount",
               "thoughtsTokenCount", "toolUsePromptTokenCount")
@@ -120,32 +115,17 @@ class Step:
     tools: list = field(default_factory=list)
 
 
-class Conversation:
-    def __init__(self, role: str, marker: str, steps: list[Step]):
-        # "main", "resume", …: matched by the latest user message holding the marker;
-        # "sub…": a sub-agent's, matched anywhere in its own conversation.
-        self.role = role
-        self.marker = marker
-        self.steps = steps
-
-
-class Script:
-    """The conversations of one agent run, each with its own marker. Usage is handed out in
-    the order steps are added, so every step of the run has distinct usage; aux answers take
-    usage from a range far from the steps'."""
+class Script(mocklib.Script):
+    """Roles "main", "resume", …: a conversation matched by the latest user message holding
+    its marker; "sub…": a sub-agent's, matched anywhere in its own conversation. Aux answers
+    take usage from a range far from the steps'."""
 
     def __init__(self, tag: str, send_ids: bool = False):
-        self.tag = tag
+        super().__init__(tag, usage_for)
         self.send_ids = send_ids
-        self.conversations: list[Conversation] = []
-        self._k = 0
-        self._ids = 0
 
-    def next_usage(self) -> dict:
-        self._k += 1
-        return usage_for(self._k)
-
-    def add(self, role: str, marker: str, steps: list[tuple[str, list]]) -> Conversation:
+    def add(self, role: str, marker: str,
+            steps: list[tuple[str, list]]) -> mocklib.Conversation:
         built = []
         for name, parts in steps:
             parts = json.loads(json.dumps(parts))
@@ -154,27 +134,14 @@ class Script:
                 fc = p.get("functionCall")
                 if fc is None:
                     continue
-                self._ids += 1
-                cid = f"e2e{self.tag}c{self._ids:02d}"
+                cid = f"e2e{self.tag}c{self.next_id():02d}"
                 if self.send_ids:
                     fc["id"] = cid
                 st.call_ids.append(cid)
                 st.cli_ids.append(f"{fc['name']}__{cid}" if self.send_ids else None)
                 st.tools.append(fc["name"])
             built.append(st)
-        conv = Conversation(role, marker, built)
-        self.conversations.append(conv)
-        return conv
-
-    def step(self, name: str) -> Step:
-        for c in self.conversations:
-            for s in c.steps:
-                if s.name == name:
-                    return s
-        raise KeyError(name)
-
-    def steps(self) -> list[Step]:
-        return [s for c in self.conversations for s in c.steps]
+        return self.append(role, marker, built)
 
 
 # -- reading a request ------------------------------------------------------------------------
@@ -246,69 +213,17 @@ def aux_kind(schema) -> str:
 
 
 # -- the mock ---------------------------------------------------------------------------------
-class GeminiMock:
+class GeminiMock(mocklib.EventLogMock):
     """The mock's state: the script, the timing and the log. Use as a context manager:
 
         with GeminiMock(script, timing="late") as mock:
             env["GOOGLE_GEMINI_BASE_URL"] = mock.url
     """
 
-    TIMINGS = ("realistic", "late")
-
     def __init__(self, script: Script, timing: str = "realistic", late_delay: float = 1.0,
                  seed: int = 1):
-        if timing not in self.TIMINGS:
-            raise ValueError(f"timing {timing!r}")
-        self.script = script
-        self.timing = timing
-        self.late_delay = late_delay
-        self.rng = random.Random(seed)
-        self.log: list[dict] = []
-        self.lock = threading.Lock()
-        self._aux = 0
+        super().__init__(Handler, script, timing, late_delay, seed)
         self._resp = 0
-        self.server = harness.MockServer(Handler)
-        self.server.gemini = self
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def __enter__(self):
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.__exit__(*exc)
-
-    # -- log ----------------------------------------------------------------------------
-    def record(self, **entry) -> dict:
-        entry.setdefault("t", time.time())
-        with self.lock:
-            entry["seq"] = len(self.log)
-            self.log.append(entry)
-        return entry
-
-    def responses(self, role: str | None = None) -> list[dict]:
-        with self.lock:
-            return [e for e in self.log if e["kind"] == "response"
-                    and (role is None or e["role"] == role)]
-
-    def served(self, name: str) -> list[dict]:
-        return [e for e in self.responses() if e.get("step") == name]
-
-    def requests(self) -> list[dict]:
-        with self.lock:
-            return [e for e in self.log if e["kind"] == "request"]
-
-    def dump(self, path) -> None:
-        with self.lock, open(path, "w") as f:
-            for e in self.log:
-                f.write(json.dumps(e) + "\n")
-
-    # -- deciding ---------------------------------------------------------------------
-    def delay(self) -> float:
-        return self.rng.uniform(0.010, 0.030)
 
     def next_response_id(self) -> str:
         with self.lock:
@@ -316,9 +231,7 @@ class GeminiMock:
             return f"e2e{self.script.tag}r{self._resp:03d}"
 
     def _aux_usage(self, base: int) -> tuple[int, dict]:
-        with self.lock:
-            self._aux += 1
-            n = self._aux
+        n = self.next_aux()
         return n, usage_for(base + n)
 
     def classify(self, body: dict):
@@ -393,67 +306,32 @@ def _fr_summary(fr: dict) -> dict:
             "response": json.dumps(resp)[:400] if resp is not None else None}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(mocklib.EventLogHandler):
     server_version = "mock-gemini/1"
 
-    def log_message(self, *args):  # quiet
-        pass
-
-    @property
-    def mock(self) -> GeminiMock:
-        return self.server.mock.gemini
-
-    def _read_body(self) -> bytes:
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
-
-    def _json(self, status: int, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def do_HEAD(self):
-        self.mock.record(kind="request", method="HEAD", path=self.path, role="probe")
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
     def do_GET(self):
-        self.mock.record(kind="request", method="GET", path=self.path, role="probe")
+        self.record_probe("GET")
         if self.path.split("?")[0].rstrip("/").endswith("/models"):
-            self._json(200, {"models": []})
+            self.send_json(200, {"models": []})
         else:
-            self._json(404, {"error": {"code": 404, "message": "mock: not here",
-                                       "status": "NOT_FOUND"}})
+            self.send_json(404, {"error": {"code": 404, "message": "mock: not here",
+                                           "status": "NOT_FOUND"}})
 
     def do_POST(self):
-        raw = self._read_body()
         path = self.path.split("?")[0]
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = {}
+        body = self.json_body()
         model, _, method = path.rsplit("/", 1)[-1].partition(":")
         if method == "countTokens":
             self.mock.record(kind="request", method="POST", path=self.path, role="count_tokens",
                              model=model)
-            self._json(200, {"totalTokens": 42})
+            self.send_json(200, {"totalTokens": 42})
             return
         if method not in ("streamGenerateContent", "generateContent"):
             self.mock.record(kind="request", method="POST", path=self.path, role="other")
-            self._json(404, {"error": {"code": 404, "message": f"mock: no {path} here",
-                                       "status": "NOT_FOUND"}})
+            self.send_json(404, {"error": {"code": 404, "message": f"mock: no {path} here",
+                                           "status": "NOT_FOUND"}})
             return
-        try:
-            self.generate(body, model, stream=method == "streamGenerateContent")
-        except Exception as e:  # a bug here must show in the log, not hang the agent
-            self.mock.record(kind="error", path=self.path, error=repr(e))
-            raise
+        self.answer_logged(self.generate, body, model, method == "streamGenerateContent")
 
     def generate(self, body: dict, model: str, stream: bool):
         mock = self.mock
@@ -484,28 +362,20 @@ class Handler(BaseHTTPRequestHandler):
         if not stream:
             whole = json.loads(json.dumps(final))
             whole["candidates"][0]["content"]["parts"] = [dict(p) for p in d["parts"]]
-            self._json(200, whole)
+            self.send_json(200, whole)
             entry["events"]["sent"] = time.time()
             mock.record(**entry)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
-        self.end_headers()
         events = entry["events"]
 
         def send(chunk: dict, pause=True):
-            if pause:
-                time.sleep(mock.delay())
-            self.wfile.write(f"data: {json.dumps(chunk)}\r\n\r\n".encode())
-            self.wfile.flush()
+            self.send_sse(chunk, pause=pause, eol="\r\n")
 
         def chunk_of(parts):
             return {"candidates": [{"content": {"role": "model", "parts": parts}, "index": 0}],
                     "modelVersion": model, "responseId": rid}
 
-        try:
+        with self.sse_stream(entry):
             first = True
             for i, p in enumerate(d["parts"]):
                 if "functionCall" in p:
@@ -524,43 +394,5 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(mock.late_delay)
             send(final)
             events["final"] = time.time()
-        except (BrokenPipeError, ConnectionResetError) as e:
-            entry["error"] = f"client went away: {e!r}"
-        self.close_connection = True
         mock.record(**entry)
 
-
-# -- the proxy trap ---------------------------------------------------------------------------
-class ProxyTrap:
-    """State for a proxy that answers every request 403 and logs who was asked for: the agent
-    gets HTTP(S)_PROXY pointing here (NO_PROXY covers 127.0.0.1), so any attempt to reach
-    another host through a proxy-aware client fails at once, locally, and shows in
-    `attempts`."""
-
-    def __init__(self):
-        self.attempts: list[dict] = []
-        self.lock = threading.Lock()
-
-
-def make_proxy_handler(trap: ProxyTrap) -> type[BaseHTTPRequestHandler]:
-    class ProxyHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def _refuse(self):
-            with trap.lock:
-                trap.attempts.append({"method": self.command, "target": self.path,
-                                      "t": time.time()})
-            b = b"e2e proxy trap: no outside network\n"
-            self.send_response(403)
-            self.send_header("Content-Length", str(len(b)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(b)
-            self.close_connection = True
-
-        do_CONNECT = do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _refuse
-
-    return ProxyHandler

@@ -18,42 +18,24 @@ Every response gets its own usage, different in every bucket from every other re
 (`usage_for`; no cache writes, which OpenCode's openai-compatible path drops), so an off-by-one
 in a snapshot shows. Every request and every response served
 is logged, in order, with the exact usage served (`MockOpenCode.served`, and a JSONL file when
-asked). Timings come from mock_openai.TIMINGS: in "late" the chunk with the usage comes 1 s
+asked). Timings come from mocklib.TIMINGS: in "late" the chunk with the usage comes 1 s
 after the tool call's chunks (the AI SDK hands OpenCode the tool call as soon as its arguments
 parse, so the tool runs long before the response's usage is known).
 
-Python 3.11 standard library only; serves on 127.0.0.1 only (harness.MockServer)."""
+Python 3.11 standard library only; serves on 127.0.0.1 only (mocklib.ScriptsMock)."""
 
 import json
-import random
 import re
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from mock_openai import TIMINGS, ProxyTrap, make_proxy_handler  # noqa: F401 (re-exported)
+import mocklib
+from mocklib import Step, exec_, text  # noqa: F401 (step makers, beside write, edit, task)
 
-MARKER_RE = re.compile(r"\[e2e-script:([A-Za-z0-9_.-]+)\]")
 TITLE = "E2E title"  # the answer to a side call (OpenCode's title generation)
 
 
-@dataclass
-class Step:
-    """One scripted response: `exec` (bash), `write` (a file write), `edit` (an in-place edit),
-    `task` (a sub-agent), or `text` (a final message, no tool)."""
-
-    kind: str
-    arg: str = ""
-    label: str = ""
-    extra: dict = field(default_factory=dict)
-
-
-def exec_(cmd: str, label: str = "") -> Step:
-    return Step("exec", cmd, label)
-
-
+# Steps beside mocklib's `exec` (bash) and `text`: a file write, an in-place edit, a sub-agent.
 def write(path: str, content: str, label: str = "") -> Step:
     return Step("write", path, label, {"content": content})
 
@@ -65,10 +47,6 @@ def edit(path: str, old: str, new: str, label: str = "") -> Step:
 def task(prompt: str, label: str = "", agent: str = "general",
          description: str = "e2e sub-agent") -> Step:
     return Step("task", prompt, label, {"agent": agent, "description": description})
-
-
-def text(msg: str, label: str = "") -> Step:
-    return Step("text", msg, label)
 
 
 def usage_for(serial: int, cache_write: bool = False) -> dict:
@@ -123,28 +101,9 @@ def ledger_buckets(u: dict) -> dict:
     }
 
 
-def _content_text(c) -> str:
-    if isinstance(c, str):
-        return c
-    parts = []
-    for p in c or []:
-        if isinstance(p, dict) and isinstance(p.get("text"), str):
-            parts.append(p["text"])
-    return "\n".join(parts)
-
-
 def locate(messages: list) -> tuple[str | None, int, int]:
     """(script name, step index, index of the marker message) from a request's messages."""
-    name, at = None, -1
-    for i, m in enumerate(messages or []):
-        if isinstance(m, dict) and m.get("role") == "user":
-            found = MARKER_RE.findall(_content_text(m.get("content")))
-            if found:
-                name, at = found[-1], i
-    if name is None:
-        return None, 0, -1
-    done = sum(1 for m in messages[at + 1:] if isinstance(m, dict) and m.get("role") == "tool")
-    return name, done, at
+    return mocklib.locate(messages, lambda m: m.get("role") == "tool")
 
 
 def tool_schemas(tools: list) -> dict:
@@ -193,204 +152,88 @@ def build_call(step: Step, schemas: dict) -> tuple[str, dict] | None:
     return None
 
 
-class MockOpenCode:
-    """The mock's state: the scripts, the timing, and the log of what was served."""
+class MockOpenCode(mocklib.ScriptsMock):
+    """The mock's state: the scripts, the timing, and the log of what was served. Use as a
+    context manager (`mock.url`)."""
 
     def __init__(self, scripts: dict[str, list[Step]], timing: str = "realistic",
                  log_path: Path | None = None, seed: int = 11, model: str = "m1",
                  log_bodies: bool = False):
-        if timing not in TIMINGS:
-            raise ValueError(f"unknown timing {timing!r}")
-        self.scripts = scripts
-        self.timing = timing
-        self.model = model
-        self.rng = random.Random(seed)
-        self.lock = threading.Lock()
-        self.serial = 0
-        self.requests: list[dict] = []  # every request, in arrival order
-        self.served: list[dict] = []  # every chat completion answered, in order
-        self.log_bodies = log_bodies
-        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
-
-    def _write(self, rec: dict):
-        if self._log:
-            with self.lock:
-                self._log.write(json.dumps(rec, sort_keys=True) + "\n")
-                self._log.flush()
-
-    def log_request(self, rec: dict, body=None):
-        with self.lock:
-            rec["seq"] = len(self.requests) + 1
-            self.requests.append(rec)
-        self._write({"event": "request", **rec,
-                     **({"body": body} if self.log_bodies and body is not None else {})})
-
-    def next_serial(self) -> int:
-        with self.lock:
-            self.serial += 1
-            return self.serial
-
-    def gap(self) -> float:
-        lo, hi = TIMINGS[self.timing]["gap"]
-        with self.lock:
-            return self.rng.uniform(lo, hi)
-
-    def responses(self, script: str | None = None) -> list[dict]:
-        return [r for r in self.served if script is None or r["script"] == script]
-
-    def by_call_id(self, call_id: str) -> dict | None:
-        for r in self.served:
-            if r.get("call_id") == call_id:
-                return r
-        return None
-
-    def close(self):
-        if self._log:
-            self._log.close()
-            self._log = None
+        super().__init__(Handler, scripts, timing, log_path, seed, model, log_bodies)
 
 
-def make_handler(mock: MockOpenCode) -> type[BaseHTTPRequestHandler]:
-    """A handler class for harness.MockServer that serves `mock`."""
+class Handler(mocklib.ScriptsHandler):
+    server_version = "e2e-mock-opencode/1"
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "e2e-mock-opencode/1"
+    def do_POST(self):
+        req = self.read_request("/chat/completions", "chat completions")
+        if req is None:
+            return
+        body, t0 = req
+        mock = self.mock
+        msgs = body.get("messages") or []
+        tools = body.get("tools") or []
+        schemas = tool_schemas(tools)
+        script, step_i, _ = locate(msgs)
+        side = not tools
+        mock.log_request({
+            "method": "POST", "path": self.path, "t": t0, "model": body.get("model"),
+            "stream": body.get("stream"), "stream_options": body.get("stream_options"),
+            "n_messages": len(msgs), "script": script, "step": step_i, "side": side,
+            "tools": sorted(schemas),
+        }, body)
+        step = text(TITLE, "side") if side else mock.step_for(script, step_i)
+        self._serve(body, script, step_i, step, schemas, t0, side)
 
-        def log_message(self, *args):
-            pass
-
-        def _read_body(self) -> bytes:
-            n = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(n) if n > 0 else b""
-
-        def _json(self, code: int, obj):
-            b = json.dumps(obj).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(b)))
-            self.end_headers()
-            self.wfile.write(b)
-
-        def do_GET(self):
-            mock.log_request({"method": "GET", "path": self.path, "t": time.time()})
-            if self.path.split("?")[0].rstrip("/").endswith("/models"):
-                self._json(200, {"object": "list",
-                                 "data": [{"id": mock.model, "object": "model",
-                                           "owned_by": "e2e"}]})
+    def _serve(self, body, script, step_i, step: Step, schemas, t0, side):
+        mock = self.mock
+        serial = mock.next_serial()
+        cid = f"chatcmpl-e2e-{serial:03d}"
+        usage = usage_for(serial)
+        rec = {"serial": serial, "script": script, "step": step_i, "kind": step.kind,
+               "label": step.label, "response_id": cid, "usage": usage,
+               "total": usage["prompt_tokens"] + usage["completion_tokens"],
+               "side": side, "t_request": t0}
+        call = None
+        if step.kind != "text":
+            call = build_call(step, schemas)
+            if call is None:
+                step = text(f"mock: the request declares no tool for {step.kind}", "no-tool")
             else:
-                self._json(404, {"error": {"message": f"mock: no GET {self.path}",
-                                           "type": "invalid_request_error"}})
+                call_id = f"call_e2e_{script or 'x'}_{step_i}_{serial:03d}"
+                rec.update(call_id=call_id, tool=call[0], arguments=call[1])
+        rec["kind"] = step.kind
+        model = body.get("model") or mock.model
+        created = int(t0)
 
-        def do_POST(self):
-            raw = self._read_body()
-            t0 = time.time()
-            path = self.path.split("?")[0]
-            if self.headers.get("Content-Encoding") not in (None, "", "identity"):
-                mock.log_request({"method": "POST", "path": self.path, "t": t0,
-                                  "error": "encoded body"})
-                self._json(415, {"error": {"message": "mock: compressed body"}})
-                return
-            try:
-                body = json.loads(raw or b"{}")
-            except ValueError:
-                body = None
-            if not path.endswith("/chat/completions") or not isinstance(body, dict):
-                mock.log_request({"method": "POST", "path": self.path, "t": t0,
-                                  "error": "not a chat completions request"})
-                self._json(404, {"error": {"message": f"mock: no POST {self.path}",
-                                           "type": "invalid_request_error"}})
-                return
-            msgs = body.get("messages") or []
-            tools = body.get("tools") or []
-            schemas = tool_schemas(tools)
-            script, step_i, _ = locate(msgs)
-            side = not tools
-            mock.log_request({
-                "method": "POST", "path": self.path, "t": t0, "model": body.get("model"),
-                "stream": body.get("stream"), "stream_options": body.get("stream_options"),
-                "n_messages": len(msgs), "script": script, "step": step_i, "side": side,
-                "tools": sorted(schemas),
-            }, body)
-            if side:
-                step = text(TITLE, "side")
+        def chunk(choices, pause=True, **more):
+            self.send_sse({"id": cid, "object": "chat.completion.chunk", "created": created,
+                           "model": model, "choices": choices, **more}, pause=pause)
+
+        with self.sse_stream(rec):
+            chunk([{"index": 0, "delta": {"role": "assistant", "content": ""},
+                    "finish_reason": None}], pause=False)
+            if call is None:
+                for w in re.findall(r"\S+\s*", step.arg) or [step.arg]:
+                    chunk([{"index": 0, "delta": {"content": w}, "finish_reason": None}])
+                rec["t_item_done"] = time.time()
+                chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+                chunk([], usage=usage)
             else:
-                steps = mock.scripts.get(script) if script else None
-                if steps is not None and step_i < len(steps):
-                    step = steps[step_i]
-                elif steps is not None:
-                    step = text("(script finished)", "extra")
-                else:
-                    step = text("ok", "unscripted")
-            self._serve(body, script, step_i, step, schemas, t0, side)
-
-        def _serve(self, body, script, step_i, step: Step, schemas, t0, side):
-            serial = mock.next_serial()
-            cid = f"chatcmpl-e2e-{serial:03d}"
-            usage = usage_for(serial)
-            rec = {"serial": serial, "script": script, "step": step_i, "kind": step.kind,
-                   "label": step.label, "response_id": cid, "usage": usage,
-                   "total": usage["prompt_tokens"] + usage["completion_tokens"],
-                   "side": side, "t_request": t0}
-            call = None
-            if step.kind != "text":
-                call = build_call(step, schemas)
-                if call is None:
-                    step = text(f"mock: the request declares no tool for {step.kind}",
-                                "no-tool")
-                else:
-                    call_id = f"call_e2e_{script or 'x'}_{step_i}_{serial:03d}"
-                    rec.update(call_id=call_id, tool=call[0], arguments=call[1])
-            rec["kind"] = step.kind
-            model = body.get("model") or mock.model
-            created = int(t0)
-
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.close_connection = True
-
-            def chunk(choices, pause=True, **more):
-                if pause:
-                    time.sleep(mock.gap())
-                data = {"id": cid, "object": "chat.completion.chunk", "created": created,
-                        "model": model, "choices": choices, **more}
-                self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
-                self.wfile.flush()
-
-            try:
-                chunk([{"index": 0, "delta": {"role": "assistant", "content": ""},
-                        "finish_reason": None}], pause=False)
-                if call is None:
-                    for w in re.findall(r"\S+\s*", step.arg) or [step.arg]:
-                        chunk([{"index": 0, "delta": {"content": w}, "finish_reason": None}])
-                    rec["t_item_done"] = time.time()
-                    chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])
-                    chunk([], usage=usage)
-                else:
-                    name, args = call
-                    a = json.dumps(args)
+                name, args = call
+                a = json.dumps(args)
+                chunk([{"index": 0, "delta": {"tool_calls": [{
+                    "index": 0, "id": rec["call_id"], "type": "function",
+                    "function": {"name": name, "arguments": ""}}]},
+                    "finish_reason": None}])
+                for i in range(0, len(a), 40):
                     chunk([{"index": 0, "delta": {"tool_calls": [{
-                        "index": 0, "id": rec["call_id"], "type": "function",
-                        "function": {"name": name, "arguments": ""}}]},
+                        "index": 0, "function": {"arguments": a[i:i + 40]}}]},
                         "finish_reason": None}])
-                    for i in range(0, len(a), 40):
-                        chunk([{"index": 0, "delta": {"tool_calls": [{
-                            "index": 0, "function": {"arguments": a[i:i + 40]}}]},
-                            "finish_reason": None}])
-                    chunk([{"index": 0, "delta": {}, "finish_reason": "tool_calls"}])
-                    rec["t_item_done"] = time.time()
-                    time.sleep(TIMINGS[mock.timing]["after_call"])
-                    chunk([], pause=False, usage=usage)
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
-                rec["t_completed"] = time.time()
-            except (BrokenPipeError, ConnectionResetError) as e:
-                rec["error"] = f"client went away: {e}"
-            with mock.lock:
-                mock.served.append(rec)
-            mock._write({"event": "response", **rec})
-
-    return Handler
+                chunk([{"index": 0, "delta": {}, "finish_reason": "tool_calls"}])
+                rec["t_item_done"] = time.time()
+                mock.after_call()
+                chunk([], pause=False, usage=usage)
+            self.send_sse("[DONE]", pause=False)
+            rec["t_completed"] = time.time()
+        mock.log_served(rec)

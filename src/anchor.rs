@@ -10,27 +10,16 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 
+use crate::agents::Agent;
 use crate::agents::Anchoring;
 use crate::ctx::Ctx;
+use crate::settle::Probe;
 use crate::store::Store;
-use crate::store::snapshots::{CallRow, Counting};
-use crate::usage::Agent;
+use crate::store::snapshots::Counting;
 
 /// How long to wait between two reads of a session whose anchor is not on disk yet.
 const POLL: Duration = Duration::from_millis(40);
-/// How to find a provisional snapshot's anchor later (stored as JSON with the snapshot).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "by")]
-pub enum Probe {
-    /// The call's id (Codex).
-    Call { call_id: String },
-    /// The first shell call stored after tool-call row `after` whose command one of our
-    /// ancestors ran (Claude Code); any shell call when `commands` is empty.
-    Command { commands: Vec<String>, after: i64 },
-}
-
 /// The agent tool call this process runs in, as far as the environment tells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
@@ -64,7 +53,7 @@ pub fn caller(ctx: &Ctx, tool: Agent, session_id: &str) -> Option<Caller> {
             a.var(marker_var)?;
             Some(Caller {
                 call_id: None,
-                commands: ancestor_commands(),
+                commands: crate::process::ancestor_commands(),
             })
         }
         Anchoring::PendingShellCall {
@@ -77,68 +66,16 @@ pub fn caller(ctx: &Ctx, tool: Agent, session_id: &str) -> Option<Caller> {
                 // Only the marker: the session is the one a running agent among our
                 // ancestors names, when the agent keeps such files; else any (a pending
                 // call of this session running our command is what is looked for).
-                None => match crate::binding::ancestor_session(ctx, tool) {
+                None => match crate::process::ancestor_session(&ctx.env, tool) {
                     Some((id, _)) => id == session_id,
                     None => tool.spec().running_session_dirs(&ctx.env).1.is_empty(),
                 },
             };
             ours.then(|| Caller {
                 call_id: None,
-                commands: ancestor_commands(),
+                commands: crate::process::ancestor_commands(),
             })
         }
-    }
-}
-
-/// The normalised command lines of up to eight ancestors (the shell running the tool call
-/// and its wrappers), stopping below the agent itself, whose own command line (a prompt)
-/// may quote any command.
-fn ancestor_commands() -> Vec<String> {
-    let mut out = Vec::new();
-    let mut pid = std::os::unix::process::parent_id();
-    for _ in 0..8 {
-        if pid <= 1 {
-            break;
-        }
-        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            break;
-        };
-        let argv: Vec<String> = raw
-            .split(|b| *b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        if argv.first().is_some_and(|a| is_agent(a)) {
-            break;
-        }
-        let key = crate::usage::normalize_command(&argv.join(" "), usize::MAX);
-        if !key.is_empty() {
-            out.push(key);
-        }
-        match crate::binding::parent_of(pid) {
-            Some(p) => pid = p,
-            None => break,
-        }
-    }
-    out
-}
-
-/// Whether `argv0` is one of the agents themselves.
-fn is_agent(argv0: &str) -> bool {
-    let name = std::path::Path::new(argv0)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Agent::ALL
-        .iter()
-        .any(|a| a.spec().process_names().contains(&name.as_str()))
-}
-
-/// Whether a shell call's command is the one one of `commands` runs.
-fn runs(call: &CallRow, commands: &[String]) -> bool {
-    match &call.command {
-        Some(c) => commands.is_empty() || commands.iter().any(|a| a.contains(c.as_str())),
-        None => false,
     }
 }
 
@@ -156,7 +93,7 @@ fn find_now(
             .pending_shell_calls(tool.as_str(), session_id)?
             .into_iter()
             .rev()
-            .find(|c| runs(c, &who.commands)),
+            .find(|c| crate::settle::runs(c, &who.commands)),
     };
     let Some(call) = call else {
         return Ok(Err(None));
@@ -167,41 +104,6 @@ fn find_now(
         }
         _ => Ok(Err(Some(call.call_id))),
     }
-}
-
-/// The session whose running shell call is the one that runs us, for an agent that names
-/// neither (OpenCode): binding's rule after the agent's own variables. `None` when there is
-/// no such call, or when calls of several sessions match.
-pub fn running_call_session(ctx: &Ctx, store: &mut Store, tool: Agent) -> Result<Option<String>> {
-    let Anchoring::PendingShellCall {
-        session_var: None,
-        marker_var,
-    } = tool.spec().anchoring()
-    else {
-        return Ok(None);
-    };
-    if ctx.agent.var(marker_var).is_none() {
-        return Ok(None);
-    }
-    let commands = ancestor_commands();
-    if commands.is_empty() {
-        return Ok(None);
-    }
-    crate::read::read(
-        ctx,
-        store,
-        crate::read::Scope::Agents(&[tool]),
-        crate::read::How::default(),
-    )?;
-    let mut sessions: Vec<String> = store
-        .pending_shell_calls_of(tool.as_str())?
-        .into_iter()
-        .filter(|(_, c)| runs(c, &commands))
-        .map(|(s, _)| s)
-        .collect();
-    sessions.sort();
-    sessions.dedup();
-    Ok((sessions.len() == 1).then(|| sessions.remove(0)))
 }
 
 /// How a snapshot of `session_id` taken now is counted: through the calling call's response
@@ -282,44 +184,4 @@ pub fn counting(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> 
 
 fn elapsed_ms(t: Instant) -> i64 {
     i64::try_from(t.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Settle the provisional snapshots (of one session, or all) whose anchor is now in the
-/// ledger; how many settled. Their sessions' new responses are priced first, so a settled
-/// snapshot's cost is exact too.
-pub fn settle(ctx: &Ctx, store: &mut Store, session: Option<(Agent, &str)>) -> Result<usize> {
-    let pending = store.unsettled_snapshots(session.map(|(t, s)| (t.as_str(), s)))?;
-    let mut settled = 0;
-    let mut priced: Vec<(String, String)> = Vec::new();
-    for (analysis, snap) in pending {
-        let Some(tool) = Agent::parse(&snap.tool) else {
-            continue;
-        };
-        let Some(probe) = snap
-            .probe_json
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<Probe>(p).ok())
-        else {
-            continue;
-        };
-        let found = match &probe {
-            Probe::Call { call_id } => store.tool_call(&snap.tool, call_id)?,
-            Probe::Command { commands, after } => store
-                .shell_calls_after(&snap.tool, &snap.session_id, *after)?
-                .into_iter()
-                .find(|c| runs(c, commands)),
-        };
-        let Some((call_id, Some(key))) = found.map(|c| (c.call_id, c.response_key)) else {
-            continue;
-        };
-        let session_key = (snap.tool.clone(), snap.session_id.clone());
-        if !priced.contains(&session_key) {
-            crate::ingest::settle_costs(store, &ctx.pricer, Some((tool, &snap.session_id)))?;
-            priced.push(session_key);
-        }
-        if store.settle_snapshot(&analysis, snap.seq, &call_id, &key)? {
-            settled += 1;
-        }
-    }
-    Ok(settled)
 }

@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::agents::Agent;
+use crate::agents::Anchoring;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::format::{short_time, thousands};
 use crate::read::{How, Scope};
 use crate::store::Store;
-use crate::usage::Agent;
 
 /// The chosen session and how it was chosen (recorded on the row as `session_binding`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +68,7 @@ fn choose(
     if let Some(b) = from_agent(ctx, tool) {
         return Ok((b, false));
     }
-    if let Some(id) = crate::anchor::running_call_session(ctx, store, tool)? {
+    if let Some(id) = running_call_session(ctx, store, tool)? {
         let b = Binding {
             session_id: id,
             how: "running_call",
@@ -97,7 +98,7 @@ fn from_agent(ctx: &Ctx, tool: Agent) -> Option<Binding> {
             });
         }
     }
-    if let Some((id, how)) = ancestor_session(ctx, tool) {
+    if let Some((id, how)) = crate::process::ancestor_session(&ctx.env, tool) {
         return Some(Binding {
             session_id: id,
             how,
@@ -123,48 +124,39 @@ fn tokledger_env_applies(ctx: &Ctx, tool: Agent) -> bool {
         .is_none_or(|t| t.trim().eq_ignore_ascii_case(tool.as_str()))
 }
 
-/// The session of a running agent among our ancestors: one that keeps `<pid>.json` files
-/// naming its session ([`AgentSpec::running_session_dirs`]; Claude Code).
-///
-/// [`AgentSpec::running_session_dirs`]: crate::agents::AgentSpec::running_session_dirs
-pub(crate) fn ancestor_session(ctx: &Ctx, tool: Agent) -> Option<(String, &'static str)> {
-    let (how, dirs) = tool.spec().running_session_dirs(&ctx.env);
-    if dirs.is_empty() {
-        return None;
+/// The session whose running shell call is the one that runs us, for an agent that names
+/// neither (OpenCode): binding's rule after the agent's own variables. `None` when there is
+/// no such call, or when calls of several sessions match.
+fn running_call_session(ctx: &Ctx, store: &mut Store, tool: Agent) -> Result<Option<String>> {
+    let Anchoring::PendingShellCall {
+        session_var: None,
+        marker_var,
+    } = tool.spec().anchoring()
+    else {
+        return Ok(None);
+    };
+    if ctx.agent.var(marker_var).is_none() {
+        return Ok(None);
     }
-    let mut pid = std::os::unix::process::parent_id();
-    for _ in 0..64 {
-        if pid <= 1 {
-            break;
-        }
-        for dir in &dirs {
-            let file = dir.join(format!("{pid}.json"));
-            // Only a regular file: opening a FIFO someone left there would block.
-            let regular = std::fs::metadata(&file).is_ok_and(|m| m.is_file());
-            if let Some(text) = regular
-                .then(|| std::fs::read_to_string(&file).ok())
-                .flatten()
-            {
-                let v: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-                if let Some(id) = v
-                    .as_ref()
-                    .and_then(|v| v.get("sessionId"))
-                    .and_then(|s| s.as_str())
-                {
-                    return Some((id.to_owned(), how));
-                }
-            }
-        }
-        pid = parent_of(pid)?;
+    let commands = crate::process::ancestor_commands();
+    if commands.is_empty() {
+        return Ok(None);
     }
-    None
-}
-
-/// The parent pid from `/proc/<pid>/stat` (the field after the parenthesised name).
-pub(crate) fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(1)?.parse().ok()
+    crate::read::read(
+        ctx,
+        store,
+        crate::read::Scope::Agents(&[tool]),
+        crate::read::How::default(),
+    )?;
+    let mut sessions: Vec<String> = store
+        .pending_shell_calls_of(tool.as_str())?
+        .into_iter()
+        .filter(|(_, c)| crate::settle::runs(c, &commands))
+        .map(|(s, _)| s)
+        .collect();
+    sessions.sort();
+    sessions.dedup();
+    Ok((sessions.len() == 1).then(|| sessions.remove(0)))
 }
 
 /// The most recently modified session of the tool, preferring the current directory's; two

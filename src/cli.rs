@@ -1,8 +1,8 @@
 //! Command-line types only (clap); no logic.
 
-use std::path::PathBuf;
+use clap::{Parser, Subcommand, ValueEnum};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use crate::global::{ColorChoice, GlobalArgs};
 
 use crate::commands::analysis::AnalysisCommand;
 use crate::commands::hook::HookCommand;
@@ -22,50 +22,6 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct GlobalArgs {
-    /// Ledger file [default: $XDG_DATA_HOME/tokledger/ledger.db]
-    #[arg(long, global = true, env = "TOKLEDGER_DB", value_name = "PATH")]
-    pub db: Option<PathBuf>,
-    /// How long to wait for another process's write lock, in seconds
-    #[arg(
-        long,
-        global = true,
-        env = "TOKLEDGER_BUSY_TIMEOUT",
-        value_name = "SECS",
-        default_value_t = 10.0
-    )]
-    pub busy_timeout: f64,
-    /// How long a snapshot taken inside an agent's tool call waits for the call's response
-    /// to reach the transcript before it is stored as provisional, in seconds
-    #[arg(
-        long,
-        global = true,
-        env = "TOKLEDGER_ANCHOR_WAIT",
-        value_name = "SECS",
-        default_value_t = 5.0
-    )]
-    pub anchor_wait: f64,
-    /// A price file adding or overriding models [default: $XDG_CONFIG_HOME/tokledger/prices.toml if present]
-    #[arg(long, global = true, env = "TOKLEDGER_PRICES", value_name = "FILE")]
-    pub prices: Option<PathBuf>,
-    /// Print no status or progress (data and errors still print)
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-    /// Print more detail on stderr
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,7 +14,8 @@ use anyhow::{Context, Result};
 use genai_prices::{PriceRequest, Usage, UsageKey};
 use serde::Deserialize;
 
-use crate::usage::{Agent, Tokens};
+use crate::agents::Agent;
+use crate::usage::Tokens;
 
 /// USD per million tokens, per bucket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
@@ -188,23 +189,7 @@ pub fn same_model(normalized: &str, model_id: &str) -> bool {
 pub fn provider_hint(tool: Option<Agent>, normalized: &str) -> Option<&'static str> {
     match tool {
         Some(t) => t.spec().price_provider(normalized),
-        None => provider_by_model_name(normalized),
-    }
-}
-
-/// The model's maker, by its name: for agents that run several makers' models (Amp).
-pub fn provider_by_model_name(normalized: &str) -> Option<&'static str> {
-    if normalized.starts_with("claude") {
-        Some("anthropic")
-    } else if ["gpt-", "o1", "o3", "o4", "codex"]
-        .iter()
-        .any(|p| normalized.starts_with(p))
-    {
-        Some("openai")
-    } else if normalized.starts_with("gemini") {
-        Some("google")
-    } else {
-        None
+        None => crate::agents::provider_by_model_name(normalized),
     }
 }
 

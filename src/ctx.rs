@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::agents::Env;
-use crate::cli::{ColorChoice, GlobalArgs};
 use crate::cost::{PriceFile, Pricer};
 use crate::error::Error;
+use crate::global::{ColorChoice, GlobalArgs};
 use crate::store::Store;
 
 /// What the calling agent tells us about its session through the environment.

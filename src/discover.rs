@@ -4,8 +4,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use crate::agents::Agent;
 use crate::agents::{AgentSpec, Env, FileRole};
-use crate::usage::Agent;
 
 #[derive(Clone, Debug)]
 pub struct SourceFile {

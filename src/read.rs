@@ -48,7 +48,7 @@ pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<
             let specs: Vec<_> = agents.iter().map(|a| a.spec()).collect();
             let files = crate::discover::discover(&ctx.env, &specs);
             let report = ingest(ctx, store, files, how)?;
-            crate::anchor::settle(ctx, store, None)?;
+            crate::settle::settle(ctx, store, None)?;
             if ctx.verbose {
                 ctx.status(&format!(
                     "read {} of {} transcript files ({} bytes, {} responses)",
@@ -65,7 +65,7 @@ pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<
                 .collect();
             let files = crate::discover::session_sources(tool.spec(), &ctx.env, &known, session_id);
             ingest(ctx, store, files, How { price: true, ..how })?;
-            crate::anchor::settle(ctx, store, Some((tool, session_id)))?;
+            crate::settle::settle(ctx, store, Some((tool, session_id)))?;
             Ok(Outcome {
                 session: Some(session_id.to_owned()),
             })
@@ -73,7 +73,7 @@ pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<
         Scope::Path(tool, path) => read_path(ctx, store, tool, path, how),
         Scope::Files(files) => {
             ingest(ctx, store, files, How { price: true, ..how })?;
-            crate::anchor::settle(ctx, store, None)?;
+            crate::settle::settle(ctx, store, None)?;
             Ok(Outcome { session: None })
         }
     }
@@ -111,7 +111,7 @@ fn read_path(ctx: &Ctx, store: &mut Store, tool: Agent, path: &Path, how: How) -
         .with_context(|| format!("{} names no session", path.display()))?;
     // Out of time (a hook's read): the sub-agent files wait for the next read too.
     if report.stopped_at_deadline {
-        crate::anchor::settle(ctx, store, Some((tool, &session)))?;
+        crate::settle::settle(ctx, store, Some((tool, &session)))?;
     } else {
         read(ctx, store, Scope::Session(tool, &session), how)?;
     }

@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::agents::Agent;
-
 /// Token buckets of one response (or a sum of responses). Names match SQL and JSON.
 ///
 /// `cache_creation_tokens` is the total of cache writes; the 5-minute and 1-hour parts are

@@ -262,7 +262,7 @@ pub trait AgentSpec: Sync {
     }
     /// The provider a model is priced under (a normalised model name).
     fn price_provider(&self, normalized_model: &str) -> Option<&'static str> {
-        crate::cost::provider_by_model_name(normalized_model)
+        provider_by_model_name(normalized_model)
     }
     /// What a call of the agent's tool `name` does to the file it names.
     fn file_action(&self, name: &str) -> FileAction {
@@ -380,6 +380,22 @@ pub fn split_dirs(value: &str, home: Option<&Path>) -> Vec<PathBuf> {
             _ => PathBuf::from(s),
         })
         .collect()
+}
+
+/// The model's maker, by its name: for agents that run several makers' models (Amp).
+pub fn provider_by_model_name(normalized: &str) -> Option<&'static str> {
+    if normalized.starts_with("claude") {
+        Some("anthropic")
+    } else if ["gpt-", "o1", "o3", "o4", "codex"]
+        .iter()
+        .any(|p| normalized.starts_with(p))
+    {
+        Some("openai")
+    } else if normalized.starts_with("gemini") {
+        Some("google")
+    } else {
+        None
+    }
 }
 
 /// A line of JSON that mentions `needle`, parsed (cheap to reject for any other line).

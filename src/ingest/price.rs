@@ -9,7 +9,7 @@ use crate::store::Store;
 use crate::usage::MAX_RESPONSE_COST_NUSD;
 
 /// Price each response now (on the reader threads) when the pricer is given.
-pub(super) fn price(parsed: &mut Parsed, tool: crate::usage::Agent, pricer: Option<&Pricer>) {
+pub(super) fn price(parsed: &mut Parsed, tool: crate::agents::Agent, pricer: Option<&Pricer>) {
     let Some(pricer) = pricer else { return };
     let now = chrono::Utc::now().timestamp_millis();
     for e in &mut parsed.usage {
@@ -30,7 +30,7 @@ pub(super) const PRICE_WHILE_READING: u64 = 8 << 20;
 pub fn settle_costs(
     store: &mut Store,
     pricer: &Pricer,
-    session: Option<(crate::usage::Agent, &str)>,
+    session: Option<(crate::agents::Agent, &str)>,
 ) -> Result<()> {
     let pending = store.unpriced(session)?;
     if pending.is_empty() {
@@ -41,7 +41,7 @@ pub fn settle_costs(
     let costs: Vec<(i64, Option<i64>)> = pending
         .iter()
         .filter_map(|u| {
-            let tool = crate::usage::Agent::parse(&u.tool)?;
+            let tool = crate::agents::Agent::parse(&u.tool)?;
             let cost = pricer.price(
                 tool,
                 u.model.as_deref(),

@@ -6,8 +6,8 @@ use std::path::{Component, Path, PathBuf};
 pub use crate::agents::FileAction;
 
 use super::{ByAgentAndName, count};
+use crate::agents::Agent;
 use crate::store::reports::ToolCallRef;
-use crate::usage::Agent;
 
 /// What a call of the tool `name` of `agent` (a stored agent name) does to its file.
 pub fn file_action(agent: &str, name: &str) -> FileAction {

@@ -9,8 +9,8 @@ use anyhow::Result;
 use rusqlite::{OptionalExtension, ToSql, Transaction, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
-use super::sessions::{NONZERO, SUM_COLUMNS, tokens_at};
-use super::snapshots::{self as snaps, Counting, SnapshotRow};
+use super::sessions::{NONZERO, SUM_COLUMNS, model_usage_row, snapshot, tokens_at};
+use super::snapshots::{self as snaps, Counting, SnapshotRow, through};
 use super::{Store, token_params};
 use crate::error::Error;
 use crate::usage::{ModelUsage, Snapshot};
@@ -192,28 +192,6 @@ fn require_in_progress(a: &Analysis, verb: &str) -> Result<()> {
         .into());
     }
     Ok(())
-}
-
-/// A session's cumulative usage per model, as the ledger holds it now.
-pub(crate) fn snapshot(c: &rusqlite::Connection, tool: &str, session_id: &str) -> Result<Snapshot> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT model, {SUM_COLUMNS}, sum(cost_nusd), sum(unpriced) FROM session_usage
-         WHERE tool = ?1 AND session_id = ?2 GROUP BY model HAVING {NONZERO}"
-    ))?;
-    let rows = st.query_map(params![tool, session_id], model_usage_row)?;
-    Ok(Snapshot(rows.collect::<rusqlite::Result<_>>()?))
-}
-
-/// `model`, seven buckets, cost (nano-USD), unpriced count.
-pub(crate) fn model_usage_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ModelUsage)> {
-    Ok((
-        r.get(0)?,
-        ModelUsage {
-            tokens: tokens_at(r, 1)?,
-            cost_nusd: r.get(8)?,
-            unpriced: r.get(9)?,
-        },
-    ))
 }
 
 pub(crate) fn save_usage(tx: &Transaction<'_>, id: &str, usage: &Snapshot) -> Result<()> {
@@ -544,7 +522,7 @@ fn kept_snapshot(
             usage,
         },
     )?;
-    snaps::rederive(tx, &a.id)?;
+    rederive(tx, &a.id)?;
     Ok(true)
 }
 
@@ -627,6 +605,93 @@ impl Store {
                 ],
             )?;
             save_usage(tx, id, &f.usage)
+        })
+    }
+}
+
+/// Rewrite an analysis's derived fields from its snapshots: the baseline, each stage's
+/// tokens and delta, and, once it has a final snapshot, the final, check, in/out, cost and
+/// per-model usage. A row without a baseline snapshot (made before snapshots were kept, or
+/// by `analysis run`) is left as it is.
+pub(crate) fn rederive(tx: &Transaction<'_>, id: &str) -> Result<()> {
+    let snaps = snaps::of_analysis(tx, id)?;
+    let Some(base) = snaps.iter().find(|s| s.kind == "baseline") else {
+        return Ok(());
+    };
+    let mut stages = Vec::new();
+    let mut previous = base.usage.total();
+    for s in snaps.iter().filter(|s| s.kind == "stage") {
+        let tokens = s.usage.total();
+        stages.push(Stage {
+            stage: s.stage.clone().unwrap_or_default(),
+            at: s.at.clone(),
+            tokens,
+            delta: tokens - previous,
+        });
+        previous = tokens;
+    }
+    tx.execute(
+        "UPDATE analysis_logs SET tokens_baseline = ?2, baseline_json = ?3, stages_json = ?4 WHERE id = ?1",
+        params![
+            id,
+            base.usage.total(),
+            serde_json::to_string(&base.usage)?,
+            serde_json::to_string(&stages)?
+        ],
+    )?;
+    if let Some(fin) = snaps.iter().find(|s| s.kind == "final") {
+        let delta = fin.usage.since(&base.usage);
+        let sum = delta.sum();
+        tx.execute(
+            "UPDATE analysis_logs SET tokens_final = ?2, tokens_check = ?3, tokens_in = ?4, tokens_out = ?5,
+                 total_tokens = ?6, cost_usd = ?7
+             WHERE id = ?1",
+            params![
+                id,
+                fin.usage.total(),
+                fin.usage.total() - base.usage.total(),
+                sum.input_side(),
+                sum.output_tokens,
+                sum.total(),
+                delta.cost_usd()
+            ],
+        )?;
+        save_usage(tx, id, &delta)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Settle one snapshot at its anchor: count through the anchor's response and recompute
+    /// the analysis. Nothing changes when that response is not in the ledger yet.
+    pub fn settle_snapshot(
+        &mut self,
+        id: &str,
+        seq: i64,
+        call_id: &str,
+        response_key: &str,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let Some((tool, session)) = tx
+                .query_row(
+                    "SELECT tool, session_id FROM analysis_snapshots WHERE analysis_id = ?1 AND seq = ?2 AND settled = 0",
+                    params![id, seq],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                )
+                .optional()?
+            else {
+                return Ok(false);
+            };
+            let Some(usage) = through(tx, &tool, &session, response_key)? else {
+                return Ok(false);
+            };
+            tx.execute(
+                "UPDATE analysis_snapshots SET settled = 1, anchor_call_id = ?3, usage_json = ?4
+                 WHERE analysis_id = ?1 AND seq = ?2",
+                params![id, seq, call_id, serde_json::to_string(&usage)?],
+            )?;
+            rederive(tx, id)?;
+            Ok(true)
         })
     }
 }

@@ -9,7 +9,8 @@ use rusqlite::Connection;
 
 use super::Store;
 use super::sessions::{SUM_COLUMNS, tokens_at};
-use crate::usage::{Agent, Tokens};
+use crate::agents::Agent;
+use crate::usage::Tokens;
 
 /// One response's usage, borrowed from the query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,9 @@ use anyhow::Result;
 use rusqlite::params;
 
 use super::Store;
-use crate::usage::{Agent, Tokens};
+use crate::agents::Agent;
+use crate::usage::Tokens;
+use crate::usage::{ModelUsage, Snapshot};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionSummary {
@@ -90,4 +92,26 @@ impl Store {
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
+}
+
+/// A session's cumulative usage per model, as the ledger holds it now.
+pub(crate) fn snapshot(c: &rusqlite::Connection, tool: &str, session_id: &str) -> Result<Snapshot> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT model, {SUM_COLUMNS}, sum(cost_nusd), sum(unpriced) FROM session_usage
+         WHERE tool = ?1 AND session_id = ?2 GROUP BY model HAVING {NONZERO}"
+    ))?;
+    let rows = st.query_map(params![tool, session_id], model_usage_row)?;
+    Ok(Snapshot(rows.collect::<rusqlite::Result<_>>()?))
+}
+
+/// `model`, seven buckets, cost (nano-USD), unpriced count.
+pub(crate) fn model_usage_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, ModelUsage)> {
+    Ok((
+        r.get(0)?,
+        ModelUsage {
+            tokens: tokens_at(r, 1)?,
+            cost_nusd: r.get(8)?,
+            unpriced: r.get(9)?,
+        },
+    ))
 }

@@ -6,8 +6,8 @@ use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::Store;
-use super::analyses::{Stage, model_usage_row, save_usage, snapshot};
 use super::sessions::SUM_COLUMNS;
+use super::sessions::{model_usage_row, snapshot};
 use crate::usage::{ModelUsage, Snapshot};
 
 /// A tool call as the anchor search sees it.
@@ -172,58 +172,6 @@ pub(crate) fn of_analysis(c: &Connection, id: &str) -> Result<Vec<SnapshotRow>> 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Rewrite an analysis's derived fields from its snapshots: the baseline, each stage's
-/// tokens and delta, and, once it has a final snapshot, the final, check, in/out, cost and
-/// per-model usage. A row without a baseline snapshot (made before snapshots were kept, or
-/// by `analysis run`) is left as it is.
-pub(crate) fn rederive(tx: &Transaction<'_>, id: &str) -> Result<()> {
-    let snaps = of_analysis(tx, id)?;
-    let Some(base) = snaps.iter().find(|s| s.kind == "baseline") else {
-        return Ok(());
-    };
-    let mut stages = Vec::new();
-    let mut previous = base.usage.total();
-    for s in snaps.iter().filter(|s| s.kind == "stage") {
-        let tokens = s.usage.total();
-        stages.push(Stage {
-            stage: s.stage.clone().unwrap_or_default(),
-            at: s.at.clone(),
-            tokens,
-            delta: tokens - previous,
-        });
-        previous = tokens;
-    }
-    tx.execute(
-        "UPDATE analysis_logs SET tokens_baseline = ?2, baseline_json = ?3, stages_json = ?4 WHERE id = ?1",
-        params![
-            id,
-            base.usage.total(),
-            serde_json::to_string(&base.usage)?,
-            serde_json::to_string(&stages)?
-        ],
-    )?;
-    if let Some(fin) = snaps.iter().find(|s| s.kind == "final") {
-        let delta = fin.usage.since(&base.usage);
-        let sum = delta.sum();
-        tx.execute(
-            "UPDATE analysis_logs SET tokens_final = ?2, tokens_check = ?3, tokens_in = ?4, tokens_out = ?5,
-                 total_tokens = ?6, cost_usd = ?7
-             WHERE id = ?1",
-            params![
-                id,
-                fin.usage.total(),
-                fin.usage.total() - base.usage.total(),
-                sum.input_side(),
-                sum.output_tokens,
-                sum.total(),
-                delta.cost_usd()
-            ],
-        )?;
-        save_usage(tx, id, &delta)?;
-    }
-    Ok(())
-}
-
 impl Store {
     /// The call `call_id` of `tool` (unscoped ids: Claude, Codex).
     pub fn tool_call(&self, tool: &str, call_id: &str) -> Result<Option<CallRow>> {
@@ -360,39 +308,6 @@ impl Store {
                 ))
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
-
-    /// Settle one snapshot at its anchor: count through the anchor's response and recompute
-    /// the analysis. Nothing changes when that response is not in the ledger yet.
-    pub fn settle_snapshot(
-        &mut self,
-        id: &str,
-        seq: i64,
-        call_id: &str,
-        response_key: &str,
-    ) -> Result<bool> {
-        self.write(|tx| {
-            let Some((tool, session)) = tx
-                .query_row(
-                    "SELECT tool, session_id FROM analysis_snapshots WHERE analysis_id = ?1 AND seq = ?2 AND settled = 0",
-                    params![id, seq],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-                )
-                .optional()?
-            else {
-                return Ok(false);
-            };
-            let Some(usage) = through(tx, &tool, &session, response_key)? else {
-                return Ok(false);
-            };
-            tx.execute(
-                "UPDATE analysis_snapshots SET settled = 1, anchor_call_id = ?3, usage_json = ?4
-                 WHERE analysis_id = ?1 AND seq = ?2",
-                params![id, seq, call_id, serde_json::to_string(&usage)?],
-            )?;
-            rederive(tx, id)?;
-            Ok(true)
         })
     }
 }

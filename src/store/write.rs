@@ -8,7 +8,8 @@ use rusqlite::{OptionalExtension, Statement, ToSql, Transaction, params, params_
 use rustc_hash::FxHashMap;
 
 use super::{Store, token_params};
-use crate::usage::{Agent, Compaction, SessionInfo, Tokens, ToolCall, UsageEvent};
+use crate::agents::Agent;
+use crate::usage::{Compaction, SessionInfo, Tokens, ToolCall, UsageEvent};
 
 /// How far a transcript file was read.
 #[derive(Clone, Debug, PartialEq, Eq)]

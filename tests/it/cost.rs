@@ -2,8 +2,9 @@
 //! price file; unknown models are null, never $0.
 
 use crate::common::*;
+use tokledger::agents::Agent;
 use tokledger::cost::{PriceFile, Pricer};
-use tokledger::usage::{Agent, Tokens, parse_ts_ms};
+use tokledger::usage::{Tokens, parse_ts_ms};
 
 fn pricer() -> Pricer {
     Pricer::new(PriceFile::default())

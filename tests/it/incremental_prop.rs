@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use crate::common::*;
 use proptest::prelude::*;
+use tokledger::agents::Agent;
 use tokledger::discover::{SourceFile, stat};
 use tokledger::store::Store;
-use tokledger::usage::Agent;
 
 struct Case {
     tool: Agent,

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::dates::parse_time;
 use crate::error::Error;
 use crate::store::analyses::NewAnalysis;
-use crate::usage::{Agent, format_ts_ms};
+use crate::usage::format_ts_ms;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

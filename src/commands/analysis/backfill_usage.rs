@@ -6,9 +6,10 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::store::analyses::{Analysis, AnalysisFilter, Fill};
-use crate::usage::{Agent, parse_ts_ms};
+use crate::usage::parse_ts_ms;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -1,11 +1,11 @@
 use anyhow::Result;
 use clap::Subcommand;
 
+use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::store::Store;
 use crate::store::analyses::Analysis;
 use crate::store::snapshots::Counting;
-use crate::usage::Agent;
 
 pub mod add;
 pub mod backfill_usage;

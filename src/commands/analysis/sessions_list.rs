@@ -2,9 +2,9 @@
 
 use anyhow::Result;
 
+use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::render;
-use crate::usage::Agent;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::agents::Agent;
 use crate::binding::{Binding, Explicit, resolve};
 use crate::ctx::Ctx;
 use crate::store::Store;
 use crate::store::analyses::{Analysis, NewAnalysis};
-use crate::usage::{Agent, Snapshot, now_rfc3339};
+use crate::usage::{Snapshot, now_rfc3339};
 
 /// What a new analysis is and how its session is found; shared by `start` and `run`.
 #[derive(clap::Args, Debug, Clone)]

@@ -118,7 +118,7 @@ pub fn check(rows: &[Analysis], stale_before: &str) -> Vec<Problem> {
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut store = ctx.open_store()?;
     // What the ledger already holds may settle some (a hook stored their anchors).
-    crate::anchor::settle(ctx, &mut store, None)?;
+    crate::settle::settle(ctx, &mut store, None)?;
     let rows = store.analyses(&AnalysisFilter::default())?;
     let stale_before =
         crate::usage::format_ts_ms(chrono::Utc::now().timestamp_millis() - UNSETTLED_AFTER_MS);

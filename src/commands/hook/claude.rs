@@ -14,10 +14,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::{BUSY, MAX_PAYLOAD, READ_UNTIL, STDIN_WAIT, TOTAL, read_stdin_bounded, report, within};
-use crate::cli::GlobalArgs;
+use crate::agents::Agent;
 use crate::ctx::Ctx;
+use crate::global::GlobalArgs;
 use crate::read::{How, Scope, read};
-use crate::usage::{Agent, ToolCall};
+use crate::usage::ToolCall;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {}

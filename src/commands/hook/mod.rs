@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
-use crate::cli::GlobalArgs;
+use crate::global::GlobalArgs;
 
 /// The whole hook, from start to exit.
 pub const TOTAL: Duration = Duration::from_millis(700);

@@ -5,10 +5,11 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::agents::Agent;
 use crate::cost::{Rates, normalize};
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::usage::{Agent, Tokens};
+use crate::usage::Tokens;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

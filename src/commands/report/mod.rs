@@ -6,6 +6,7 @@ use anyhow::Result;
 use chrono_tz::Tz;
 use clap::Subcommand;
 
+use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::dates::{parse_bound_in, resolve_zone};
 use crate::error::Error;
@@ -15,7 +16,6 @@ use crate::reports::usage::{
 };
 use crate::store::Store;
 use crate::store::reports::ReportFilter;
-use crate::usage::Agent;
 
 pub mod compactions;
 pub mod daily;

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::StartOptions;
+use crate::agents::Agent;
 use crate::binding::{self, Binding};
 use crate::ctx::Ctx;
 use crate::format::thousands;
 use crate::read::{How, Scope, read};
 use crate::store::Store;
-use crate::usage::{Agent, Snapshot};
+use crate::usage::Snapshot;
 
 /// The picture before the command: each session's usage, each transcript file's stats.
 pub(super) struct Before {

@@ -7,9 +7,9 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 
+use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::error::Error;
-use crate::usage::Agent;
 
 /// How the command ended.
 pub(super) struct Outcome {

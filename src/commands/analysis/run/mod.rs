@@ -26,12 +26,13 @@ use std::ffi::OsString;
 use anyhow::Result;
 
 use super::start::StartOptions;
+use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::render::human::thousands;
 use crate::store::Store;
 use crate::store::analyses::{Analysis, Completion};
-use crate::usage::{Agent, now_rfc3339};
+use crate::usage::now_rfc3339;
 use bind::{Before, settle, take_before};
 use child::{Outcome, run_child};
 
