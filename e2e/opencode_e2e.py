@@ -29,24 +29,19 @@ fetch off by OPENCODE_DISABLE_MODELS_FETCH, stubs that satisfy its npm install o
 host) and NO_PROXY covers 127.0.0.1. Every agent run is bounded in time and its process group
 is killed afterwards (harness.run_agent)."""
 
-import argparse
 import json
-import os
-import re
 import shutil
-import sqlite3
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.dont_write_bytecode = True  # no __pycache__ beside the suite
 
 import harness  # noqa: E402
 import mock_opencode as mc  # noqa: E402
+import mocklib  # noqa: E402
 
 AGENT_TIMEOUT = 120  # seconds, per agent run
 PROVIDER = "mock"
@@ -55,6 +50,10 @@ SUITE = "opencode-e2e"
 PLUGIN_VERSION = "1.18.33"  # what the npm stubs claim is installed in the config dir
 
 NOTES_TEXT = "e2e notes line 1\ne2e notes line 2\n"
+
+
+def info(msg: str) -> None:
+    print(f"info {SUITE}: {msg}")
 
 
 def main_script(sb: harness.Sandbox) -> list:
@@ -96,18 +95,6 @@ RUN_SCRIPT = [
 
 
 # -- setup ------------------------------------------------------------------------------------
-def opencode_bin() -> str:
-    b = os.environ.get("OPENCODE_BIN")
-    if b:
-        return b
-    out = subprocess.run([str(HERE / "install.sh")], capture_output=True, text=True,
-                         check=True, timeout=900).stdout
-    m = re.search(r"^OPENCODE_BIN=(.+)$", out, re.M)
-    if not m:
-        raise SystemExit("e2e/install.sh printed no OPENCODE_BIN")
-    return m.group(1).strip()
-
-
 def config_dir(sb: harness.Sandbox) -> Path:
     return sb.home / ".config" / "opencode"
 
@@ -161,47 +148,19 @@ def git_init(sb: harness.Sandbox):
 
 
 def agent_env(sb: harness.Sandbox, proxy_url: str) -> dict:
-    no_proxy = "127.0.0.1,localhost"
-    return sb.env(
-        OPENCODE_DISABLE_MODELS_FETCH=1, OPENCODE_DISABLE_AUTOUPDATE=1,
-        HTTP_PROXY=proxy_url, HTTPS_PROXY=proxy_url, ALL_PROXY=proxy_url,
-        http_proxy=proxy_url, https_proxy=proxy_url, all_proxy=proxy_url,
-        NO_PROXY=no_proxy, no_proxy=no_proxy,
-    )
+    return sb.env(OPENCODE_DISABLE_MODELS_FETCH=1, OPENCODE_DISABLE_AUTOUPDATE=1,
+                  **harness.proxy_env(proxy_url))
 
 
 def run_flags() -> list[str]:
     return ["run", "--format", "json", "--model", f"{PROVIDER}/{MODEL}"]
 
 
-def json_lines(path: Path) -> list[dict]:
-    out = []
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return out
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    return out
-
-
 def printed_session_id(log: Path) -> str | None:
-    for ev in json_lines(log):
+    for ev in harness.json_lines(log):
         if isinstance(ev.get("sessionID"), str):
             return ev["sessionID"]
     return None
-
-
-def tail(path: Path, n=25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "(no log)"
 
 
 def save_sample(sb: harness.Sandbox, dest: Path, extra=()):
@@ -214,27 +173,23 @@ def save_sample(sb: harness.Sandbox, dest: Path, extra=()):
             shutil.copy2(f, dest / Path(f).name)
     db = opencode_db(sb)
     if db.exists():
-        con = sql_ro(db)
+        con = harness.sql_ro(db)
         try:
             with open(dest / "opencode.db.sql", "w") as out:
                 for line in con.iterdump():
                     out.write(line + "\n")
         finally:
             con.close()
-    print(f"info {SUITE}: sample saved in {dest}")
+    info(f"sample saved in {dest}")
 
 
 # -- OpenCode's own store ---------------------------------------------------------------------
-def sql_ro(db: Path):
-    return sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
-
-
 def oc_store(db: Path) -> dict:
     """Sessions, assistant messages and tool parts from an OpenCode db (read-only)."""
     out = {"sessions": [], "assistant": [], "tools": {}, "patches": []}
     if not db.exists():
         return out
-    con = sql_ro(db)
+    con = harness.sql_ro(db)
     try:
         for sid, parent, title in con.execute(
                 "SELECT id, parent_id, title FROM session ORDER BY time_created"):
@@ -284,157 +239,32 @@ def check_store(ck: harness.Checks, tag: str, store: dict, served: list[dict]):
 
 
 # -- the ledger --------------------------------------------------------------------------------
-def tool_call_rows(db: Path) -> dict:
-    if not db.exists():
-        return {}
-    con = sql_ro(db)
-    try:
-        cols = {r[1] for r in con.execute("PRAGMA table_info(tool_calls)")}
-        want = [c for c in ("call_id", "name", "session_id", "failed", "duration_ms",
-                            "file_path") if c in cols]
-        if "call_id" not in cols:
-            return {}
-        where = " WHERE tool = 'opencode'" if "tool" in cols else ""
-        rows = con.execute(f"SELECT {', '.join(want)} FROM tool_calls{where}").fetchall()
-        return {r[0]: dict(zip(want, r)) for r in rows}
-    finally:
-        con.close()
-
-
-def stages_of(row: dict) -> list:
-    s = row.get("stages", row.get("stages_json"))
-    if isinstance(s, str):
-        try:
-            s = json.loads(s)
-        except ValueError:
-            s = None
-    return s or []
-
-
-class Expect:
-    """Cumulative totals of the scripted responses served (side calls count nothing)."""
-
-    def __init__(self, served: list[dict]):
-        self.served = sorted((r for r in served if not r["side"]), key=lambda r: r["serial"])
-        self.cum = {}
-        c = 0
-        for r in self.served:
-            c += r["total"]
-            self.cum[r["serial"]] = c
-
-    def U(self, r: dict) -> int:
-        return r["total"]
-
-    def C(self, r: dict) -> int:
-        return self.cum[r["serial"]]
-
-    def step(self, script: str, label: str) -> dict | None:
-        for r in self.served:
-            if r["script"] == script and r["label"] == label:
-                return r
-        return None
-
-    def buckets(self, rs=None) -> dict:
-        tot = {"input_tokens": 0, "cache_creation_tokens": 0, "cache_read_tokens": 0,
-               "output_tokens": 0, "reasoning_tokens": 0, "total": 0}
-        for r in (self.served if rs is None else rs):
-            for k, v in mc.ledger_buckets(r["usage"]).items():
-                tot[k] += v
-        return tot
-
-    def between(self, after: dict, upto: dict) -> list[dict]:
-        return [r for r in self.served if after["serial"] < r["serial"] <= upto["serial"]]
-
-
 def check_analysis(ck: harness.Checks, tag: str, row: dict | None, session: str | None,
-                   snaps_expected: list[dict], expect_fields: dict, waited: list,
-                   before: dict | None):
-    """snaps_expected: [{kind, stage, tokens, anchor_call_id}] in order."""
+                   expected: tuple[list, dict], on_wait, before: dict | None):
+    """expected: (snapshots, fields) as harness.ServedTotals.analysis gives them."""
     if row is None:
         ck.true(f"{tag}: the row exists", False)
         return
+    snaps, fields = expected
     ck.eq(f"{tag}: status", row.get("status"), "completed")
-    ck.eq(f"{tag}: usage_provider", row.get("usage_provider"), "opencode")
     ck.eq(f"{tag}: usage_session_id (the parent session)", row.get("usage_session_id"),
           session)
     ck.true(f"{tag}: session_binding recorded", bool(row.get("session_binding")),
             f"session_binding={row.get('session_binding')!r}")
-    for k, v in expect_fields.items():
-        if k == "stages":
-            got = [{"stage": s.get("stage"), "tokens": s.get("tokens"), "delta": s.get("delta")}
-                   for s in stages_of(row)]
-            ck.eq(f"{tag}: stages", got, v)
-        else:
-            ck.eq(f"{tag}: {k}", row.get(k), v)
-    ck.eq(f"{tag}: snapshots_settled", row.get("snapshots_settled"), True)
-    snaps = row.get("snapshots")
-    if not isinstance(snaps, list):
-        ck.eq(f"{tag}: snapshots (JSON key)", "absent" if snaps is None else type(snaps).__name__,
-              f"a list of {len(snaps_expected)}")
-        return
-    ck.eq(f"{tag}: number of snapshots", len(snaps), len(snaps_expected))
-    for i, exp in enumerate(snaps_expected):
-        got = snaps[i] if i < len(snaps) else {}
-        label = f"{tag}: snapshot {i} ({exp['kind']}{' ' + exp['stage'] if exp['stage'] else ''})"
-        ck.eq(label, {k: got.get(k) for k in ("kind", "stage", "tokens", "settled",
-                                               "anchor_call_id")},
-              {**exp, "settled": True})
-        w = got.get("waited_ms")
-        ck.true(f"{label}: waited_ms is an integer", isinstance(w, int) and not isinstance(w, bool),
-                f"got {w!r}")
-        if isinstance(w, int):
-            waited.append(w)
-        b = (before or {}).get(i)
-        if b is not None:
-            print(f"info {SUITE}: {label}: right after the run settled={b.get('settled')}"
-                  f" tokens={b.get('tokens')} waited_ms={b.get('waited_ms')}")
-
-
-def show(sb: harness.Sandbox, analysis_id: str | None) -> dict | None:
-    if not analysis_id:
-        return None
-    p = sb.tokledger("analysis", "show", "--id", analysis_id, "--json", check=False)
-    try:
-        return json.loads(p.stdout)
-    except ValueError:
-        print(f"info {SUITE}: show {analysis_id}: exit {p.returncode}: {p.stderr.strip()}")
-        return None
-
-
-def sessions_list(sb: harness.Sandbox) -> list | None:
-    sl = sb.tokledger("analysis", "sessions", "list", "--json", "--tool", "opencode",
-                      check=False)
-    try:
-        return json.loads(sl.stdout).get("sessions", [])
-    except ValueError:
-        print(f"info {SUITE}: sessions list exit {sl.returncode}: {sl.stderr.strip()}")
-        return None
-
-
-def read_id(path: Path) -> str | None:
-    return path.read_text().strip() if path.exists() else None
-
-
-def read_env(path: Path) -> dict:
-    envs = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            k, _, v = line.partition("=")
-            envs[k] = v
-    return envs
+    harness.check_fields(ck, tag, row, {"usage_provider": "opencode", **fields,
+                                        "snapshots_settled": True})
+    harness.check_snapshot_dicts(ck, tag, row, snaps, on_wait, before, info)
 
 
 def check_during(ck: harness.Checks, tag: str, sb: harness.Sandbox, q2: dict | None):
     """What OpenCode shows a command while its call runs (the facts tokledger's binding and
     anchoring rest on): the environment, `bash -c <the command>`, and in the db the issuing
     message with zero tokens beside its running tool part with the exact command."""
-    envs = read_env(sb.work / "env.txt")
-    print(f"info {SUITE}: {tag}: bash tool env: "
-          + ", ".join(f"{k}={v}" for k, v in sorted(envs.items())
-                      if k.startswith(("OPENCODE", "AGENT"))))
+    envs = harness.read_env(sb.work / "env.txt")
+    info(f"{tag}: bash tool env: " + ", ".join(f"{k}={v}" for k, v in sorted(envs.items())
+                                                if k.startswith(("OPENCODE", "AGENT"))))
     ck.eq(f"{tag}: OPENCODE=1 in the bash tool's environment", envs.get("OPENCODE"), "1")
-    argv = (sb.work / "cmdline.txt").read_text().split("\n") \
-        if (sb.work / "cmdline.txt").exists() else []
+    argv = (harness.read_text(sb.work / "cmdline.txt") or "").split("\n")
     ck.eq(f"{tag}: the bash tool runs `bash -c <the command>`", argv[1:3], ["-c", ECHO_CMD])
     during = oc_store(sb.work / "during.db")
     part = during["tools"].get((q2 or {}).get("call_id"))

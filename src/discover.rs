@@ -32,7 +32,7 @@ pub fn stat(path: &Path) -> std::io::Result<(u64, i64)> {
 /// where a running agent's writes are until a checkpoint copies them into the file.
 fn stat_source(fmt: &dyn AgentSpec, path: &Path) -> std::io::Result<(u64, i64)> {
     let (size, mtime) = stat(path)?;
-    if fmt.database().is_none() {
+    if fmt.database(path).is_none() {
         return Ok((size, mtime));
     }
     let mut wal = path.as_os_str().to_owned();
@@ -136,8 +136,13 @@ pub fn session_sources(
     known: &[PathBuf],
     session_id: &str,
 ) -> Vec<SourceFile> {
-    // A database holds every session: it is read whole (what changed in it) for any one.
-    if fmt.database().is_some() {
+    // A database holds every session: the agent's files are all read (what changed in
+    // them) for any one.
+    if fmt
+        .roots(env)
+        .iter()
+        .any(|r| fmt.database(&r.dir.join("x.db")).is_some())
+    {
         return discover(env, &[fmt]);
     }
     let mut files: Vec<SourceFile> = known

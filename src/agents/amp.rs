@@ -223,7 +223,7 @@ impl AgentSpec for Amp {
         })
     }
 
-    fn whole_document(&self) -> bool {
+    fn whole_document(&self, _path: &Path) -> bool {
         true
     }
 

@@ -174,13 +174,14 @@ pub trait AgentSpec: Sync {
     /// For an agent that keeps its transcripts in a SQLite database: the queries that read
     /// what changed since a watermark (`?1`, ms), each row as `(json text, time_updated)`.
     /// Ingest runs them read-only and hands [`AgentSpec::parse`] the rows, one per line.
-    fn database(&self) -> Option<&'static [&'static str]> {
+    fn database(&self, _path: &Path) -> Option<&'static [&'static str]> {
         None
     }
     /// `rel` is the path below a root; `None` when the file is not a transcript.
     fn classify(&self, rel: &Path) -> Option<FileRole>;
-    /// One JSON document rewritten whole (Amp) instead of appended JSONL.
-    fn whole_document(&self) -> bool {
+    /// The file at `path` is one JSON document rewritten whole (Amp; OpenCode's older JSON
+    /// storage) instead of appended JSONL.
+    fn whole_document(&self, _path: &Path) -> bool {
         false
     }
     /// Parse `bytes`, which start at a line boundary. `state` is what the previous call on

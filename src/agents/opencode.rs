@@ -114,6 +114,162 @@ fn root_of<'a>(parents: &'a HashMap<String, Option<String>>, id: &'a str) -> &'a
     at
 }
 
+/// Rows (of the database, or one legacy document) into usage, calls and sessions.
+fn process(out: &mut Parsed, rows: &[Row]) {
+    let parents: HashMap<String, Option<String>> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Session { id, parent, .. } => Some((id.clone(), parent.clone())),
+            _ => None,
+        })
+        .collect();
+    for r in rows {
+        match r {
+            Row::Session {
+                id,
+                parent: None,
+                directory,
+                version,
+                created,
+                updated,
+            } => {
+                let info = out.session_mut(id);
+                SessionInfo::set_if_some(&mut info.cwd, directory.as_deref());
+                SessionInfo::set_if_some(&mut info.cli_version, version.as_deref());
+                info.saw_time(*created);
+                info.saw_time(*updated);
+            }
+            Row::Session { .. } => {}
+            Row::Message {
+                id,
+                session,
+                created,
+                completed,
+                model,
+                tokens,
+            } => {
+                // Still streaming or running its tools: its usage is not in yet.
+                let (Some(_), Some(t)) = (completed, tokens) else {
+                    continue;
+                };
+                let root = root_of(&parents, session);
+                out.usage.push(UsageEvent {
+                    dedup_key: format!("opencode:{id}"),
+                    session_id: root.to_owned(),
+                    request_id: None,
+                    timestamp_ms: *created,
+                    model: model.clone(),
+                    tokens: tokens_of(t),
+                    sidechain: false,
+                    speed: None,
+                    priced: false,
+                    cost_nusd: None,
+                });
+            }
+            Row::Tool {
+                message,
+                session,
+                tool,
+                call,
+                status,
+                command,
+                file,
+                exit,
+                start,
+                end,
+            } => {
+                let Some(call_id) = call.clone() else {
+                    continue;
+                };
+                // A failing command is `completed` with its exit code; `error` is a
+                // tool that could not run.
+                let failed = match status.as_deref() {
+                    Some("completed") => Some(exit.is_some_and(|c| c != 0)),
+                    Some("error") => Some(true),
+                    _ => None,
+                };
+                let done = failed.is_some();
+                out.tools.push(ToolCall {
+                    call_id,
+                    scope: String::new(),
+                    session_id: root_of(&parents, session).to_owned(),
+                    name: tool.clone(),
+                    called_at_ms: *start,
+                    file_path: file.clone(),
+                    result_at_ms: end.filter(|_| done),
+                    failed,
+                    duration_ms: match (start, end) {
+                        (Some(s), Some(e)) if done && e >= s => Some(e - s),
+                        _ => None,
+                    },
+                    response_key: Some(format!("opencode:{message}")),
+                    command: command
+                        .as_deref()
+                        .map(command_key)
+                        .filter(|c| !c.is_empty()),
+                    agent_id: (root_of(&parents, session) != session).then(|| session.clone()),
+                });
+            }
+        }
+    }
+}
+
+/// One document of OpenCode's older JSON storage as the row the database would give.
+fn legacy_row(v: &serde_json::Value) -> Option<Row> {
+    let s = |v: &serde_json::Value, k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let n = |v: &serde_json::Value, path: &[&str]| {
+        path.iter()
+            .try_fold(v, |v, k| v.get(*k))
+            .and_then(serde_json::Value::as_i64)
+    };
+    if v.get("role").is_some() {
+        if s(v, "role").as_deref() != Some("assistant") {
+            return None;
+        }
+        return Some(Row::Message {
+            id: s(v, "id")?,
+            session: s(v, "sessionID")?,
+            created: n(v, &["time", "created"]),
+            completed: n(v, &["time", "completed"]),
+            model: s(v, "modelID"),
+            tokens: v
+                .get("tokens")
+                .and_then(|t| serde_json::from_value(t.clone()).ok()),
+        });
+    }
+    if v.get("messageID").is_some() {
+        if s(v, "type").as_deref() != Some("tool") {
+            return None;
+        }
+        let state = v.get("state").unwrap_or(&serde_json::Value::Null);
+        let input = state.get("input").unwrap_or(&serde_json::Value::Null);
+        return Some(Row::Tool {
+            message: s(v, "messageID")?,
+            session: s(v, "sessionID")?,
+            tool: s(v, "tool"),
+            call: s(v, "callID"),
+            status: s(state, "status"),
+            command: s(input, "command"),
+            file: s(input, "filePath").or_else(|| s(input, "path")),
+            exit: n(state, &["metadata", "exit"]),
+            start: n(state, &["time", "start"]),
+            end: n(state, &["time", "end"]),
+        });
+    }
+    Some(Row::Session {
+        id: s(v, "id")?,
+        parent: s(v, "parentID"),
+        directory: s(v, "directory"),
+        version: s(v, "version"),
+        created: n(v, &["time", "created"]),
+        updated: n(v, &["time", "updated"]),
+    })
+}
+
 impl AgentSpec for OpenCode {
     fn name(&self) -> &'static str {
         "opencode"
@@ -147,28 +303,60 @@ impl AgentSpec for OpenCode {
         .collect()
     }
 
-    /// The databases at the top of the data folder: `opencode.db`, a release channel's
-    /// `opencode-<channel>.db`, or the file `OPENCODE_DB` names.
+    /// The databases at the top of the data folder (`opencode.db`, a release channel's
+    /// `opencode-<channel>.db`, or the file `OPENCODE_DB` names), and the JSON files older
+    /// versions wrote: `storage/message/<session>/<message>.json`,
+    /// `storage/part/<message>/<part>.json`, `storage/session/<project>/<session>.json`.
     fn classify(&self, rel: &Path) -> Option<FileRole> {
-        let mut parts = rel.components();
-        let Some(Component::Normal(name)) = parts.next() else {
-            return None;
-        };
-        let is_db = Path::new(name).extension().is_some_and(|e| e == "db");
-        (is_db && parts.next().is_none()).then_some(FileRole {
-            session_hint: None,
+        let parts: Vec<&str> = rel
+            .components()
+            .map(|c| match c {
+                Component::Normal(s) => s.to_str(),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let role = |hint: Option<&str>| FileRole {
+            session_hint: hint.map(str::to_owned),
             main: true,
-        })
+        };
+        match parts.as_slice() {
+            [name] if name.ends_with(".db") => Some(role(None)),
+            ["storage", "message", session, file] if file.ends_with(".json") => {
+                Some(role(Some(session)))
+            }
+            ["storage", "part" | "session", _, file] if file.ends_with(".json") => Some(role(None)),
+            _ => None,
+        }
     }
 
-    fn database(&self) -> Option<&'static [&'static str]> {
-        Some(QUERIES)
+    fn database(&self, path: &Path) -> Option<&'static [&'static str]> {
+        path.extension()
+            .is_some_and(|e| e == "db")
+            .then_some(QUERIES)
+    }
+
+    /// The JSON files of OpenCode before its database, one document each.
+    fn whole_document(&self, path: &Path) -> bool {
+        path.extension().is_some_and(|e| e == "json")
     }
 
     fn parse(&self, src: &Source<'_>, bytes: &[u8], _state: Option<&str>) -> Parsed {
-        let _ = src;
         let mut out = Parsed::default();
         let mut rows = Vec::new();
+        if self.whole_document(src.path) {
+            match serde_json::from_slice::<serde_json::Value>(bytes) {
+                Ok(v) => rows.extend(legacy_row(&v)),
+                // Half written (OpenCode writes these whole): read again when it changes.
+                Err(e) if e.is_eof() => {
+                    out.incomplete_tail = true;
+                    return out;
+                }
+                Err(_) => out.malformed += 1,
+            }
+            out.consumed = bytes.len();
+            process(&mut out, &rows);
+            return out;
+        }
         let mut lines = Lines::new(bytes);
         for raw in &mut lines {
             if raw.iter().all(u8::is_ascii_whitespace) {
@@ -181,102 +369,7 @@ impl AgentSpec for OpenCode {
                 Err(_) => out.malformed += 1,
             }
         }
-        let parents: HashMap<String, Option<String>> = rows
-            .iter()
-            .filter_map(|r| match r {
-                Row::Session { id, parent, .. } => Some((id.clone(), parent.clone())),
-                _ => None,
-            })
-            .collect();
-        for r in &rows {
-            match r {
-                Row::Session {
-                    id,
-                    parent: None,
-                    directory,
-                    version,
-                    created,
-                    updated,
-                } => {
-                    let info = out.session_mut(id);
-                    SessionInfo::set_if_some(&mut info.cwd, directory.as_deref());
-                    SessionInfo::set_if_some(&mut info.cli_version, version.as_deref());
-                    info.saw_time(*created);
-                    info.saw_time(*updated);
-                }
-                Row::Session { .. } => {}
-                Row::Message {
-                    id,
-                    session,
-                    created,
-                    completed,
-                    model,
-                    tokens,
-                } => {
-                    // Still streaming or running its tools: its usage is not in yet.
-                    let (Some(_), Some(t)) = (completed, tokens) else {
-                        continue;
-                    };
-                    let root = root_of(&parents, session);
-                    out.usage.push(UsageEvent {
-                        dedup_key: format!("opencode:{id}"),
-                        session_id: root.to_owned(),
-                        request_id: None,
-                        timestamp_ms: *created,
-                        model: model.clone(),
-                        tokens: tokens_of(t),
-                        sidechain: false,
-                        speed: None,
-                        priced: false,
-                        cost_nusd: None,
-                    });
-                }
-                Row::Tool {
-                    message,
-                    session,
-                    tool,
-                    call,
-                    status,
-                    command,
-                    file,
-                    exit,
-                    start,
-                    end,
-                } => {
-                    let Some(call_id) = call.clone() else {
-                        continue;
-                    };
-                    // A failing command is `completed` with its exit code; `error` is a
-                    // tool that could not run.
-                    let failed = match status.as_deref() {
-                        Some("completed") => Some(exit.is_some_and(|c| c != 0)),
-                        Some("error") => Some(true),
-                        _ => None,
-                    };
-                    let done = failed.is_some();
-                    out.tools.push(ToolCall {
-                        call_id,
-                        scope: String::new(),
-                        session_id: root_of(&parents, session).to_owned(),
-                        name: tool.clone(),
-                        called_at_ms: *start,
-                        file_path: file.clone(),
-                        result_at_ms: end.filter(|_| done),
-                        failed,
-                        duration_ms: match (start, end) {
-                            (Some(s), Some(e)) if done && e >= s => Some(e - s),
-                            _ => None,
-                        },
-                        response_key: Some(format!("opencode:{message}")),
-                        command: command
-                            .as_deref()
-                            .map(command_key)
-                            .filter(|c| !c.is_empty()),
-                        agent_id: (root_of(&parents, session) != session).then(|| session.clone()),
-                    });
-                }
-            }
-        }
+        process(&mut out, &rows);
         out.consumed = lines.consumed();
         out.incomplete_tail = lines.has_tail();
         out

@@ -110,13 +110,13 @@ pub(super) fn read_open_file(
         path: &f.path,
         role: &f.role,
     };
-    if let Some(queries) = fmt.database() {
+    if let Some(queries) = fmt.database(&f.path) {
         return read_database(fmt, f, rec, pricer, queries, tx);
     }
     let size = file.metadata()?.len();
     // Continue where we stopped only if what we consumed is still there, byte for byte.
     let resume = match rec {
-        Some(r) if !fmt.whole_document() && r.parser_version == fmt.parser_version() => {
+        Some(r) if !fmt.whole_document(&f.path) && r.parser_version == fmt.parser_version() => {
             let consumed = u64::try_from(r.consumed).unwrap_or(0);
             let same =
                 consumed <= size && content_hashes(file, consumed)? == (r.head_hash, r.tail_hash);
@@ -130,7 +130,7 @@ pub(super) fn read_open_file(
         state = None;
     }
 
-    if fmt.whole_document() && size > MAX_DOCUMENT {
+    if fmt.whole_document(&f.path) && size > MAX_DOCUMENT {
         // Not read at all (memory stays bounded); named as malformed until it changes.
         let _ = tx.send(Chunk {
             parsed: agents::Parsed {
@@ -145,7 +145,7 @@ pub(super) fn read_open_file(
         });
         return Ok(());
     }
-    if fmt.whole_document() {
+    if fmt.whole_document(&f.path) {
         let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         file.read_to_end(&mut buf)?;
         let mut parsed = fmt.parse(&src, &buf, None);

@@ -99,7 +99,7 @@ pub(super) fn write_chunk(
     let main = f.role.main && !f.archived;
     // A database holds every session: its file's time says when any of them changed, so a
     // session's own last activity stands for it.
-    let shared = fmt.database().is_some();
+    let shared = fmt.database(&f.path).is_some();
     let mut touched: HashMap<&str, ()> = HashMap::new();
     for s in &p.sessions {
         touched.insert(&s.session_id, ());

@@ -167,3 +167,58 @@ fn a_snapshot_from_its_bash_tool_binds_by_the_running_call_and_settles_later() {
         )
     );
 }
+
+/// Older OpenCode wrote JSON files (`storage/{session,message,part}/…`, pretty-printed); a
+/// history may hold both stores (a peer lost 445,910 messages reading only the database).
+/// Both are read, and a message in both counts once.
+#[test]
+fn the_older_json_storage_is_read_too_and_a_message_in_both_counts_once() {
+    let env = TestEnv::empty();
+    let c = create(&db_path(&env));
+    message(&c, 1, ROOT, true, 2000);
+    let storage = env.home().join(".local/share/opencode/storage");
+    let write = |rel: &str, v: serde_json::Value| {
+        let p = storage.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    };
+    write(
+        "session/p/ses_old.json",
+        json!({"id": "ses_old", "directory": "/work/old", "version": "0.9", "time": {"created": 10, "updated": 20}}),
+    );
+    for (n, session) in [(4, "ses_old"), (1, ROOT)] {
+        write(
+            &format!("message/{session}/msg_{n}.json"),
+            json!({"id": format!("msg_{n}"), "sessionID": session, "role": "assistant",
+                   "modelID": "gpt-5", "tokens": tokens(n), "time": {"created": 10, "completed": 15}}),
+        );
+    }
+    write(
+        "message/ses_old/msg_u.json",
+        json!({"id": "msg_u", "sessionID": "ses_old", "role": "user", "time": {"created": 9}}),
+    );
+    write(
+        "part/msg_4/prt_4.json",
+        json!({"id": "prt_4", "messageID": "msg_4", "sessionID": "ses_old", "type": "tool",
+               "tool": "bash", "callID": "call_old",
+               "state": {"status": "completed", "input": {"command": "false"},
+                         "metadata": {"exit": 1}, "time": {"start": 11, "end": 14}}}),
+    );
+    let s = env.sessions();
+    assert_eq!(
+        s[ROOT]["tokens_so_far"],
+        total(1),
+        "msg_1 is in both stores"
+    );
+    assert_eq!(s["ses_old"]["tokens_so_far"], total(4));
+    assert_eq!(s["ses_old"]["project"], "/work/old");
+    let db = rusqlite::Connection::open(env.db()).unwrap();
+    let failed: i64 = db
+        .query_row(
+            "SELECT failed FROM tool_calls WHERE call_id = 'call_old'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failed, 1);
+}

@@ -24,7 +24,7 @@ fn check(fmt: &dyn AgentSpec, bytes: &[u8]) -> Result<(), TestCaseError> {
         None,
     );
     prop_assert!(p.consumed <= bytes.len());
-    if !fmt.whole_document() {
+    if !fmt.whole_document(Path::new("x.jsonl")) {
         prop_assert!(
             p.consumed == 0 || bytes[p.consumed - 1] == b'\n',
             "consumed ends at a line end"
