@@ -285,21 +285,19 @@ def check_during(ck: harness.Checks, tag: str, sb: harness.Sandbox, q2: dict | N
 
 
 # -- scenario 1: one opencode run with tokledger inside, then the same session continued -----
-def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
+def scenario_main(ck: harness.Checks, seen: harness.Observations, timing: str, opencode: str,
+                  opts) -> None:
     tag = f"[{timing}] main"
     sb = harness.Sandbox(f"opencode-{timing}")
-    waited: list[int] = []
     main = main_script(sb)
-    mock = mc.MockOpenCode({"main": main, "sub": SUB_SCRIPT, "resume": RESUME_SCRIPT}, timing,
-                           sb.root / "mock.jsonl", model=MODEL)
-    trap = mc.ProxyTrap()
     try:
         if not opts.no_git:
             git_init(sb)
-        with harness.MockServer(mc.make_handler(mock)) as srv, \
-                harness.MockServer(mc.make_proxy_handler(trap)) as proxy:
-            write_config(sb, srv.url)
-            env = agent_env(sb, proxy.url)
+        with mc.MockOpenCode({"main": main, "sub": SUB_SCRIPT, "resume": RESUME_SCRIPT}, timing,
+                             sb.root / "mock.jsonl", model=MODEL) as mock, \
+                mocklib.ProxyTrap() as trap:
+            write_config(sb, mock.url)
+            env = agent_env(sb, trap.url)
             t0 = time.time()
             log1 = sb.root / "opencode-run.log"
             rc1 = harness.run_agent(
@@ -311,7 +309,7 @@ def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
             ck.eq(f"{tag}: opencode run exit code", rc1, 0)
             ck.true(f"{tag}: run --format json printed a sessionID", session is not None)
             if rc1 != 0:
-                print(tail(log1), file=sys.stderr)
+                print(harness.tail(log1), file=sys.stderr)
             log2 = sb.root / "opencode-continue.log"
             rc2 = harness.run_agent(
                 [opencode, *run_flags(), *(["--session", session] if session else
@@ -323,28 +321,21 @@ def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
             ck.eq(f"{tag}: the second run continues the same session", printed_session_id(log2),
                   session)
             if rc2 != 0:
-                print(tail(log2), file=sys.stderr)
-            print(f"info {SUITE}: {tag}: run {t1 - t0:.1f} s, continued run {t2 - t1:.1f} s")
-        ck.eq(f"{tag}: outside connections attempted (proxy trap)",
-              [a["target"] for a in trap.attempts], [])
+                print(harness.tail(log2), file=sys.stderr)
+            info(f"{tag}: run {t1 - t0:.1f} s, continued run {t2 - t1:.1f} s")
+        harness.check_no_outside_traffic(ck, tag, trap)
 
         served = mock.served
-        ex = Expect(served)
-        ck.eq(f"{tag}: requests the mock could not answer",
-              [(r["method"], r["path"], r["error"]) for r in mock.requests if r.get("error")], [])
-        ck.eq(f"{tag}: responses served outside the scripts",
-              [(r["serial"], r["label"]) for r in served
-               if r["label"] in ("unscripted", "extra", "no-tool")], [])
+        ex = scripted_totals(served)
+        harness.check_scripts_log(ck, tag, mock, ("unscripted", "extra", "no-tool"))
         ck.eq(f"{tag}: scripted responses served, in order",
               [r["label"] for r in served if not r["side"]],
               [s.label for s in main[:5]] + [s.label for s in SUB_SCRIPT]
               + [s.label for s in main[5:]] + [s.label for s in RESUME_SCRIPT])
         sides = [r for r in served if r["side"]]
-        print(f"info {SUITE}: {tag}: side calls (title generation): {len(sides)}"
-              f" ({', '.join('#%d' % r['serial'] for r in sides)})")
-        for r in served:
-            print(f"info {SUITE}: {tag}: served #{r['serial']} {r['label']:<12} U={r['total']}"
-                  f" call_id={r.get('call_id')} usage={json.dumps(r['usage'])}")
+        info(f"{tag}: side calls (title generation): {len(sides)}"
+             f" ({', '.join('#%d' % r['serial'] for r in sides)})")
+        harness.print_served(info, tag, served)
 
         # OpenCode's store: what the expectations assume of it.
         store = oc_store(opencode_db(sb))
@@ -357,81 +348,49 @@ def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
               [s["parent_id"] for s in kids], [session])
         ck.eq(f"{tag}: the session's title is the side call's answer (title generation)",
               tops[0]["title"] if tops else None, mc.TITLE)
-        print(f"info {SUITE}: {tag}: patch parts: {[p.get('files') for p in store['patches']]}")
+        info(f"{tag}: patch parts: {[p.get('files') for p in store['patches']]}")
 
-        R = {s.label.split()[0]: ex.step("main", s.label) for s in main}
-        S = {s.label.split()[0]: ex.step("sub", s.label) for s in SUB_SCRIPT}
-        Q = {s.label.split()[0]: ex.step("resume", s.label) for s in RESUME_SCRIPT}
+        R = ex.steps("main", main)
+        S = ex.steps("sub", SUB_SCRIPT)
+        Q = ex.steps("resume", RESUME_SCRIPT)
         missing = [k for k, v in {**R, **S, **Q}.items() if v is None]
         ck.eq(f"{tag}: scripted steps not served", missing, [])
         have_r = all(v is not None for v in R.values())
         have_q = all(v is not None for v in Q.values())
 
         ck.eq(f"{tag}: notes.txt written by the write tool",
-              (sb.work / "notes.txt").read_text() if (sb.work / "notes.txt").exists() else None,
-              NOTES_TEXT)
-        id1, id2 = read_id(sb.work / "id.txt"), read_id(sb.work / "id2.txt")
-        ck.true(f"{tag}: start printed an id (id.txt)", bool(id1 and id1.startswith("ANALYSIS-")),
-                repr(id1))
-        ck.true(f"{tag}: start printed an id (id2.txt)", bool(id2 and id2.startswith("ANALYSIS-")),
-                repr(id2))
+              harness.read_text(sb.work / "notes.txt"), NOTES_TEXT)
+        id1 = harness.printed_id(ck, tag, sb.work / "id.txt")
+        id2 = harness.printed_id(ck, tag, sb.work / "id2.txt")
 
         # Right after the runs (informational), then after one more read of the session.
-        before = {}
-        for i in (id1, id2):
-            row = show(sb, i)
-            before[i] = {k: s for k, s in enumerate((row or {}).get("snapshots") or [])}
-        sessions = sessions_list(sb)
-        b = ex.buckets()
+        before = harness.snapshots_by_id(sb, (id1, id2), info)
+        sessions = sb.sessions("opencode", say=info)
         ck.eq(f"{tag}: sessions list: number of opencode sessions (sub-agent under the parent)",
               None if sessions is None else len(sessions), 1)
         s0 = (sessions or [{}])[0]
         ck.eq(f"{tag}: sessions list: session_id", s0.get("session_id"), session)
-        ck.eq(f"{tag}: sessions list: tokens_so_far (ΣU, both runs, sub-agent included)",
-              s0.get("tokens_so_far"), b["total"])
-        for k in ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens",
-                  "reasoning_tokens"):
-            ck.eq(f"{tag}: sessions list: {k}", s0.get(k), b[k])
+        harness.check_session_buckets(ck, tag, s0, ex.buckets(),
+                                      "ΣU, both runs, sub-agent included")
+
+        def on_wait(ms):
+            seen.wait(timing, ms)
 
         if have_r:
             # Analysis 1: R1 start, R2 mark, R6 complete (the sub-agent's S1, S2 in between).
-            b16 = ex.buckets(ex.between(R["R1"], R["R6"]))
-            check_analysis(
-                ck, f"{tag} analysis 1", show(sb, id1), session,
-                [{"kind": "baseline", "stage": None, "tokens": ex.C(R["R1"]),
-                  "anchor_call_id": R["R1"]["call_id"]},
-                 {"kind": "stage", "stage": "read", "tokens": ex.C(R["R2"]),
-                  "anchor_call_id": R["R2"]["call_id"]},
-                 {"kind": "final", "stage": None, "tokens": ex.C(R["R6"]),
-                  "anchor_call_id": R["R6"]["call_id"]}],
-                {"tokens_baseline": ex.C(R["R1"]),
-                 "stages": [{"stage": "read", "tokens": ex.C(R["R2"]), "delta": ex.U(R["R2"])}],
-                 "tokens_final": ex.C(R["R6"]),
-                 "tokens_check": ex.C(R["R6"]) - ex.C(R["R1"]),
-                 "tokens_in": b16["total"] - b16["output_tokens"],
-                 "tokens_out": b16["output_tokens"],
-                 "total_tokens": b16["total"]},
-                waited, before.get(id1))
+            check_analysis(ck, f"{tag} analysis 1", sb.show_analysis(id1, info), session,
+                           ex.analysis(R["R1"], [("read", R["R2"])], R["R6"]), on_wait,
+                           before.get(id1))
         if have_q:
             # Analysis 2 (the continued session): Q1 start, Q3 complete.
-            bq = ex.buckets(ex.between(Q["Q1"], Q["Q3"]))
-            check_analysis(
-                ck, f"{tag} analysis 2 (continued)", show(sb, id2), session,
-                [{"kind": "baseline", "stage": None, "tokens": ex.C(Q["Q1"]),
-                  "anchor_call_id": Q["Q1"]["call_id"]},
-                 {"kind": "final", "stage": None, "tokens": ex.C(Q["Q3"]),
-                  "anchor_call_id": Q["Q3"]["call_id"]}],
-                {"tokens_baseline": ex.C(Q["Q1"]),
-                 "stages": [],
-                 "tokens_final": ex.C(Q["Q3"]),
-                 "tokens_check": ex.U(Q["Q2"]) + ex.U(Q["Q3"]),
-                 "tokens_in": bq["total"] - bq["output_tokens"],
-                 "tokens_out": bq["output_tokens"],
-                 "total_tokens": bq["total"]},
-                waited, before.get(id2))
+            check_analysis(ck, f"{tag} analysis 2 (continued)", sb.show_analysis(id2, info),
+                           session, ex.analysis(Q["Q1"], [], Q["Q3"]), on_wait,
+                           before.get(id2))
 
         # Tool calls, read from the ledger directly, against OpenCode's own tool parts.
-        calls = tool_call_rows(sb.db)
+        calls = harness.tool_call_rows(
+            sb.db, "opencode",
+            ("call_id", "name", "session_id", "failed", "duration_ms", "file_path"))
         for key, r in [*R.items(), *S.items(), *Q.items()]:
             if r is None or r["kind"] == "text":
                 continue
@@ -462,9 +421,7 @@ def scenario_main(ck: harness.Checks, timing: str, opencode: str, opts) -> list:
                         [sb.root / "mock.jsonl", sb.root / "opencode-run.log",
                          sb.root / "opencode-continue.log"])
     finally:
-        mock.close()
         sb.cleanup()
-    return waited
 
 
 # -- scenario 2: tokledger analysis run -- opencode run … ------------------------------------
@@ -486,7 +443,7 @@ def scenario_run(ck: harness.Checks, timing: str, opencode: str, opts):
                 env, sb.work, AGENT_TIMEOUT, log)
             ck.eq(f"{tag}: exit code passed through (opencode exited 0)", rc, 0)
             if rc != 0:
-                print(tail(log), file=sys.stderr)
+                print(harness.tail(log), file=sys.stderr)
             # A command that fails: its own code comes back (measured without tokledger first),
             # the row is failed.
             bad = [opencode, "run", "--no-such-flag-e2e"]
