@@ -9,6 +9,7 @@ demo:
 	$(CARGO) build --release --quiet
 	@echo "(the two warnings below are expected: the fixtures hold a malformed line and a line with invalid UTF-8 on purpose)"
 	HOME=$(CURDIR)/fixtures/home XDG_CONFIG_HOME= XDG_DATA_HOME= CLAUDE_CONFIG_DIR= CODEX_HOME= AMP_DATA_DIR= \
+		OPENCODE_DB= GEMINI_CLI_HOME= \
 		./target/release/tokledger --db $(DEMO_DB) analysis sessions list --all
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 
