@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
-.PHONY: demo test e2e lint fixtures bench-ingest bench-report assemble-skills check-skills
+.PHONY: demo test e2e lint fixtures bench-ingest bench-report bench-contention assemble-skills check-skills
 
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
@@ -50,6 +50,11 @@ fixtures:
 ## Cold/warm ingest benchmark against ccusage (see docs/PERFORMANCE.md).
 bench-ingest:
 	scripts/bench_ingest.sh
+
+## 128 concurrent marks, 8 first reads of a 300 MiB history and hooks on one ledger (docs/RELIABILITY.md).
+bench-contention:
+	$(CARGO) build --release --quiet
+	python3 scripts/bench_contention.py
 
 ## Warm `report daily` against ccusage daily on the same history (see docs/PERFORMANCE.md).
 bench-report:

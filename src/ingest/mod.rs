@@ -41,6 +41,8 @@ const BUDGET_CHUNK: usize = 1 << 20;
 /// indexes take random inserts, so 32 MiB slices wrote ~1.5× the WAL of 128 MiB ones.
 const COMMIT_EVERY: u64 = 128 << 20;
 const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a long read lets waiting writers go first between two of its slices.
+const YIELD_AT_MOST: std::time::Duration = std::time::Duration::from_secs(2);
 /// Reads at least this long checkpoint while they go (see [`ingest_with`]).
 const CHECKPOINT_WHILE_READING: u64 = 64 << 20;
 
@@ -250,7 +252,11 @@ pub fn ingest_with(
         // until about `commit_every` bytes are in or `COMMIT_AFTER` has passed: the readers
         // parse the next chunks while this one is written, and a long first read still
         // commits in slices (a concurrent `mark` waits for one slice at most).
+        let mut first_slice = true;
         while next.is_some() {
+            if !std::mem::take(&mut first_slice) {
+                store.yield_to_waiting(YIELD_AT_MOST);
+            }
             let now = chrono::Utc::now().timestamp_millis();
             let opened = Instant::now();
             store.ingest(|w| {

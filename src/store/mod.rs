@@ -104,18 +104,33 @@ impl Store {
         &self.path
     }
 
-    /// Run `f` in one write transaction (IMMEDIATE); commit when it returns `Ok`.
+    /// Run `f` in one write transaction (IMMEDIATE); commit when it returns `Ok`. While it
+    /// waits for the write lock it says so (see [`Store::yield_to_waiting`]).
     pub fn write<T>(
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
         let r = (|| {
+            let waiting = Waiting::announce(&self.path);
             let tx = self.conn.transaction()?;
+            drop(waiting);
             let v = f(&tx)?;
             tx.commit()?;
             Ok(v)
         })();
         r.map_err(|e| self.classify(e))
+    }
+
+    /// Before a long read takes the write lock again for its next slice: let the writers
+    /// that are waiting for it go first (at most `max`), so a `mark` never waits behind
+    /// slice after slice of first reads — SQLite's busy handler polls, and a lock given up
+    /// and taken again at once leaves a poller only the moment in between. Every writer
+    /// announces itself while it waits, so concurrent long reads take turns too.
+    pub fn yield_to_waiting(&self, max: Duration) {
+        let started = std::time::Instant::now();
+        while started.elapsed() < max && Waiting::others(&self.path) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// A second connection to the ledger that copies committed WAL frames into the
@@ -156,6 +171,60 @@ impl Store {
 }
 
 /// The seven token buckets as statement parameters, in the column order every table uses.
+/// A writer waiting for the write lock: an empty file of its own in `<ledger>.waiting/`,
+/// removed once it has the lock (or gave up). Files older than [`STALE`] are a killed
+/// process's and are ignored.
+struct Waiting(Option<PathBuf>);
+
+/// A wait longer than this is not a live writer's (busy timeouts are seconds).
+const STALE: Duration = Duration::from_secs(120);
+
+impl Waiting {
+    fn dir(ledger: &Path) -> PathBuf {
+        let mut name = ledger.file_name().unwrap_or_default().to_owned();
+        name.push(".waiting");
+        ledger.with_file_name(name)
+    }
+
+    /// Best effort: a ledger folder we cannot write into just gets no announcement.
+    fn announce(ledger: &Path) -> Waiting {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = Self::dir(ledger);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let file = dir.join(format!("{}-{seq}", std::process::id()));
+        let made = std::fs::create_dir_all(&dir).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&file)
+                .map(drop)
+        });
+        Waiting(made.ok().map(|()| file))
+    }
+
+    /// Whether some writer is waiting now.
+    fn others(ledger: &Path) -> bool {
+        let Ok(entries) = std::fs::read_dir(Self::dir(ledger)) else {
+            return false;
+        };
+        entries.filter_map(Result::ok).any(|e| {
+            e.metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age < STALE)
+        })
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(f) = &self.0 {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
 pub(crate) fn token_params(t: &crate::usage::Tokens) -> [&dyn rusqlite::ToSql; 7] {
     [
         &t.input_tokens,
@@ -175,6 +244,39 @@ pub(crate) fn to_i64(v: u64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_long_read_yields_while_a_writer_waits_and_only_then() {
+        use super::{Store, Waiting};
+        use std::time::Duration;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("l.db"), Duration::from_secs(1)).expect("open");
+        let t = std::time::Instant::now();
+        store.yield_to_waiting(Duration::from_secs(2));
+        assert!(
+            t.elapsed() < Duration::from_millis(100),
+            "nobody waits: no pause"
+        );
+        let waiter = Waiting::announce(store.path());
+        assert!(waiter.0.is_some());
+        let t = std::time::Instant::now();
+        let gone = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            drop(waiter);
+        });
+        store.yield_to_waiting(Duration::from_secs(2));
+        gone.join().expect("join");
+        let waited = t.elapsed();
+        assert!(
+            waited >= Duration::from_millis(140) && waited < Duration::from_secs(1),
+            "{waited:?}"
+        );
+        // A writer's own transaction leaves no announcement behind.
+        let mut store = store;
+        store.write(|_| Ok(())).expect("write");
+        assert!(!Waiting::others(store.path()));
+    }
+
     use std::time::Duration;
 
     use super::Store;
