@@ -77,7 +77,7 @@ pub fn state_dir() -> Option<PathBuf> {
 impl Ctx {
     pub fn new(g: &GlobalArgs) -> Result<Ctx> {
         let env = Env::new(var("HOME").map(PathBuf::from).or_else(dirs::home_dir), var);
-        let db_path = match &g.db {
+        let db_path = match g.db.as_ref().filter(|p| !p.as_os_str().is_empty()) {
             Some(p) => p.clone(),
             None => {
                 let data = env

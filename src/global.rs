@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 #[derive(Args, Debug, Clone)]
 pub struct GlobalArgs {
     /// Ledger file [default: $XDG_DATA_HOME/tokledger/ledger.db]
-    #[arg(long, global = true, env = "TOKLEDGER_DB", value_name = "PATH")]
+    // An empty `TOKLEDGER_DB=` means unset (the default ledger), as for the other variables.
+    #[arg(long, global = true, env = "TOKLEDGER_DB", value_name = "PATH", value_parser = ledger_path)]
     pub db: Option<PathBuf>,
     /// How long to wait for another process's write lock, in seconds
     #[arg(
@@ -47,4 +48,16 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// `--db`: a file. SQLite's `:memory:` (or an empty `file:` URI) would take every write and
+/// keep none.
+fn ledger_path(s: &str) -> Result<PathBuf, String> {
+    let t = s.trim();
+    if t == ":memory:" || t.starts_with("file:") {
+        return Err(
+            "the ledger must be a file path (an in-memory ledger would keep nothing)".into(),
+        );
+    }
+    Ok(PathBuf::from(s))
 }

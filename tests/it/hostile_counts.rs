@@ -267,3 +267,24 @@ fn export_out_never_replaces_a_link_or_fifo_and_concurrent_exports_do_not_mix() 
         .collect();
     assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
 }
+
+/// `TOKLEDGER_DB=` (empty) is the default ledger, as an empty variable is everywhere else.
+#[test]
+fn an_empty_tokledger_db_means_the_default_ledger() {
+    let env = TestEnv::empty();
+    let out = env
+        .cmd(&["analysis", "list"])
+        .env("TOKLEDGER_DB", "")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        env.home()
+            .join(".local/share/tokledger/ledger.db")
+            .is_file()
+    );
+}
