@@ -33,23 +33,19 @@ stops, whatever the message's state.
 
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import os
-import sqlite3
-import statistics
-import subprocess
 import sys
-import threading
 import time
-import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.dont_write_bytecode = True  # no __pycache__ beside the suite
 
 import harness  # noqa: E402
 import mock_anthropic as ma  # noqa: E402
+from harness import info  # noqa: E402
 
 MODEL = "claude-sonnet-4-5"
 AGENT_TIMEOUT = 120
@@ -60,18 +56,7 @@ LEDGER_KEYS = {"input_tokens": "input_tokens", "cache_creation_input_tokens":
                "output_tokens": "output_tokens"}
 
 checks = harness.Checks("claude-e2e")
-waited: dict[str, list[int]] = {}
-findings: list[str] = []
-
-
-def info(msg: str) -> None:
-    print(f"     {msg}")
-
-
-def note(msg: str) -> None:
-    """Something observed about Claude Code worth reporting (not a tokledger failure)."""
-    findings.append(msg)
-    print(f"NOTE {msg}")
+seen = harness.Observations()
 
 
 # ---------------------------------------------------------------------------------------
@@ -79,14 +64,7 @@ def note(msg: str) -> None:
 
 
 def claude_bin() -> str:
-    if os.environ.get("CLAUDE_BIN"):
-        return os.environ["CLAUDE_BIN"]
-    out = subprocess.run([str(Path(__file__).resolve().parent / "install.sh")],
-                         capture_output=True, text=True, check=True, timeout=900).stdout
-    for line in out.splitlines():
-        if line.startswith("CLAUDE_BIN="):
-            return line.split("=", 1)[1]
-    raise RuntimeError("install.sh printed no CLAUDE_BIN")
+    return harness.installed_agent("CLAUDE_BIN")
 
 
 def agent_env(sb: harness.Sandbox, mock: ma.AnthropicMock) -> dict:
@@ -122,18 +100,6 @@ def write_settings(sb: harness.Sandbox, payloads: Path) -> None:
     (d / "settings.json").write_text(json.dumps({"hooks": hooks}, indent=2))
 
 
-def stream_events(log: Path) -> list[dict]:
-    out = []
-    for line in log.read_text(errors="replace").splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    return out
-
-
 def printed_session_id(events: list[dict]):
     init = [e.get("session_id") for e in events
             if e.get("type") == "system" and e.get("subtype") == "init"]
@@ -141,43 +107,19 @@ def printed_session_id(events: list[dict]):
     return init, result
 
 
-class Watcher:
+class Watcher(harness.FileWatcher):
     """Polls the transcripts and the payload file while the agent runs, and notes when each
     assistant line (per message id and file) and each hook payload first appeared."""
 
     def __init__(self, sb: harness.Sandbox, payloads: Path | None):
+        super().__init__()
         self.sb = sb
         self.payloads = payloads
         self.lines: list[dict] = []      # assistant lines: t, file, msg_id, blocks, usage
         self.hook_seen: list[dict] = []  # payloads: t, payload
         self.pid_files: dict[str, str] = {}  # ~/.claude/sessions/<pid>.json: first content
-        self._stop = threading.Event()
-        self._offsets: dict[str, int] = {}
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._poll()
-        self._stop.set()
-        self.thread.join(timeout=5)
-
-    def _new_lines(self, path: str) -> list[str]:
-        try:
-            with open(path, "rb") as f:
-                f.seek(self._offsets.get(path, 0))
-                data = f.read()
-        except OSError:
-            return []
-        end = data.rfind(b"\n")
-        if end < 0:
-            return []
-        self._offsets[path] = self._offsets.get(path, 0) + end + 1
-        return data[:end].decode(errors="replace").splitlines()
-
-    def _poll(self):
+    def poll(self):
         t = time.time()
         for path in glob.glob(str(self.sb.home / ".claude" / "sessions" / "*.json")):
             if path not in self.pid_files:
@@ -187,7 +129,7 @@ class Watcher:
                     pass
         for path in glob.glob(str(self.sb.home / ".claude" / "projects" / "**" / "*.jsonl"),
                               recursive=True):
-            for line in self._new_lines(path):
+            for line in self.new_lines(path):
                 try:
                     o = json.loads(line)
                 except ValueError:
@@ -200,18 +142,13 @@ class Watcher:
                         "blocks": [b.get("type") for b in content if isinstance(b, dict)],
                         "usage": {k: (m.get("usage") or {}).get(k) for k in KEYS}})
         if self.payloads is not None:
-            for line in self._new_lines(str(self.payloads)):
+            for line in self.new_lines(str(self.payloads)):
                 line = line.strip()
                 if line:
                     try:
                         self.hook_seen.append({"t": t, "payload": json.loads(line)})
                     except ValueError:
                         pass
-
-    def _run(self):
-        while not self._stop.is_set():
-            self._poll()
-            time.sleep(0.005)
 
     def first_line(self, msg_id: str):
         for x in self.lines:
@@ -285,12 +222,7 @@ class Ledger:
 def check_mock_log(what: str, mock: ma.AnthropicMock, steps: list[str]) -> None:
     """Each of `steps` served once, every conversation as scripted, no mock error, and the
     requests outside the script listed."""
-    for name in steps:
-        checks.eq(f"{what}: {name} served once", len(mock.served(name)), 1)
-    for r in mock.requests():
-        for n in r.get("notes") or []:
-            checks.true(f"{what}: request for {r.get('step')} as scripted", False, n)
-    checks.eq(f"{what}: mock errors", [e for e in mock.log if e["kind"] == "error"], [])
+    harness.check_event_log(checks, what, mock, steps)
     unscripted = [r for r in mock.requests()
                   if r["role"] not in ("main", "sub", "probe") or "extra" in str(r.get("step"))]
     probes = sorted({(r["method"], r["path"]) for r in mock.requests() if r["role"] == "probe"})
@@ -317,9 +249,9 @@ def check_served_and_recorded(what: str, mock: ma.AnthropicMock, script: ma.Scri
                 if r["role"] == "main":
                     checks.true(msg, False)
                 else:
-                    note(msg)
+                    seen.note(msg)
         elif rec is not None:
-            note(f"{what}: auxiliary response {r['step']} is in the transcript: {rec}")
+            seen.note(f"{what}: auxiliary response {r['step']} is in the transcript: {rec}")
     if not any(r["role"] == "aux" for r in mock.responses()):
         info(f"{what}: no auxiliary response was served")
 
@@ -379,58 +311,7 @@ def main_script(tag: str, work: Path) -> ma.Script:
     return s
 
 
-def eq_count(what: str, got, expected, unanchored=None) -> None:
-    """checks.eq, saying when a wrong count is the one an unanchored snapshot takes (what
-    was on disk when the command ran: the responses before the anchor only)."""
-    if not checks.eq(what, got, expected) and unanchored is not None and got == unanchored:
-        info(f"  ({got} = the unanchored count: through the response before the anchor)")
-
-
-def check_snapshots(what: str, row: dict, expect: list[tuple], record_wait: str | None):
-    snaps = row.get("snapshots")
-    if not checks.true(f"{what}: show --json has `snapshots`", isinstance(snaps, list),
-                       "absent" if snaps is None else type(snaps).__name__):
-        return
-    checks.eq(f"{what}: snapshot count", len(snaps), len(expect))
-    for i, (kind, stage, tokens, anchor, unanchored) in enumerate(expect):
-        if i >= len(snaps):
-            break
-        s = snaps[i]
-        label = f"{what}: snapshot[{i}] {kind}{'/' + stage if stage else ''}"
-        checks.eq(f"{label} kind", s.get("kind"), kind)
-        checks.eq(f"{label} stage", s.get("stage"), stage)
-        eq_count(f"{label} tokens", s.get("tokens"), tokens, unanchored)
-        checks.eq(f"{label} settled", s.get("settled"), True)
-        checks.eq(f"{label} anchor_call_id", s.get("anchor_call_id"), anchor)
-        checks.true(f"{label} waited_ms is an int ≥ 0",
-                    isinstance(s.get("waited_ms"), int) and s["waited_ms"] >= 0,
-                    repr(s.get("waited_ms")))
-        if record_wait and isinstance(s.get("waited_ms"), int):
-            waited.setdefault(record_wait, []).append(s["waited_ms"])
-    if "snapshots_settled" in row:
-        checks.eq(f"{what}: snapshots_settled", row["snapshots_settled"], True)
-
-
-def guarded(what: str, fn, *args) -> None:
-    """Run one scenario's checks; an exception (a tokledger command that failed, a parse
-    error) is one failure, and the suite goes on."""
-    try:
-        fn(*args)
-    except Exception as e:  # noqa: BLE001
-        traceback.print_exc()
-        checks.true(f"{what}: ran to its end", False, repr(e))
-
-
-def scenario_main(timing: str) -> None:
-    what = f"main/{timing}"
-    sb = harness.Sandbox(f"claude-main-{timing}")
-    try:
-        guarded(what, _scenario_main, what, timing, sb)
-    finally:
-        sb.cleanup()
-
-
-def _scenario_main(what: str, timing: str, sb: harness.Sandbox) -> None:
+def scenario_main(sb: harness.Sandbox, what: str, timing: str) -> None:
     script = main_script("M" + timing[0].upper(), sb.work)
     payloads = sb.work / "payloads.jsonl"
     write_settings(sb, payloads)
@@ -442,7 +323,7 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox) -> None:
         info(f"{what}: claude exited {rc} after {time.time() - t:.1f} s")
     mock.dump(sb.root / "mock.jsonl")
     checks.eq(f"{what}: claude exit code", rc, 0)
-    events = stream_events(log)
+    events = harness.json_lines(log)
     init, result = printed_session_id(events)
     sid = (init or result or [None])[0]
     checks.true(f"{what}: stream-json init and result give one session id",
@@ -473,7 +354,8 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox) -> None:
                     ("stage", "after-sub", after_sub, ids["R6"], un["R6"]),
                     ("final", None, final, ids["R7"], un["R7"])]
     row = sb.tokledger_json("analysis", "show", "--id", aid)
-    check_snapshots(f"{what} (right after the run)", row, expect_snaps, None)
+    harness.check_snapshots_by_field(checks, f"{what} (right after the run)", row,
+                                     expect_snaps)
 
     # Session totals.
     doc = sb.tokledger_json("analysis", "sessions", "list", "--tool", "claude")
@@ -491,23 +373,25 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox) -> None:
     checks.eq(f"{what}: status", row.get("status"), "completed")
     checks.eq(f"{what}: usage_session_id", row.get("usage_session_id"), sid)
     info(f"{what}: session_binding = {row.get('session_binding')!r}")
-    eq_count(f"{what}: tokens_baseline (ΣU R1)", row.get("tokens_baseline"), baseline, un["R1"])
-    stages = row.get("stages") or row.get("stages_json") or []
+    checks.eq_count(f"{what}: tokens_baseline (ΣU R1)", row.get("tokens_baseline"), baseline,
+                    un["R1"])
+    stages = harness.stages_of(row)
     checks.eq(f"{what}: stage names", [x.get("stage") for x in stages], ["read", "after-sub"])
     if len(stages) == 2:
-        eq_count(f"{what}: stage read tokens (ΣU R1..R2)", stages[0].get("tokens"), read,
-                 un["R2"])
+        checks.eq_count(f"{what}: stage read tokens (ΣU R1..R2)", stages[0].get("tokens"), read,
+                        un["R2"])
         checks.eq(f"{what}: stage read delta (U R2)", stages[0].get("delta"), read - baseline)
-        eq_count(f"{what}: stage after-sub tokens (ΣU R1..R6+S1,S2)", stages[1].get("tokens"),
-                 after_sub, un["R6"])
+        checks.eq_count(f"{what}: stage after-sub tokens (ΣU R1..R6+S1,S2)",
+                        stages[1].get("tokens"), after_sub, un["R6"])
         checks.eq(f"{what}: stage after-sub delta", stages[1].get("delta"), after_sub - read)
-    eq_count(f"{what}: tokens_final (ΣU R1..R7+S1,S2)", row.get("tokens_final"), final,
-             un["R7"])
+    checks.eq_count(f"{what}: tokens_final (ΣU R1..R7+S1,S2)", row.get("tokens_final"), final,
+                    un["R7"])
     checks.eq(f"{what}: tokens_check", row.get("tokens_check"), final - baseline)
     checks.eq(f"{what}: tokens_in (R2..R7+S*)", row.get("tokens_in"), tin)
     checks.eq(f"{what}: tokens_out (R2..R7+S*)", row.get("tokens_out"), tout)
     checks.eq(f"{what}: total_tokens", row.get("total_tokens"), tin + tout)
-    check_snapshots(f"{what} (after sessions list)", row, expect_snaps, timing)
+    harness.check_snapshots_by_field(checks, f"{what} (after sessions list)", row,
+                                     expect_snaps, seen.recorder(timing))
 
     # Tool calls: the payloads Claude Code gave the hooks, the report, the ledger.
     posts = [h["payload"] for h in w.hook_seen
@@ -538,13 +422,7 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox) -> None:
     checks.eq(f"{what}: report tools Agent calls", rows.get("Agent", {}).get("calls"), 1)
     checks.eq(f"{what}: report tools total failures", rep.get("totals", {}).get("failures"), 1)
 
-    con = sqlite3.connect(f"file:{sb.db}?mode=ro", uri=True)
-    try:
-        db = {r[0]: r[1:] for r in con.execute(
-            "SELECT call_id, name, failed, duration_ms, file_path FROM tool_calls "
-            "WHERE tool = 'claude'")}
-    finally:
-        con.close()
+    db = harness.tool_call_rows(sb.db, "claude")
     checks.eq(f"{what}: ledger tool_calls ids", sorted(db), sorted(all_ids))
     for tid, p in by_id.items():
         r = db.get(tid)
@@ -554,10 +432,12 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox) -> None:
         resp = p.get("tool_response")
         if isinstance(resp, dict) and resp.get("is_error"):
             failed = 1
-        checks.eq(f"{what}: {p.get('tool_name')} {tid} failed", r[1], failed)
-        checks.eq(f"{what}: {p.get('tool_name')} {tid} duration_ms", r[2], p.get("duration_ms"))
+        checks.eq(f"{what}: {p.get('tool_name')} {tid} failed", r["failed"], failed)
+        checks.eq(f"{what}: {p.get('tool_name')} {tid} duration_ms", r["duration_ms"],
+                  p.get("duration_ms"))
     w_row = db.get(ids["R4"])
-    checks.eq(f"{what}: Write call file_path", w_row and w_row[3], str(sb.work / "notes.txt"))
+    checks.eq(f"{what}: Write call file_path", w_row and w_row["file_path"],
+              str(sb.work / "notes.txt"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -577,16 +457,7 @@ def run_script(tag: str) -> ma.Script:
     return s
 
 
-def scenario_run(timing: str, direct_rc: int) -> None:
-    what = f"run/{timing}"
-    sb = harness.Sandbox(f"claude-run-{timing}")
-    try:
-        guarded(what, _scenario_run, what, timing, sb, direct_rc)
-    finally:
-        sb.cleanup()
-
-
-def _scenario_run(what: str, timing: str, sb: harness.Sandbox, direct_rc: int) -> None:
+def scenario_run(sb: harness.Sandbox, what: str, timing: str, direct_rc: int) -> None:
     script = run_script("R" + timing[0].upper())
     results = {}
     ran = []
@@ -595,8 +466,7 @@ def _scenario_run(what: str, timing: str, sb: harness.Sandbox, direct_rc: int) -
                 ("ok", "e2e-run", "E2E-RUN-OK: say hi.", ()),
                 ("fail", "e2e-run-fail", "E2E-RUN-FAIL: one turn only.", ("--max-turns", "1"))):
             log = sb.root / f"agent-{case}.log"
-            argv = [harness.tokledger_bin(), "analysis", "run", "--source-id", source,
-                    "--tool", "claude", "--", *claude_argv(prompt, *extra)]
+            argv = harness.analysis_run_argv(source, "claude", *claude_argv(prompt, *extra))
             t = time.time()
             rc = harness.run_agent(argv, agent_env(sb, mock), sb.work, AGENT_TIMEOUT, log)
             info(f"{what}/{case}: tokledger analysis run exited {rc} after "
@@ -609,7 +479,7 @@ def _scenario_run(what: str, timing: str, sb: harness.Sandbox, direct_rc: int) -
     check_mock_log(what, mock, ran)
     steps_ok = {"R1", "R2"}
     for case, (rc, log) in results.items():
-        events = stream_events(log)
+        events = harness.json_lines(log)
         init, result = printed_session_id(events)
         sid = (init or result or [None])[0]
         res = next((e for e in events if e.get("type") == "result"), {})
@@ -666,36 +536,20 @@ def direct_exit_code(timing: str) -> int:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--timing", choices=("realistic", "late", "both"), default="both")
+    ap = harness.arg_parser(__doc__)
     ap.add_argument("--scenario", choices=("main", "run", "both"), default="both")
-    ap.add_argument("--keep", action="store_true", help="keep the sandboxes (TOKLEDGER_E2E_KEEP)")
-    args = ap.parse_args()
-    if args.keep:
-        os.environ["TOKLEDGER_E2E_KEEP"] = "1"
-    tl = harness.tokledger_bin()
-    if not os.access(tl, os.X_OK):
-        print(f"FAIL claude-e2e: no tokledger binary at {tl} (TOKLEDGER_BIN)")
-        return 1
-    print(f"     tokledger: {tl}; claude: {claude_bin()}")
-    timings = ("realistic", "late") if args.timing == "both" else (args.timing,)
+    args = harness.parse_args(ap, checks.suite)
+    info(f"tokledger: {args.tokledger}; claude: {claude_bin()}")
     t0 = time.time()
-    for timing in timings:
+    for timing in args.timings:
         if args.scenario in ("main", "both"):
-            scenario_main(timing)
+            checks.in_sandbox(f"main/{timing}", f"claude-main-{timing}", scenario_main, timing)
         if args.scenario in ("run", "both"):
             code = direct_exit_code(timing)
             info(f"run/{timing}: claude alone, --max-turns 1, exits {code}")
-            scenario_run(timing, code)
-    for timing, ws in waited.items():
-        info(f"waited_ms ({timing}, {len(ws)} snapshots): median {statistics.median(ws)}, "
-             f"max {max(ws)}; all {ws}")
-    all_w = [x for ws in waited.values() for x in ws]
-    if all_w:
-        info(f"waited_ms (all): median {statistics.median(all_w)}, max {max(all_w)}")
-    for f in findings:
-        info(f"finding: {f}")
-    info(f"total {time.time() - t0:.0f} s")
+            checks.in_sandbox(f"run/{timing}", f"claude-run-{timing}", scenario_run, timing,
+                              code)
+    seen.report(t0)
     return checks.summary()
 
 

@@ -156,19 +156,6 @@ def print_rollouts(sb: harness.Sandbox) -> None:
         print("\n".join(rollout_timeline(f)))
 
 
-def check_analysis(ck: harness.Checks, tag: str, row: dict | None, thread: str | None,
-                   expected: tuple[list, dict], on_wait, before: dict | None):
-    """expected: (snapshots, fields) as harness.ServedTotals.analysis gives them."""
-    if row is None:
-        ck.true(f"{tag}: the row exists", False)
-        return
-    snaps, fields = expected
-    ck.eq(f"{tag}: status", row.get("status"), "completed")
-    ck.eq(f"{tag}: usage_session_id (the thread)", row.get("usage_session_id"), thread)
-    harness.check_fields(ck, tag, row, {"session_binding": "codex_thread_id", **fields})
-    harness.check_snapshot_dicts(ck, tag, row, snaps, on_wait, before, info)
-
-
 # -- scenario 1: one codex exec with tokledger inside, then a resumed thread -----------------
 def scenario_main(ck: harness.Checks, seen: harness.Observations, timing: str, codex: str,
                   opts) -> None:
@@ -188,20 +175,16 @@ def scenario_main(ck: harness.Checks, seen: harness.Observations, timing: str, c
                 env, sb.work, AGENT_TIMEOUT, log1)
             t1 = time.time()
             thread = printed_thread_id(log1)
-            ck.eq(f"{tag}: codex exec exit code", rc1, 0)
+            ck.eq_exit(f"{tag}: codex exec exit code", rc1, log1)
             ck.true(f"{tag}: exec --json printed thread.started", thread is not None)
-            if rc1 != 0:
-                print(harness.tail(log1), file=sys.stderr)
             log2 = sb.root / "codex-resume.log"
             rc2 = harness.run_agent(
                 [codex, "exec", "resume", *exec_flags(resume=True), thread or "--last",
                  "[e2e-script:resume] Record a second analysis in this thread."],
                 env, sb.work, AGENT_TIMEOUT, log2)
             t2 = time.time()
-            ck.eq(f"{tag}: codex exec resume exit code", rc2, 0)
+            ck.eq_exit(f"{tag}: codex exec resume exit code", rc2, log2)
             ck.eq(f"{tag}: resume continues the same thread", printed_thread_id(log2), thread)
-            if rc2 != 0:
-                print(harness.tail(log2), file=sys.stderr)
             info(f"{tag}: exec {t1 - t0:.1f} s, resume {t2 - t1:.1f} s")
         harness.check_no_outside_traffic(ck, tag, trap)
 
@@ -230,28 +213,26 @@ def scenario_main(ck: harness.Checks, seen: harness.Observations, timing: str, c
 
         # Right after the runs (informational), then after one more read of the session.
         before = harness.snapshots_by_id(sb, (id1, id2), info)
-        sessions = sb.sessions("codex", say=info)
-        ck.eq(f"{tag}: sessions list: number of codex sessions",
-              None if sessions is None else len(sessions), 1)
-        s0 = (sessions or [{}])[0]
-        ck.eq(f"{tag}: sessions list: session_id", s0.get("session_id"), thread)
-        harness.check_session_buckets(ck, tag, s0, ex.buckets(), "ΣU, both runs")
+        harness.check_one_session(ck, tag, sb.sessions("codex", say=info),
+                                  "number of codex sessions", thread, ex.buckets(),
+                                  "ΣU, both runs")
 
-        def on_wait(ms):
-            seen.wait(timing, ms)
+        on_wait = seen.recorder(timing)
 
         # Analysis 1: R1 start, R2 mark, R5 complete.
         if not have_r:
             return
-        check_analysis(ck, f"{tag} analysis 1", sb.show_analysis(id1, info), thread,
-                       ex.analysis(R["R1"], [("read", R["R2"])], R["R5"]), on_wait,
-                       before.get(id1))
+        binding = {"session_binding": "codex_thread_id"}
+        harness.check_analysis(ck, f"{tag} analysis 1", sb.show_analysis(id1, info), thread,
+                               "the thread", ex.analysis(R["R1"], [("read", R["R2"])], R["R5"]),
+                               on_wait, before.get(id1), info, binding)
 
         # Analysis 2 (resumed thread): Q1 start, Q3 complete.
         if have_q:
-            check_analysis(ck, f"{tag} analysis 2 (resumed)", sb.show_analysis(id2, info),
-                           thread, ex.analysis(Q["Q1"], [], Q["Q3"]), on_wait,
-                           before.get(id2))
+            harness.check_analysis(ck, f"{tag} analysis 2 (resumed)",
+                                   sb.show_analysis(id2, info), thread, "the thread",
+                                   ex.analysis(Q["Q1"], [], Q["Q3"]), on_wait, before.get(id2),
+                                   info, binding)
 
         # Tool calls, read from the ledger directly.
         calls = harness.tool_call_rows(sb.db)
@@ -292,18 +273,15 @@ def scenario_run(ck: harness.Checks, timing: str, codex: str, opts):
             env = agent_env(sb, trap.url)
             log = sb.root / "tokledger-run.log"
             rc = harness.run_agent(
-                [harness.tokledger_bin(), "analysis", "run", "--source-id", "e2e-run",
-                 "--tool", "codex", "--",
-                 codex, "exec", *exec_flags(), "[e2e-script:run] Say something short."],
+                harness.analysis_run_argv("e2e-run", "codex", codex, "exec", *exec_flags(),
+                                          "[e2e-script:run] Say something short."),
                 env, sb.work, AGENT_TIMEOUT, log)
-            ck.eq(f"{tag}: exit code passed through (codex exited 0)", rc, 0)
-            if rc != 0:
-                print(harness.tail(log), file=sys.stderr)
+            ck.eq_exit(f"{tag}: exit code passed through (codex exited 0)", rc, log)
             # A command that fails: its own code comes back, the row is failed.
             log_bad = sb.root / "tokledger-run-bad.log"
             rc_bad = harness.run_agent(
-                [harness.tokledger_bin(), "analysis", "run", "--source-id", "e2e-run-bad",
-                 "--tool", "codex", "--", codex, "exec", "--no-such-flag-e2e"],
+                harness.analysis_run_argv("e2e-run-bad", "codex", codex, "exec",
+                                          "--no-such-flag-e2e"),
                 env, sb.work, AGENT_TIMEOUT, log_bad)
             ck.eq(f"{tag}: a failing command's exit code passed through (clap usage error)",
                   rc_bad, 2)
@@ -345,13 +323,10 @@ def scenario_run(ck: harness.Checks, timing: str, codex: str, opts):
 def main() -> int:
     ap = harness.arg_parser(__doc__)
     ap.add_argument("--rollout", action="store_true", help="print each rollout's timeline")
-    opts = harness.parse_args(ap)
-    tl = harness.find_tokledger(SUITE)
-    if tl is None:
-        return 1
+    opts = harness.parse_args(ap, SUITE)
     codex = harness.installed_agent("CODEX_BIN")
     ver = subprocess.run([codex, "--version"], capture_output=True, text=True, timeout=30)
-    info(f"{ver.stdout.strip()} ({codex}); tokledger {tl}")
+    info(f"{ver.stdout.strip()} ({codex}); tokledger {opts.tokledger}")
     ck = harness.Checks(SUITE)
     seen = harness.Observations(info)
     t0 = time.time()

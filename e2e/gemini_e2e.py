@@ -47,75 +47,44 @@ in time and its process group is killed afterwards (harness.run_agent).
 
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import os
 import re
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
-import threading
-import time
-import traceback
 import tempfile
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.dont_write_bytecode = True  # no __pycache__ beside the suite
 
 import harness  # noqa: E402
 import mock_gemini as mg  # noqa: E402
+import mocklib  # noqa: E402
+from harness import info  # noqa: E402
 
 SUITE = "gemini-e2e"
 AGENT_TIMEOUT = 120  # seconds, per agent run
 SAME_MINUTE_LATEST_SECOND = 25  # start the main run no later than this second of a minute
 MINUTE_WAIT_MAX = 75  # seconds: the longest wait for the clock minute to change
-BUCKETS = ("input_tokens", "cache_creation_tokens", "cache_read_tokens", "output_tokens",
-           "reasoning_tokens")
 EXIT_CODE_RE = re.compile(r"^Exit Code: (-?\d+)$", re.M)
 
 checks = harness.Checks(SUITE)
-waited: dict[str, list[int]] = {}
-findings: list[str] = []
+seen = harness.Observations()
 samples_dir: Path | None = None
-
-
-def info(msg: str) -> None:
-    print(f"     {msg}")
-
-
-def note(msg: str) -> None:
-    """Something observed about Gemini CLI worth reporting (not a tokledger failure)."""
-    findings.append(msg)
-    print(f"NOTE {msg}")
 
 
 # ---------------------------------------------------------------------------------------
 # Gemini CLI
 
 
-_gemini_js = None
-
-
 def gemini_js() -> str:
-    global _gemini_js
-    if _gemini_js:
-        return _gemini_js
-    if os.environ.get("GEMINI_JS"):
-        _gemini_js = os.environ["GEMINI_JS"]
-        return _gemini_js
-    out = subprocess.run([str(HERE / "install.sh")], capture_output=True, text=True,
-                         check=True, timeout=900).stdout
-    m = re.search(r"^GEMINI_JS=(.+)$", out, re.M)
-    if not m:
-        raise SystemExit("e2e/install.sh printed no GEMINI_JS")
-    _gemini_js = m.group(1).strip()
-    return _gemini_js
+    return harness.installed_agent("GEMINI_JS")
 
 
 def settings(**model) -> dict:
@@ -139,13 +108,8 @@ def write_settings(sb: harness.Sandbox, **model) -> None:
 
 
 def agent_env(sb: harness.Sandbox, mock_url: str, proxy_url: str) -> dict:
-    no_proxy = "127.0.0.1,localhost"
-    return sb.env(
-        GOOGLE_GEMINI_BASE_URL=mock_url, GEMINI_API_KEY="e2e-test-key",
-        HTTP_PROXY=proxy_url, HTTPS_PROXY=proxy_url, ALL_PROXY=proxy_url,
-        http_proxy=proxy_url, https_proxy=proxy_url, all_proxy=proxy_url,
-        NO_PROXY=no_proxy, no_proxy=no_proxy,
-    )
+    return sb.env(GOOGLE_GEMINI_BASE_URL=mock_url, GEMINI_API_KEY="e2e-test-key",
+                  **harness.proxy_env(proxy_url))
 
 
 def gemini_argv(prompt: str, *extra: str) -> list[str]:
@@ -155,31 +119,8 @@ def gemini_argv(prompt: str, *extra: str) -> list[str]:
             "--output-format", "stream-json", *extra]
 
 
-def stream_events(log: Path) -> list[dict]:
-    out = []
-    try:
-        text = log.read_text(errors="replace")
-    except OSError:
-        return out
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    return out
-
-
 def printed_session_ids(log: Path) -> list[str]:
-    return [e.get("session_id") for e in stream_events(log) if e.get("type") == "init"]
-
-
-def tail(path: Path, n=25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "(no log)"
+    return [e.get("session_id") for e in harness.json_lines(log) if e.get("type") == "init"]
 
 
 def utc_minute() -> str:
@@ -341,40 +282,19 @@ def tool_outcome(tc: dict) -> tuple[int, int | None]:
     return failed, code
 
 
-class Watcher:
+class Watcher(harness.FileWatcher):
     """Polls the transcripts while the agent runs; notes when each gemini message id first
     appeared, first with tokens and first with toolCalls."""
 
     def __init__(self, sb: harness.Sandbox):
+        super().__init__()
         self.root = sb.home / ".gemini" / "tmp"
         self.first: dict[tuple[str, str], float] = {}  # (msg id, "tokens"|"calls") → t
-        self._stop = threading.Event()
-        self._offsets: dict[str, int] = {}
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._poll()
-        self._stop.set()
-        self.thread.join(timeout=5)
-
-    def _poll(self):
+    def poll(self):
         t = time.time()
         for path in glob.glob(str(self.root / "**" / "*.jsonl"), recursive=True):
-            try:
-                with open(path, "rb") as f:
-                    f.seek(self._offsets.get(path, 0))
-                    data = f.read()
-            except OSError:
-                continue
-            end = data.rfind(b"\n")
-            if end < 0:
-                continue
-            self._offsets[path] = self._offsets.get(path, 0) + end + 1
-            for line in data[:end].decode(errors="replace").splitlines():
+            for line in self.new_lines(path):
                 try:
                     o = json.loads(line)
                 except ValueError:
@@ -384,11 +304,6 @@ class Watcher:
                         self.first.setdefault((o["id"], "tokens"), t)
                     if o.get("toolCalls"):
                         self.first.setdefault((o["id"], "calls"), t)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self._poll()
-            time.sleep(0.005)
 
 
 # ---------------------------------------------------------------------------------------
@@ -437,12 +352,7 @@ class Expect:
         return [r for r in self.order[a + 1:b + 1] if r["msg"] is not None]
 
     def buckets(self, rs=None) -> dict:
-        tot = {k: 0 for k in BUCKETS}
-        tot["total"] = 0
-        for r in (self.recorded() if rs is None else rs):
-            for k, v in mg.ledger_buckets(r["usage"]).items():
-                tot[k] += v
-        return tot
+        return harness.sum_buckets(self.recorded() if rs is None else rs, mg.ledger_buckets)
 
     def call_id(self, step: str) -> str | None:
         m = self.by_step.get(step, {}).get("msg")
@@ -454,12 +364,7 @@ class Expect:
 def check_mock_log(what: str, mock: mg.GeminiMock, steps: list[str]) -> None:
     """Each of `steps` served once, every conversation as scripted, no mock error; the side
     requests listed."""
-    for name in steps:
-        checks.eq(f"{what}: {name} served once", len(mock.served(name)), 1)
-    for r in mock.requests():
-        for n in r.get("notes") or []:
-            checks.true(f"{what}: request for {r.get('step')} as scripted", False, n)
-    checks.eq(f"{what}: mock errors", [e for e in mock.log if e["kind"] == "error"], [])
+    harness.check_event_log(checks, what, mock, steps)
     extra = [r["step"] for r in mock.requests() if "extra" in str(r.get("step"))]
     checks.eq(f"{what}: responses past the script", extra, [])
     aux = [(r.get("aux_kind"), r.get("model"), r["path"].split("/")[-1])
@@ -511,7 +416,7 @@ def timing_report(what: str, mock: mg.GeminiMock, w: Watcher, ex: Expect) -> Non
              f"{rel(ev.get('final'))}, line with tokens {rel(tok_t)}, with toolCalls "
              f"{rel(calls_t)}")
         if tok_t is not None and calls_t is not None and tok_t > calls_t:
-            note(f"{what}: {r['step']} reached the transcript with its toolCalls first")
+            seen.note(f"{what}: {r['step']} reached the transcript with its toolCalls first")
 
 
 # ---------------------------------------------------------------------------------------
@@ -558,96 +463,15 @@ def main_script(tag: str, work: Path) -> mg.Script:
     return s
 
 
-def eq_count(what: str, got, expected, unanchored=None) -> None:
-    if not checks.eq(what, got, expected) and unanchored is not None and got == unanchored:
-        info(f"  ({got} = the unanchored count: the responses before the one that issued "
-             f"the command)")
-
-
-def stages_of(row: dict) -> list:
-    s = row.get("stages", row.get("stages_json"))
-    if isinstance(s, str):
-        try:
-            s = json.loads(s)
-        except ValueError:
-            s = None
-    return s or []
-
-
-def check_snapshots(what: str, row: dict, expect: list[tuple], record_wait: str | None):
-    """expect: [(kind, stage, tokens, anchor call id, unanchored count)]."""
-    snaps = row.get("snapshots")
-    if not checks.true(f"{what}: show --json has `snapshots`", isinstance(snaps, list),
-                       "absent" if snaps is None else type(snaps).__name__):
-        return
-    checks.eq(f"{what}: snapshot count", len(snaps), len(expect))
-    for i, (kind, stage, tokens, anchor, unanchored) in enumerate(expect):
-        if i >= len(snaps):
-            break
-        s = snaps[i]
-        label = f"{what}: snapshot[{i}] {kind}{'/' + stage if stage else ''}"
-        checks.eq(f"{label} kind", s.get("kind"), kind)
-        checks.eq(f"{label} stage", s.get("stage"), stage)
-        eq_count(f"{label} tokens", s.get("tokens"), tokens, unanchored)
-        checks.eq(f"{label} settled", s.get("settled"), True)
-        checks.eq(f"{label} anchor_call_id", s.get("anchor_call_id"), anchor)
-        w = s.get("waited_ms")
-        checks.true(f"{label} waited_ms is an int ≥ 0",
-                    isinstance(w, int) and not isinstance(w, bool) and w >= 0, repr(w))
-        if record_wait and isinstance(w, int):
-            waited.setdefault(record_wait, []).append(w)
-    if "snapshots_settled" in row:
-        checks.eq(f"{what}: snapshots_settled", row["snapshots_settled"], True)
-
-
-def show(sb: harness.Sandbox, aid: str | None) -> dict | None:
-    if not aid:
-        return None
-    p = sb.tokledger("analysis", "show", "--id", aid, "--json", check=False)
-    try:
-        return json.loads(p.stdout)
-    except ValueError:
-        info(f"show {aid}: exit {p.returncode}: {p.stderr.strip()[:300]}")
-        return None
-
-
-def read_id(path: Path) -> str:
-    try:
-        return path.read_text().strip()
-    except OSError:
-        return ""
-
-
-def guarded(what: str, fn, *args):
-    """Run one scenario's checks; an exception (a tokledger command that failed, a parse
-    error) is one failure, and the suite goes on."""
-    try:
-        return fn(*args)
-    except Exception as e:  # noqa: BLE001
-        traceback.print_exc()
-        checks.true(f"{what}: ran to its end", False, repr(e))
-        return None
-
-
-def scenario_main(timing: str, later: bool, while_waiting=None) -> None:
-    what = f"main/{timing}"
-    sb = harness.Sandbox(f"gemini-main-{timing}")
-    try:
-        guarded(what, _scenario_main, what, timing, sb, later, while_waiting)
-    finally:
-        sb.cleanup()
-
-
-def _scenario_main(what: str, timing: str, sb: harness.Sandbox, later: bool,
-                   while_waiting) -> None:
+def scenario_main(sb: harness.Sandbox, what: str, timing: str, later: bool,
+                  while_waiting) -> None:
     script = main_script("M" + timing[0].upper(), sb.work)
     write_settings(sb)
-    trap = mg.ProxyTrap()
     runs = []  # (name, rc, log, printed ids, chats files after)
     wait_for_early_minute(what)
-    with mg.GeminiMock(script, timing) as mock, \
-            harness.MockServer(mg.make_proxy_handler(trap)) as proxy, Watcher(sb) as w:
-        env = agent_env(sb, mock.url, proxy.url)
+    with mg.GeminiMock(script, timing) as mock, mocklib.ProxyTrap() as trap, \
+            Watcher(sb) as w:
+        env = agent_env(sb, mock.url, trap.url)
 
         def run(name, prompt, *extra):
             log = sb.root / f"agent-{name}.log"
@@ -658,7 +482,7 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox, later: bool,
             info(f"{what}/{name}: gemini exited {rc} after {time.time() - t:.1f} s; "
                  f"chats: {files}")
             if rc != 0:
-                print(tail(log), file=sys.stderr)
+                print(harness.tail(log), file=sys.stderr)
             runs.append((name, rc, log, printed_session_ids(log), files))
             return rc
 
@@ -682,8 +506,7 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox, later: bool,
     for name, rc, log, ids, _ in runs:
         checks.eq(f"{what}/{name}: gemini exit code", rc, 0)
         checks.eq(f"{what}/{name}: stream-json init names the session", ids, [sid])
-    checks.eq(f"{what}: outside connections attempted (proxy trap)",
-              [a["target"] for a in trap.attempts], [])
+    harness.check_no_outside_traffic(checks, what, trap)
     if not sid:
         return
     names = {n for n, *_ in runs}
@@ -721,17 +544,17 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox, later: bool,
               "e2e notes\n")
 
     # The analysis rows, first as the runs left them (informational).
-    analyses = [("analysis 1", read_id(sb.work / "id.txt"), "R1", [("read", "R2")], "R6")]
+    analyses = [("analysis 1", harness.read_id(sb.work / "id.txt"), "R1", [("read", "R2")], "R6")]
     if "resume" in names:
-        analyses.append(("analysis 2 (resumed, same minute)", read_id(sb.work / "id2.txt"),
+        analyses.append(("analysis 2 (resumed, same minute)", harness.read_id(sb.work / "id2.txt"),
                          "Q1", [], "Q3"))
     if "later" in names:
-        analyses.append(("analysis 3 (resumed, later minute)", read_id(sb.work / "id3.txt"),
+        analyses.append(("analysis 3 (resumed, later minute)", harness.read_id(sb.work / "id3.txt"),
                          "P1", [], "P3"))
     for label, aid, *_ in analyses:
         checks.true(f"{what}: {label}: start printed an id", aid.startswith("ANALYSIS-"),
                     repr(aid))
-        row = show(sb, aid)
+        row = sb.show_analysis(aid, info)
         if row:
             info(f"{what}: {label} right after the runs: " + ", ".join(
                 f"{s.get('kind')}{'/' + s['stage'] if s.get('stage') else ''} "
@@ -739,23 +562,14 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox, later: bool,
                 f"waited_ms={s.get('waited_ms')}" for s in row.get("snapshots") or []))
 
     # Session totals (this read also settles any provisional snapshot).
-    sl = sb.tokledger("analysis", "sessions", "list", "--json", "--tool", "gemini", check=False)
-    try:
-        sessions = json.loads(sl.stdout).get("sessions", [])
-    except ValueError:
-        sessions = None
-        info(f"{what}: sessions list exit {sl.returncode}: {sl.stderr.strip()[:300]}")
-    b = ex.buckets()
+    sessions = sb.sessions("gemini", say=info)
     checks.eq(f"{what}: sessions list: gemini sessions", None if sessions is None else
               [s.get("session_id") for s in sessions], [sid])
-    s0 = (sessions or [{}])[0]
-    for k in BUCKETS:
-        checks.eq(f"{what}: sessions list: {k}", s0.get(k), b[k])
-    checks.eq(f"{what}: sessions list: tokens_so_far (ΣU, every run)", s0.get("tokens_so_far"),
-              b["total"])
+    harness.check_session_buckets(checks, what, (sessions or [{}])[0], ex.buckets(),
+                                  "ΣU, every run")
 
     for label, aid, first, stages, last in analyses:
-        row = show(sb, aid)
+        row = sb.show_analysis(aid, info)
         tag = f"{what}: {label}"
         if row is None:
             checks.true(f"{tag}: the row exists", False)
@@ -763,21 +577,21 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox, later: bool,
         checks.eq(f"{tag}: status", row.get("status"), "completed")
         checks.eq(f"{tag}: usage_session_id", row.get("usage_session_id"), sid)
         info(f"{tag}: session_binding = {row.get('session_binding')!r}")
-        eq_count(f"{tag}: tokens_baseline (ΣU ..{first})", row.get("tokens_baseline"),
-                 ex.C(first), ex.before(first))
-        got_stages = stages_of(row)
+        checks.eq_count(f"{tag}: tokens_baseline (ΣU ..{first})", row.get("tokens_baseline"),
+                        ex.C(first), ex.before(first))
+        got_stages = harness.stages_of(row)
         checks.eq(f"{tag}: stage names", [x.get("stage") for x in got_stages],
                   [n for n, _ in stages])
         prev = first
         for (name, step), st in zip(stages, got_stages):
-            eq_count(f"{tag}: stage {name} tokens (ΣU ..{step})", st.get("tokens"), ex.C(step),
-                     ex.before(step))
+            checks.eq_count(f"{tag}: stage {name} tokens (ΣU ..{step})", st.get("tokens"),
+                            ex.C(step), ex.before(step))
             checks.eq(f"{tag}: stage {name} delta", st.get("delta"), ex.C(step) - ex.C(prev))
             prev = step
         between = ex.between(first, last)
         bb = ex.buckets(between)
-        eq_count(f"{tag}: tokens_final (ΣU ..{last})", row.get("tokens_final"), ex.C(last),
-                 ex.before(last))
+        checks.eq_count(f"{tag}: tokens_final (ΣU ..{last})", row.get("tokens_final"),
+                        ex.C(last), ex.before(last))
         checks.eq(f"{tag}: tokens_check ({'+'.join(r['step'] for r in between)})",
                   row.get("tokens_check"), ex.C(last) - ex.C(first))
         checks.eq(f"{tag}: tokens_in", row.get("tokens_in"), bb["total"] - bb["output_tokens"])
@@ -786,7 +600,8 @@ def _scenario_main(what: str, timing: str, sb: harness.Sandbox, later: bool,
         expect = [("baseline", None, ex.C(first), ex.call_id(first), ex.before(first))]
         expect += [("stage", n, ex.C(s), ex.call_id(s), ex.before(s)) for n, s in stages]
         expect += [("final", None, ex.C(last), ex.call_id(last), ex.before(last))]
-        check_snapshots(f"{tag} (after sessions list)", row, expect, timing)
+        harness.check_snapshots_by_field(checks, f"{tag} (after sessions list)", row, expect,
+                                         seen.recorder(timing))
 
     check_tool_calls(what, sb, tx, sid, ex)
 
@@ -812,20 +627,11 @@ def check_tool_calls(what: str, sb: harness.Sandbox, tx: Transcripts, sid: str,
     checks.eq(f"{what}: report tools total failures", rep.get("totals", {}).get("failures"),
               sum(sum(f) for f in per_name.values()))
 
-    db = {}
-    if sb.db.exists():
-        con = sqlite3.connect(f"file:{sb.db}?mode=ro", uri=True, timeout=10)
-        try:
-            cols = {r[1] for r in con.execute("PRAGMA table_info(tool_calls)")}
-            want = [c for c in ("call_id", "name", "failed", "duration_ms", "file_path")
-                    if c in cols]
-            where = " WHERE tool = 'gemini'" if "tool" in cols else ""
-            db = {r[0]: dict(zip(want, r)) for r in
-                  con.execute(f"SELECT {', '.join(want)} FROM tool_calls{where}")}
-        except sqlite3.Error as e:
-            info(f"{what}: reading tool_calls: {e!r}")
-        finally:
-            con.close()
+    try:
+        db = harness.tool_call_rows(sb.db, "gemini")
+    except sqlite3.Error as e:
+        db = {}
+        info(f"{what}: reading tool_calls: {e!r}")
     checks.eq(f"{what}: ledger tool_calls ids (= the transcript's)", sorted(db), sorted(tcs))
     for cid, (tc, msg) in sorted(tcs.items(), key=lambda x: x[1][0].get("timestamp") or ""):
         row = db.get(cid)
@@ -888,22 +694,16 @@ def direct_exit_code(timing: str) -> int:
 
 def scenario_run(timing: str) -> None:
     what = f"run/{timing}"
-    direct = guarded(f"{what}/direct", direct_exit_code, timing)
+    direct = checks.guarded(f"{what}/direct", direct_exit_code, timing)
     info(f"{what}: gemini alone with maxSessionTurns 1 exits {direct}")
-    sb = harness.Sandbox(f"gemini-run-{timing}")
-    try:
-        guarded(what, _scenario_run, what, timing, sb, direct)
-    finally:
-        sb.cleanup()
+    checks.in_sandbox(what, f"gemini-run-{timing}", run_scenario, timing, direct)
 
 
-def _scenario_run(what: str, timing: str, sb: harness.Sandbox, direct_rc) -> None:
+def run_scenario(sb: harness.Sandbox, what: str, timing: str, direct_rc) -> None:
     script = run_script("R" + timing[0].upper())
-    trap = mg.ProxyTrap()
     results = {}
-    with mg.GeminiMock(script, timing) as mock, \
-            harness.MockServer(mg.make_proxy_handler(trap)) as proxy:
-        env = agent_env(sb, mock.url, proxy.url)
+    with mg.GeminiMock(script, timing) as mock, mocklib.ProxyTrap() as trap:
+        env = agent_env(sb, mock.url, trap.url)
         for case, source, prompt, turns in (("ok", "e2e-run", RUN_OK_PROMPT, None),
                                             ("fail", "e2e-run-fail", RUN_FAIL_PROMPT, 1)):
             if turns:
@@ -911,8 +711,7 @@ def _scenario_run(what: str, timing: str, sb: harness.Sandbox, direct_rc) -> Non
             else:
                 write_settings(sb)
             log = sb.root / f"agent-{case}.log"
-            argv = [harness.tokledger_bin(), "analysis", "run", "--source-id", source,
-                    "--tool", "gemini", "--", *gemini_argv(prompt)]
+            argv = harness.analysis_run_argv(source, "gemini", *gemini_argv(prompt))
             t = time.time()
             rc = harness.run_agent(argv, env, sb.work, AGENT_TIMEOUT, log)
             info(f"{what}/{case}: tokledger analysis run exited {rc} after "
@@ -923,15 +722,10 @@ def _scenario_run(what: str, timing: str, sb: harness.Sandbox, direct_rc) -> Non
     save_sample(sb, f"run-{timing}", {"MOCK-LOG.jsonl": sb.root / "mock.jsonl",
                                       "ENV-shell-tool.txt": sb.work / "env.txt",
                                       **{f"AGENT-run-{c}.log": v[1] for c, v in results.items()}})
-    checks.eq(f"{what}: outside connections attempted (proxy trap)",
-              [a["target"] for a in trap.attempts], [])
+    harness.check_no_outside_traffic(checks, what, trap)
     check_mock_log(what, mock, ["R1", "R2", "F1"])
     tx = Transcripts(sb)
-    envs = {}
-    if (sb.work / "env.txt").exists():
-        for line in (sb.work / "env.txt").read_text().splitlines():
-            k, _, v = line.partition("=")
-            envs[k] = v
+    envs = harness.read_env(sb.work / "env.txt")
     checks.eq(f"{what}: GEMINI_CLI in the shell tool's environment", envs.get("GEMINI_CLI"), "1")
     info(f"{what}: shell tool env (GEMINI*/TOKLEDGER*): " + ", ".join(
         f"{k}={v}" for k, v in sorted(envs.items())
@@ -942,13 +736,8 @@ def _scenario_run(what: str, timing: str, sb: harness.Sandbox, direct_rc) -> Non
         sid = (ids or [None])[0]
         checks.eq(f"{tag}: stream-json passed through, one init with a session id",
                   len(ids) == 1 and bool(sid), True)
-        lst = sb.tokledger("analysis", "list", "--json", "--source-id",
-                           "e2e-run" if case == "ok" else "e2e-run-fail", check=False)
-        try:
-            rows = json.loads(lst.stdout).get("analyses", [])
-        except ValueError:
-            rows = []
-            info(f"{tag}: analysis list exit {lst.returncode}: {lst.stderr.strip()[:300]}")
+        rows = sb.analyses("--source-id", "e2e-run" if case == "ok" else "e2e-run-fail",
+                           say=info)
         if case == "ok":
             checks.eq(f"{tag}: exit code (gemini's, 0)", rc, 0)
         else:
@@ -982,31 +771,23 @@ def _scenario_run(what: str, timing: str, sb: harness.Sandbox, direct_rc) -> Non
 
 def main() -> int:
     global samples_dir
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--timing", choices=("realistic", "late", "both"), default="both")
+    ap = harness.arg_parser(__doc__)
     ap.add_argument("--scenario", choices=("main", "run", "both"), default="both")
     ap.add_argument("--no-later-minute", action="store_true",
                     help="skip the resume in a later clock minute (saves up to a minute)")
-    ap.add_argument("--keep", action="store_true", help="keep the sandboxes (TOKLEDGER_E2E_KEEP)")
     ap.add_argument("--samples", metavar="DIR",
                     help="copy each run's ~/.gemini (and the mock's log) to "
                          "DIR/<scenario>-<timing>")
-    args = ap.parse_args()
-    if args.keep:
-        os.environ["TOKLEDGER_E2E_KEEP"] = "1"
+    args = harness.parse_args(ap, SUITE)
     if args.samples:
         samples_dir = Path(args.samples)
         samples_dir.mkdir(parents=True, exist_ok=True)
-    tl = harness.tokledger_bin()
-    if not os.access(tl, os.X_OK):
-        print(f"FAIL {SUITE}: no tokledger binary at {tl} (TOKLEDGER_BIN)")
-        return 1
     js = gemini_js()
     with tempfile.TemporaryDirectory(prefix="tokledger-e2e-gemini-version-") as h:
         ver = subprocess.run(["node", js, "--version"], capture_output=True, text=True,
                              timeout=60, env={"HOME": h, "PATH": os.environ.get("PATH", "")})
-    info(f"tokledger: {tl}; gemini {ver.stdout.strip()} ({js})")
-    timings = ("realistic", "late") if args.timing == "both" else (args.timing,)
+    info(f"tokledger: {args.tokledger}; gemini {ver.stdout.strip()} ({js})")
+    timings = args.timings
     t0 = time.time()
     for i, timing in enumerate(timings):
         later = not args.no_later_minute and i == len(timings) - 1
@@ -1024,17 +805,10 @@ def main() -> int:
         if datetime.now(timezone.utc).second > SAME_MINUTE_LATEST_SECOND:
             run_once()
         if do_main:
-            scenario_main(timing, later, run_once if later else None)
+            checks.in_sandbox(f"main/{timing}", f"gemini-main-{timing}", scenario_main, timing,
+                              later, run_once if later else None)
         run_once()
-    for timing, ws in waited.items():
-        info(f"waited_ms ({timing}, {len(ws)} snapshots): median {statistics.median(ws)}, "
-             f"max {max(ws)}; all {ws}")
-    all_w = [x for ws in waited.values() for x in ws]
-    if all_w:
-        info(f"waited_ms (all): median {statistics.median(all_w)}, max {max(all_w)}")
-    for f in findings:
-        info(f"finding: {f}")
-    info(f"total {time.time() - t0:.0f} s")
+    seen.report(t0)
     return checks.summary()
 
 

@@ -1,15 +1,14 @@
-"""What the real-agent suites share: a checked result counter, a temp HOME, the tokledger
-binary and the agents' (e2e/install.sh), a mock model API served on 127.0.0.1 from a thread,
-agent runs bounded in time whose whole process group is killed (only the processes this suite
-started), reading what an agent and tokledger left, the expected numbers from a mock's log,
-and the checks of an analysis row that more than one suite makes. (The mocks' own shared
-code is in mocklib.py.)"""
+"""What the real-agent suites share: a checked result counter, a temp HOME, where tokledger
+and the agents (e2e/install.sh) are, agent runs bounded in time whose whole process group is
+killed (only the processes this suite started), a mock model API served on 127.0.0.1 from a
+thread, reading what an agent and tokledger left, the expected numbers from a mock's log, and
+the checks of an analysis row that more than one suite makes. What the mocks share is in
+mocklib.py."""
 
 from __future__ import annotations
 
 import argparse
 import functools
-import glob
 import json
 import os
 import re
@@ -41,13 +40,10 @@ def tokledger_bin() -> str:
     return os.environ.get("TOKLEDGER_BIN", str(REPO / "target" / "release" / "tokledger"))
 
 
-def find_tokledger(suite: str) -> str | None:
-    """The tokledger binary, or None (said) when there is none to run."""
-    tl = tokledger_bin()
-    if not os.access(tl, os.X_OK):
-        print(f"FAIL {suite}: no tokledger binary at {tl} (set TOKLEDGER_BIN)")
-        return None
-    return tl
+def analysis_run_argv(source_id: str, tool: str, *command: str) -> list[str]:
+    """`tokledger analysis run` around an agent's command."""
+    return [tokledger_bin(), "analysis", "run", "--source-id", source_id, "--tool", tool, "--",
+            *command]
 
 
 @functools.cache
@@ -82,12 +78,17 @@ def arg_parser(doc: str) -> argparse.ArgumentParser:
     return ap
 
 
-def parse_args(ap: argparse.ArgumentParser) -> argparse.Namespace:
-    """Parses, applies --keep, and gives `timings`, the timings to run in order."""
+def parse_args(ap: argparse.ArgumentParser, suite: str) -> argparse.Namespace:
+    """Parses and applies --keep; gives `timings` (the timings to run, in order) and
+    `tokledger` (the binary; without one the suite fails at once)."""
     args = ap.parse_args()
     if args.keep:
         os.environ["TOKLEDGER_E2E_KEEP"] = "1"
     args.timings = ("realistic", "late") if args.timing == "both" else (args.timing,)
+    args.tokledger = tokledger_bin()
+    if not os.access(args.tokledger, os.X_OK):
+        print(f"FAIL {suite}: no tokledger binary at {args.tokledger} (set TOKLEDGER_BIN)")
+        sys.exit(1)
     return args
 
 
@@ -232,6 +233,23 @@ class Checks:
     def true(self, what: str, cond: bool, detail="") -> bool:
         return self.eq(what + (f" ({detail})" if detail else ""), bool(cond), True)
 
+    def eq_exit(self, what: str, rc: int, log: Path, expected: int = 0) -> bool:
+        """eq of an agent's exit code; when it is not the expected one, the end of the
+        agent's log goes to stderr."""
+        ok = self.eq(what, rc, expected)
+        if not ok:
+            print(tail(log), file=sys.stderr)
+        return ok
+
+    def eq_count(self, what: str, got, expected, unanchored=None) -> bool:
+        """eq of a token count, saying when a wrong one is what an unanchored snapshot takes
+        (what was on disk when the command ran: the responses before the one that issued
+        it)."""
+        ok = self.eq(what, got, expected)
+        if not ok and unanchored is not None and got == unanchored:
+            info(f"  ({got} = the unanchored count: through the response before the anchor)")
+        return ok
+
     def summary(self) -> int:
         print(f"{self.suite}: {self.passed} passed, {self.failed} failed")
         return 1 if self.failed else 0
@@ -268,8 +286,9 @@ class Observations:
         self.findings.append(msg)
         print(f"NOTE {msg}")
 
-    def wait(self, timing: str, ms: int) -> None:
-        self.waited.setdefault(timing, []).append(ms)
+    def recorder(self, timing: str):
+        """A callback that records a snapshot's waited_ms under `timing`."""
+        return lambda ms: self.waited.setdefault(timing, []).append(ms)
 
     def report(self, t0: float) -> None:
         for timing, ws in self.waited.items():
@@ -334,7 +353,7 @@ class ServedTotals:
     def analysis(self, first: dict, stages: list[tuple[str, dict]], last: dict):
         """What an analysis row holds when the command of `first` started it, those of
         `stages` ((name, response)) marked stages and that of `last` completed it: (expected
-        snapshots for check_snapshot_dicts, expected fields for check_fields)."""
+        snapshots for check_snapshots_whole, expected fields for check_fields)."""
         snaps = [{"kind": "baseline", "stage": None, "tokens": self.C(first),
                   "anchor_call_id": first["call_id"]}]
         snaps += [{"kind": "stage", "stage": name, "tokens": self.C(r),
@@ -395,6 +414,17 @@ def printed_id(checks: Checks, tag: str, path: Path) -> str:
     return aid
 
 
+def check_one_session(checks: Checks, tag: str, sessions: list | None, what_count: str,
+                      session_id: str | None, buckets: dict, so_far: str) -> None:
+    """`analysis sessions list` lists one session (`what_count` says which), the agent's,
+    with `buckets`."""
+    checks.eq(f"{tag}: sessions list: {what_count}", None if sessions is None else len(sessions),
+              1)
+    s0 = (sessions or [{}])[0]
+    checks.eq(f"{tag}: sessions list: session_id", s0.get("session_id"), session_id)
+    check_session_buckets(checks, tag, s0, buckets, so_far)
+
+
 def check_session_buckets(checks: Checks, tag: str, session: dict, buckets: dict,
                           so_far: str) -> None:
     """A row of `analysis sessions list` against summed buckets; `so_far` says what
@@ -405,17 +435,10 @@ def check_session_buckets(checks: Checks, tag: str, session: dict, buckets: dict
         checks.eq(f"{tag}: sessions list: {k}", session.get(k), buckets[k])
 
 
-def eq_count(checks: Checks, what: str, got, expected, unanchored=None) -> None:
-    """checks.eq, saying when a wrong count is the one an unanchored snapshot takes (what was
-    on disk when the command ran: the responses before the one that issued it)."""
-    if not checks.eq(what, got, expected) and unanchored is not None and got == unanchored:
-        info(f"  ({got} = the unanchored count: through the response before the anchor)")
-
-
-def check_snapshots(checks: Checks, what: str, row: dict, expect: list[tuple],
-                    on_wait=None) -> None:
-    """An analysis row's snapshots, one check per field. expect: [(kind, stage, tokens,
-    anchor call id, unanchored count)]; `on_wait(ms)` gets each waited_ms."""
+def check_snapshots_by_field(checks: Checks, what: str, row: dict, expect: list[tuple],
+                             on_wait=None) -> None:
+    """An analysis row's snapshots, one check per snapshot field. expect: [(kind, stage,
+    tokens, anchor call id, unanchored count)]; `on_wait(ms)` gets each waited_ms."""
     snaps = row.get("snapshots")
     if not checks.true(f"{what}: show --json has `snapshots`", isinstance(snaps, list),
                        "absent" if snaps is None else type(snaps).__name__):
@@ -428,7 +451,7 @@ def check_snapshots(checks: Checks, what: str, row: dict, expect: list[tuple],
         label = f"{what}: snapshot[{i}] {kind}{'/' + stage if stage else ''}"
         checks.eq(f"{label} kind", s.get("kind"), kind)
         checks.eq(f"{label} stage", s.get("stage"), stage)
-        eq_count(checks, f"{label} tokens", s.get("tokens"), tokens, unanchored)
+        checks.eq_count(f"{label} tokens", s.get("tokens"), tokens, unanchored)
         checks.eq(f"{label} settled", s.get("settled"), True)
         checks.eq(f"{label} anchor_call_id", s.get("anchor_call_id"), anchor)
         w = s.get("waited_ms")
@@ -457,8 +480,26 @@ def snapshots_by_id(sb: Sandbox, ids, say) -> dict:
             for aid in ids}
 
 
-def check_snapshot_dicts(checks: Checks, tag: str, row: dict, expected: list[dict], on_wait,
-                         before: dict | None, say) -> None:
+def check_analysis(checks: Checks, tag: str, row: dict | None, session_id: str | None,
+                   which_session: str, expected: tuple[list, dict], on_wait,
+                   before: dict | None, say, fields: dict | None = None) -> bool:
+    """A completed analysis row: bound to `session_id` (`which_session` says which it is),
+    with `fields` and the `expected` (snapshots, fields) of ServedTotals.analysis; `before` is
+    the row's snapshots right after the run. False when there is no row."""
+    if row is None:
+        checks.true(f"{tag}: the row exists", False)
+        return False
+    snaps, expected_fields = expected
+    checks.eq(f"{tag}: status", row.get("status"), "completed")
+    checks.eq(f"{tag}: usage_session_id ({which_session})", row.get("usage_session_id"),
+              session_id)
+    check_fields(checks, tag, row, {**(fields or {}), **expected_fields})
+    check_snapshots_whole(checks, tag, row, snaps, on_wait, before, say)
+    return True
+
+
+def check_snapshots_whole(checks: Checks, tag: str, row: dict, expected: list[dict], on_wait,
+                          before: dict | None, say) -> None:
     """An analysis row's snapshots, one check per snapshot. expected: [{kind, stage, tokens,
     anchor_call_id}] in order; `on_wait(ms)` gets each waited_ms; `before` ({index:
     snapshot}, as the row was right after the run) is said beside."""
@@ -473,7 +514,7 @@ def check_snapshot_dicts(checks: Checks, tag: str, row: dict, expected: list[dic
         got = snaps[i] if i < len(snaps) else {}
         label = f"{tag}: snapshot {i} ({exp['kind']}{' ' + exp['stage'] if exp['stage'] else ''})"
         checks.eq(label, {k: got.get(k) for k in ("kind", "stage", "tokens", "settled",
-                                                   "anchor_call_id")},
+                                                  "anchor_call_id")},
                   {**exp, "settled": True})
         w = got.get("waited_ms")
         checks.true(f"{label}: waited_ms is an integer",

@@ -157,13 +157,10 @@ class AnthropicMock(mocklib.EventLogMock):
     def __init__(self, script: Script, timing: str = "realistic", late_delay: float = 1.0,
                  seed: int = 1):
         super().__init__(Handler, script, timing, late_delay, seed)
-        self._msg = 0
 
     def next_ids(self) -> tuple[str, str]:
         """A new (message id, request id) pair."""
-        with self.lock:
-            self._msg += 1
-            n = self._msg
+        n = self.next_response()
         return (anthropic_id("msg_01", f"{self.script.tag}M{n:03d}"),
                 anthropic_id("req_011", f"{self.script.tag}Q{n:03d}"))
 

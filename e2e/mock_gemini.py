@@ -223,12 +223,9 @@ class GeminiMock(mocklib.EventLogMock):
     def __init__(self, script: Script, timing: str = "realistic", late_delay: float = 1.0,
                  seed: int = 1):
         super().__init__(Handler, script, timing, late_delay, seed)
-        self._resp = 0
 
     def next_response_id(self) -> str:
-        with self.lock:
-            self._resp += 1
-            return f"e2e{self.script.tag}r{self._resp:03d}"
+        return f"e2e{self.script.tag}r{self.next_response():03d}"
 
     def _aux_usage(self, base: int) -> tuple[int, dict]:
         n = self.next_aux()
@@ -395,4 +392,3 @@ class Handler(mocklib.EventLogHandler):
             send(final)
             events["final"] = time.time()
         mock.record(**entry)
-

@@ -128,13 +128,11 @@ class MockOpenAI(mocklib.ScriptsMock):
 
 class Handler(mocklib.ScriptsHandler):
     server_version = "e2e-mock-openai/1"
+    ENDPOINT = "/responses"
+    WHAT = "responses"
     MODELS_EXTRA = {"models": []}
 
-    def do_POST(self):
-        req = self.read_request("/responses", "responses")
-        if req is None:
-            return
-        body, t0 = req
+    def answer(self, body: dict, t0: float):
         mock = self.mock
         items = body.get("input") or []
         tools = body.get("tools") or []

@@ -122,6 +122,12 @@ def _props(schema: dict) -> dict:
     return schema.get("properties") or {}
 
 
+def _path_key(props: dict) -> str:
+    """The name a file tool gives its path argument."""
+    return "filePath" if "filePath" in props else ("file_path" if "file_path" in props
+                                                   else "path")
+
+
 def build_call(step: Step, schemas: dict) -> tuple[str, dict] | None:
     """(tool name, arguments) for a tool step, following the declared schemas."""
     if step.kind == "exec" and "bash" in schemas:
@@ -133,16 +139,11 @@ def build_call(step: Step, schemas: dict) -> tuple[str, dict] | None:
             args["timeout"] = 60000
         return "bash", args
     if step.kind == "write" and "write" in schemas:
-        props = _props(schemas["write"])
-        key = "filePath" if "filePath" in props else ("file_path" if "file_path" in props
-                                                      else "path")
-        return "write", {key: step.arg, "content": step.extra["content"]}
+        return "write", {_path_key(_props(schemas["write"])): step.arg,
+                         "content": step.extra["content"]}
     if step.kind == "edit" and "edit" in schemas:
-        props = _props(schemas["edit"])
-        key = "filePath" if "filePath" in props else ("file_path" if "file_path" in props
-                                                      else "path")
-        return "edit", {key: step.arg, "oldString": step.extra["old"],
-                        "newString": step.extra["new"]}
+        return "edit", {_path_key(_props(schemas["edit"])): step.arg,
+                        "oldString": step.extra["old"], "newString": step.extra["new"]}
     if step.kind == "task" and "task" in schemas:
         props = _props(schemas["task"])
         args = {"description": step.extra["description"], "prompt": step.arg}
@@ -164,12 +165,10 @@ class MockOpenCode(mocklib.ScriptsMock):
 
 class Handler(mocklib.ScriptsHandler):
     server_version = "e2e-mock-opencode/1"
+    ENDPOINT = "/chat/completions"
+    WHAT = "chat completions"
 
-    def do_POST(self):
-        req = self.read_request("/chat/completions", "chat completions")
-        if req is None:
-            return
-        body, t0 = req
+    def answer(self, body: dict, t0: float):
         mock = self.mock
         msgs = body.get("messages") or []
         tools = body.get("tools") or []

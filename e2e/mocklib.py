@@ -123,6 +123,7 @@ class EventLogMock(MockAPI):
         self.late_delay = late_delay
         self.log: list[dict] = []
         self._aux = 0
+        self._responses = 0
 
     def record(self, **entry) -> dict:
         entry.setdefault("t", time.time())
@@ -147,6 +148,12 @@ class EventLogMock(MockAPI):
         with self.lock, open(path, "w") as f:
             for e in self.log:
                 f.write(json.dumps(e) + "\n")
+
+    def next_response(self) -> int:
+        """The number of the next response (for its ids)."""
+        with self.lock:
+            self._responses += 1
+            return self._responses
 
     def next_aux(self) -> int:
         """The number of the next answer outside the script (its usage is drawn from it)."""
@@ -356,6 +363,10 @@ class ScriptsMock(MockAPI):
 
 
 class ScriptsHandler(MockHandler):
+    """Answers a POST to ENDPOINT (a `WHAT` request) with `answer(body, arrival time)`."""
+
+    ENDPOINT = ""
+    WHAT = ""
     MODELS_EXTRA: dict = {}  # more keys for the GET …/models answer
 
     def do_GET(self):
@@ -369,9 +380,7 @@ class ScriptsHandler(MockHandler):
             self.send_json(404, {"error": {"message": f"mock: no GET {self.path}",
                                            "type": "invalid_request_error"}})
 
-    def read_request(self, endpoint: str, what: str) -> tuple[dict, float] | None:
-        """(JSON body, arrival time) of a POST to `endpoint`; anything else is logged with an
-        error and answered 415 or 404 (None)."""
+    def do_POST(self):
         raw = self.read_body()
         t0 = time.time()
         path = self.path.split("?")[0]
@@ -380,18 +389,21 @@ class ScriptsHandler(MockHandler):
             self.mock.log_request({"method": "POST", "path": self.path, "t": t0,
                                    "error": f"encoded body {encoding}"})
             self.send_json(415, {"error": {"message": "mock: compressed body"}})
-            return None
+            return
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
             body = None
-        if not path.endswith(endpoint) or not isinstance(body, dict):
+        if not path.endswith(self.ENDPOINT) or not isinstance(body, dict):
             self.mock.log_request({"method": "POST", "path": self.path, "t": t0,
-                                   "error": f"not a {what} request"})
+                                   "error": f"not a {self.WHAT} request"})
             self.send_json(404, {"error": {"message": f"mock: no POST {self.path}",
                                            "type": "invalid_request_error"}})
-            return None
-        return body, t0
+            return
+        self.answer(body, t0)
+
+    def answer(self, body: dict, t0: float):
+        raise NotImplementedError
 
 
 # -- the proxy trap ---------------------------------------------------------------------------

@@ -239,21 +239,19 @@ def check_store(ck: harness.Checks, tag: str, store: dict, served: list[dict]):
 
 
 # -- the ledger --------------------------------------------------------------------------------
+def scripted_totals(served: list[dict]) -> harness.ServedTotals:
+    """The responses that count: side calls (title generation) count nothing."""
+    return harness.ServedTotals([r for r in served if not r["side"]], mc.ledger_buckets)
+
+
 def check_analysis(ck: harness.Checks, tag: str, row: dict | None, session: str | None,
                    expected: tuple[list, dict], on_wait, before: dict | None):
     """expected: (snapshots, fields) as harness.ServedTotals.analysis gives them."""
-    if row is None:
-        ck.true(f"{tag}: the row exists", False)
-        return
-    snaps, fields = expected
-    ck.eq(f"{tag}: status", row.get("status"), "completed")
-    ck.eq(f"{tag}: usage_session_id (the parent session)", row.get("usage_session_id"),
-          session)
-    ck.true(f"{tag}: session_binding recorded", bool(row.get("session_binding")),
-            f"session_binding={row.get('session_binding')!r}")
-    harness.check_fields(ck, tag, row, {"usage_provider": "opencode", **fields,
-                                        "snapshots_settled": True})
-    harness.check_snapshot_dicts(ck, tag, row, snaps, on_wait, before, info)
+    if harness.check_analysis(ck, tag, row, session, "the parent session", expected, on_wait,
+                              before, info,
+                              {"usage_provider": "opencode", "snapshots_settled": True}):
+        ck.true(f"{tag}: session_binding recorded", bool(row.get("session_binding")),
+                f"session_binding={row.get('session_binding')!r}")
 
 
 def check_during(ck: harness.Checks, tag: str, sb: harness.Sandbox, q2: dict | None):
@@ -262,7 +260,7 @@ def check_during(ck: harness.Checks, tag: str, sb: harness.Sandbox, q2: dict | N
     message with zero tokens beside its running tool part with the exact command."""
     envs = harness.read_env(sb.work / "env.txt")
     info(f"{tag}: bash tool env: " + ", ".join(f"{k}={v}" for k, v in sorted(envs.items())
-                                                if k.startswith(("OPENCODE", "AGENT"))))
+                                               if k.startswith(("OPENCODE", "AGENT"))))
     ck.eq(f"{tag}: OPENCODE=1 in the bash tool's environment", envs.get("OPENCODE"), "1")
     argv = (harness.read_text(sb.work / "cmdline.txt") or "").split("\n")
     ck.eq(f"{tag}: the bash tool runs `bash -c <the command>`", argv[1:3], ["-c", ECHO_CMD])
@@ -306,10 +304,8 @@ def scenario_main(ck: harness.Checks, seen: harness.Observations, timing: str, o
                 env, sb.work, AGENT_TIMEOUT, log1)
             t1 = time.time()
             session = printed_session_id(log1)
-            ck.eq(f"{tag}: opencode run exit code", rc1, 0)
+            ck.eq_exit(f"{tag}: opencode run exit code", rc1, log1)
             ck.true(f"{tag}: run --format json printed a sessionID", session is not None)
-            if rc1 != 0:
-                print(harness.tail(log1), file=sys.stderr)
             log2 = sb.root / "opencode-continue.log"
             rc2 = harness.run_agent(
                 [opencode, *run_flags(), *(["--session", session] if session else
@@ -317,11 +313,9 @@ def scenario_main(ck: harness.Checks, seen: harness.Observations, timing: str, o
                  "[e2e-script:resume] Record a second analysis in this session."],
                 env, sb.work, AGENT_TIMEOUT, log2)
             t2 = time.time()
-            ck.eq(f"{tag}: opencode run --session exit code", rc2, 0)
+            ck.eq_exit(f"{tag}: opencode run --session exit code", rc2, log2)
             ck.eq(f"{tag}: the second run continues the same session", printed_session_id(log2),
                   session)
-            if rc2 != 0:
-                print(harness.tail(log2), file=sys.stderr)
             info(f"{tag}: run {t1 - t0:.1f} s, continued run {t2 - t1:.1f} s")
         harness.check_no_outside_traffic(ck, tag, trap)
 
@@ -365,16 +359,11 @@ def scenario_main(ck: harness.Checks, seen: harness.Observations, timing: str, o
 
         # Right after the runs (informational), then after one more read of the session.
         before = harness.snapshots_by_id(sb, (id1, id2), info)
-        sessions = sb.sessions("opencode", say=info)
-        ck.eq(f"{tag}: sessions list: number of opencode sessions (sub-agent under the parent)",
-              None if sessions is None else len(sessions), 1)
-        s0 = (sessions or [{}])[0]
-        ck.eq(f"{tag}: sessions list: session_id", s0.get("session_id"), session)
-        harness.check_session_buckets(ck, tag, s0, ex.buckets(),
-                                      "ΣU, both runs, sub-agent included")
+        harness.check_one_session(ck, tag, sb.sessions("opencode", say=info),
+                                  "number of opencode sessions (sub-agent under the parent)",
+                                  session, ex.buckets(), "ΣU, both runs, sub-agent included")
 
-        def on_wait(ms):
-            seen.wait(timing, ms)
+        on_wait = seen.recorder(timing)
 
         if have_r:
             # Analysis 1: R1 start, R2 mark, R6 complete (the sub-agent's S1, S2 in between).
@@ -428,61 +417,48 @@ def scenario_main(ck: harness.Checks, seen: harness.Observations, timing: str, o
 def scenario_run(ck: harness.Checks, timing: str, opencode: str, opts):
     tag = f"[{timing}] run"
     sb = harness.Sandbox(f"opencode-run-{timing}")
-    mock = mc.MockOpenCode({"run": RUN_SCRIPT}, timing, sb.root / "mock.jsonl", model=MODEL)
-    trap = mc.ProxyTrap()
     try:
-        with harness.MockServer(mc.make_handler(mock)) as srv, \
-                harness.MockServer(mc.make_proxy_handler(trap)) as proxy:
-            write_config(sb, srv.url)
-            env = agent_env(sb, proxy.url)
+        with mc.MockOpenCode({"run": RUN_SCRIPT}, timing, sb.root / "mock.jsonl",
+                             model=MODEL) as mock, mocklib.ProxyTrap() as trap:
+            write_config(sb, mock.url)
+            env = agent_env(sb, trap.url)
             log = sb.root / "tokledger-run.log"
             rc = harness.run_agent(
-                [harness.tokledger_bin(), "analysis", "run", "--source-id", "e2e-run",
-                 "--tool", "opencode", "--",
-                 opencode, *run_flags(), "[e2e-script:run] Say something short."],
+                harness.analysis_run_argv("e2e-run", "opencode", opencode, *run_flags(),
+                                          "[e2e-script:run] Say something short."),
                 env, sb.work, AGENT_TIMEOUT, log)
-            ck.eq(f"{tag}: exit code passed through (opencode exited 0)", rc, 0)
-            if rc != 0:
-                print(harness.tail(log), file=sys.stderr)
+            ck.eq_exit(f"{tag}: exit code passed through (opencode exited 0)", rc, log)
             # A command that fails: its own code comes back (measured without tokledger first),
             # the row is failed.
             bad = [opencode, "run", "--no-such-flag-e2e"]
             rc_direct = harness.run_agent(bad, env, sb.work, AGENT_TIMEOUT,
                                           sb.root / "opencode-bad.log")
             log_bad = sb.root / "tokledger-run-bad.log"
-            rc_bad = harness.run_agent(
-                [harness.tokledger_bin(), "analysis", "run", "--source-id", "e2e-run-bad",
-                 "--tool", "opencode", "--", *bad],
-                env, sb.work, AGENT_TIMEOUT, log_bad)
+            rc_bad = harness.run_agent(harness.analysis_run_argv("e2e-run-bad", "opencode", *bad),
+                                       env, sb.work, AGENT_TIMEOUT, log_bad)
             ck.true(f"{tag}: the failing command fails by itself", rc_direct not in (0, -9),
                     f"exit {rc_direct}")
             ck.eq(f"{tag}: a failing command's exit code passed through", rc_bad, rc_direct)
-        ck.eq(f"{tag}: outside connections attempted (proxy trap)",
-              [a["target"] for a in trap.attempts], [])
+        harness.check_no_outside_traffic(ck, tag, trap)
         session = printed_session_id(log)
         ck.true(f"{tag}: opencode's stdout passed through (sessionID)", session is not None)
-        ex = Expect(mock.served)
+        ex = scripted_totals(mock.served)
         ck.eq(f"{tag}: scripted responses served",
               [r["label"] for r in mock.served if not r["side"]], [s.label for s in RUN_SCRIPT])
         store = oc_store(opencode_db(sb))
         check_store(ck, tag, store, mock.served)
 
-        lst = sb.tokledger("analysis", "list", "--json", check=False)
-        try:
-            rows = {r.get("source_id"): r for r in json.loads(lst.stdout).get("analyses", [])}
-        except ValueError:
-            rows = {}
-            print(f"info {SUITE}: {tag}: list exit {lst.returncode}: {lst.stderr.strip()}")
+        rows = {r.get("source_id"): r for r in sb.analyses(say=info)}
         row = rows.get("e2e-run")
         if row is None:
             ck.true(f"{tag}: the row exists", False)
-            print(f"info {SUITE}: {tag}: tokledger run said: {tail(log, 5)}")
+            info(f"{tag}: tokledger run said: {harness.tail(log, 5)}")
         else:
             b = ex.buckets()
             ck.eq(f"{tag}: status", row.get("status"), "completed")
             ck.eq(f"{tag}: usage_session_id (the printed session)", row.get("usage_session_id"),
                   session)
-            print(f"info {SUITE}: {tag}: session_binding={row.get('session_binding')!r}")
+            info(f"{tag}: session_binding={row.get('session_binding')!r}")
             ck.eq(f"{tag}: tokens_baseline", row.get("tokens_baseline"), 0)
             ck.eq(f"{tag}: tokens_check (the whole session)", row.get("tokens_check"), b["total"])
             ck.eq(f"{tag}: tokens_in", row.get("tokens_in"), b["total"] - b["output_tokens"])
@@ -490,7 +466,7 @@ def scenario_run(ck: harness.Checks, timing: str, opencode: str, opts):
         ck.eq(f"{tag}: the failing command's row", (rows.get("e2e-run-bad") or {}).get("status"),
               "failed")
 
-        envs = read_env(sb.work / "env.txt")
+        envs = harness.read_env(sb.work / "env.txt")
         if not envs:
             ck.true(f"{tag}: the command ran under tokledger (env.txt written)", False)
         else:
@@ -500,44 +476,31 @@ def scenario_run(ck: harness.Checks, timing: str, opencode: str, opts):
             save_sample(sb, Path(opts.samples) / f"suite-run-{timing}",
                         [sb.root / "mock.jsonl", log, sb.work / "env.txt"])
     finally:
-        mock.close()
         sb.cleanup()
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--timing", choices=["realistic", "late", "both"], default="both")
-    ap.add_argument("--keep", action="store_true", help="keep the sandboxes (paths printed)")
+    ap = harness.arg_parser(__doc__)
     ap.add_argument("--samples", metavar="DIR",
                     help="copy each sandbox's OpenCode data dir and a SQL dump into DIR")
     ap.add_argument("--no-git", action="store_true",
                     help="main scenario outside a git work tree (no patch parts; faster)")
-    opts = ap.parse_args()
-    if opts.keep:
-        os.environ["TOKLEDGER_E2E_KEEP"] = "1"
-    tl = harness.tokledger_bin()
-    if not os.access(tl, os.X_OK):
-        print(f"{SUITE}: tokledger binary {tl} is missing (set TOKLEDGER_BIN)", file=sys.stderr)
-        return 1
-    opencode = opencode_bin()
+    opts = harness.parse_args(ap, SUITE)
+    opencode = harness.installed_agent("OPENCODE_BIN")
     vsb = harness.Sandbox("opencode-version")  # OpenCode writes logs under HOME even here
     try:
         ver = subprocess.run([opencode, "--version"], capture_output=True, text=True,
                              timeout=60, env=vsb.env(), cwd=vsb.work)
     finally:
         shutil.rmtree(vsb.root, ignore_errors=True)
-    print(f"info {SUITE}: opencode {ver.stdout.strip()} ({opencode}); tokledger {tl}")
+    info(f"opencode {ver.stdout.strip()} ({opencode}); tokledger {opts.tokledger}")
     ck = harness.Checks(SUITE)
+    seen = harness.Observations(info)
     t0 = time.time()
-    for timing in (["realistic", "late"] if opts.timing == "both" else [opts.timing]):
-        waited = scenario_main(ck, timing, opencode, opts)
+    for timing in opts.timings:
+        scenario_main(ck, seen, timing, opencode, opts)
         scenario_run(ck, timing, opencode, opts)
-        if waited:
-            print(f"info {SUITE}: [{timing}] snapshot waited_ms: median "
-                  f"{statistics.median(waited)}, max {max(waited)} (n={len(waited)})")
-        else:
-            print(f"info {SUITE}: [{timing}] snapshot waited_ms: none reported")
-    print(f"info {SUITE}: {time.time() - t0:.1f} s")
+    seen.report(t0)
     return ck.summary()
 
 
