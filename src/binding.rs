@@ -159,6 +159,9 @@ fn running_call_session(ctx: &Ctx, store: &mut Store, tool: Agent) -> Result<Opt
     Ok((sessions.len() == 1).then(|| sessions.remove(0)))
 }
 
+/// How many ambiguous candidates `start` lists.
+const MAX_CANDIDATES_SHOWN: usize = 20;
+
 /// The most recently modified session of the tool, preferring the current directory's; two
 /// candidates within the window are ambiguous (exit 3, candidates on stderr).
 fn heuristic(ctx: &Ctx, store: &mut Store, tool: Agent, window_secs: f64) -> Result<Binding> {
@@ -199,13 +202,21 @@ fn heuristic(ctx: &Ctx, store: &mut Store, tool: Agent, window_secs: f64) -> Res
             "{} {tool} sessions were modified within {window_secs} s of each other; pass --usage-session-id:",
             close.len()
         );
-        for s in close {
+        // The newest few say enough; a history of thousands would flood the terminal.
+        let shown = close.len().min(MAX_CANDIDATES_SHOWN);
+        for s in close.iter().take(shown) {
             msg.push_str(&format!(
                 "\n  {}  {}  {}  {} tokens",
                 s.session_id,
                 s.path.as_deref().unwrap_or("-"),
                 short_time(s.last_modified_ms),
                 thousands(s.tokens.total())
+            ));
+        }
+        if close.len() > shown {
+            msg.push_str(&format!(
+                "\n  … and {} more (tokledger analysis sessions list --tool {tool} --all)",
+                close.len() - shown
             ));
         }
         return Err(Error::Ambiguous(msg).into());

@@ -288,3 +288,72 @@ fn an_empty_tokledger_db_means_the_default_ledger() {
             .is_file()
     );
 }
+
+/// NULs before a line (a sparse block a crash left, then the agent wrote on) lose nothing.
+#[test]
+fn nuls_before_a_line_do_not_lose_it() {
+    let env = TestEnv::empty();
+    let f = file(&env);
+    let body =
+        "\0\0\0\0".to_owned() + &response("msg_a", json!({"input_tokens": 10, "output_tokens": 5}));
+    std::fs::write(&f, body).unwrap();
+    assert_eq!(env.tokens(SID), 15);
+}
+
+/// A hook payload may name any file as its transcript: one outside Claude Code's folders is
+/// not read (it would become a session named after the file).
+#[test]
+fn a_hook_payload_naming_a_file_outside_the_transcripts_reads_nothing_of_it() {
+    let env = TestEnv::empty();
+    let secret = env.dir.path().join("shadow");
+    std::fs::write(
+        &secret,
+        response("msg_s", json!({"input_tokens": 3, "output_tokens": 4})),
+    )
+    .unwrap();
+    let payload =
+        json!({"session_id": "cafe", "transcript_path": secret, "hook_event_name": "Stop"});
+    let mut child = env
+        .cmd(&["hook", "claude"])
+        .env("XDG_STATE_HOME", env.dir.path().join("state"))
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.to_string().as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let s = env.sessions();
+    assert!(!s.contains_key("shadow") && !s.contains_key(SID), "{s:?}");
+}
+
+/// An ambiguous `start` names the newest 20 candidates and counts the rest.
+#[test]
+fn an_ambiguous_start_lists_twenty_candidates_and_counts_the_rest() {
+    let env = TestEnv::empty();
+    let dir = env.home().join(".claude/projects/-w");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..25 {
+        let id = format!("dddddddd-1111-4111-8111-{i:012}");
+        let line = json!({"type": "assistant", "sessionId": id, "timestamp": "2026-05-01T10:00:00.000Z",
+            "message": {"id": format!("m{i}"), "model": "claude-sonnet-4-5", "content": [],
+                        "usage": {"input_tokens": 1, "output_tokens": 1}}});
+        std::fs::write(dir.join(format!("{id}.jsonl")), format!("{line}\n")).unwrap();
+    }
+    let out = env.run(&["analysis", "start", "--source-id", "x", "--tool", "claude"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("25 claude sessions") && err.contains("… and 5 more"),
+        "{err}"
+    );
+    assert_eq!(err.matches(" tokens").count(), 20, "{err}");
+}

@@ -186,6 +186,26 @@ fn read_transcript(ctx: &Ctx, p: &Payload) -> Result<()> {
     match (&p.transcript_path, &p.session_id) {
         // Claude Code creates the transcript with the first message: nothing to read yet.
         (Some(path), _) if !path.is_file() => Ok(()),
+        // A payload may name any file: only Claude Code's own transcripts are read (a
+        // payload naming /etc/shadow must not make it a session). Its session id still is.
+        (Some(path), session)
+            if crate::discover::source_for_path(Agent::Claude.spec(), &ctx.env, path).is_none() =>
+        {
+            let Some(id) = session else {
+                bail!(
+                    "transcript_path {} is not below Claude Code's projects folders; not read",
+                    path.display()
+                );
+            };
+            let mut store = ctx.open_store()?;
+            read(
+                ctx,
+                &mut store,
+                Scope::Session(Agent::Claude, id),
+                How::default(),
+            )
+            .map(|_| ())
+        }
         (Some(path), _) => {
             let mut store = ctx.open_store()?;
             read(
