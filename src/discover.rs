@@ -136,13 +136,7 @@ pub fn session_sources(
     known: &[PathBuf],
     session_id: &str,
 ) -> Vec<SourceFile> {
-    // A database holds every session: the agent's files are all read (what changed in
-    // them) for any one.
-    if fmt
-        .roots(env)
-        .iter()
-        .any(|r| fmt.database(&r.dir.join("x.db")).is_some())
-    {
+    if fmt.holds_every_session() {
         return discover(env, &[fmt]);
     }
     let mut files: Vec<SourceFile> = known

@@ -194,6 +194,11 @@ pub trait AgentSpec: Sync {
     fn subagent_folder(&self, _main: &Path, _session_id: &str) -> Option<(PathBuf, PathBuf)> {
         None
     }
+    /// One store holds every session (OpenCode's database): a read of any one session reads
+    /// what changed in all of the agent's files.
+    fn holds_every_session(&self) -> bool {
+        false
+    }
     /// Whether the file at `path` may hold session `session_id` when the ledger has not read
     /// it yet (its path names no session in full): the files a first read of one session
     /// looks at.

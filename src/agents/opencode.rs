@@ -329,6 +329,10 @@ impl AgentSpec for OpenCode {
         }
     }
 
+    fn holds_every_session(&self) -> bool {
+        true
+    }
+
     fn database(&self, path: &Path) -> Option<&'static [&'static str]> {
         path.extension()
             .is_some_and(|e| e == "db")
