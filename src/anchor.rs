@@ -5,14 +5,13 @@
 //! the shell call still waiting for its result whose command our parent shell is running
 //! (see [`Caller::commands`]). The agents write that response late, so the call may not be on
 //! disk yet: we re-read the session until it is, within `--anchor-wait`, and otherwise store
-//! the snapshot as provisional with a [`Probe`]; [`settle`] finishes it on a later read.
+//! the snapshot as provisional with a [`Probe`]; `settle.rs` finishes it on a later read.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::agents::Agent;
-use crate::agents::Anchoring;
+use crate::agents::{Agent, Anchoring};
 use crate::ctx::Ctx;
 use crate::settle::Probe;
 use crate::store::Store;
@@ -20,6 +19,7 @@ use crate::store::snapshots::Counting;
 
 /// How long to wait between two reads of a session whose anchor is not on disk yet.
 const POLL: Duration = Duration::from_millis(40);
+
 /// The agent tool call this process runs in, as far as the environment tells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
