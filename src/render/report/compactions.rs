@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Report, Style, numeric, opt_string, utc};
-use crate::render::{write_csv_line, write_json, write_table};
+use crate::render::{write_csv_line, write_table};
 use crate::reports::compactions::{CompactionStatsRow, CompactionTotals, CompactionsReport};
 
 #[derive(Serialize)]
@@ -59,19 +59,11 @@ impl From<&CompactionTotals> for TotalsJson {
 
 impl Report for CompactionsReport {
     fn json(&self, out: &mut dyn Write) -> Result<()> {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            report: &'static str,
-            rows: Vec<RowJson<'a>>,
-            totals: TotalsJson,
-        }
-        write_json(
+        super::write_rows_json(
             out,
-            &Doc {
-                report: "compactions",
-                rows: self.rows.iter().map(RowJson::from).collect(),
-                totals: TotalsJson::from(&self.totals),
-            },
+            "compactions",
+            self.rows.iter().map(RowJson::from).collect(),
+            TotalsJson::from(&self.totals),
         )
     }
 

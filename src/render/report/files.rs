@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Report, Style, numeric, utc};
-use crate::render::{write_csv_line, write_json, write_table};
+use crate::render::{write_csv_line, write_table};
 use crate::reports::files::{FileRow, FileTotals, FilesReport};
 
 #[derive(Serialize)]
@@ -55,19 +55,11 @@ impl From<&FileTotals> for TotalsJson {
 
 impl Report for FilesReport {
     fn json(&self, out: &mut dyn Write) -> Result<()> {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            report: &'static str,
-            rows: Vec<RowJson<'a>>,
-            totals: TotalsJson,
-        }
-        write_json(
+        super::write_rows_json(
             out,
-            &Doc {
-                report: "files",
-                rows: self.rows.iter().map(RowJson::from).collect(),
-                totals: TotalsJson::from(&self.totals),
-            },
+            "files",
+            self.rows.iter().map(RowJson::from).collect(),
+            TotalsJson::from(&self.totals),
         )
     }
 

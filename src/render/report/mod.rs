@@ -146,6 +146,29 @@ fn utc(ms: Option<i64>) -> Option<String> {
     ms.map(crate::usage::format_ts_ms)
 }
 
+/// The JSON document of the tools, files and compactions reports: `{report, rows, totals}`.
+pub(super) fn write_rows_json<R: serde::Serialize, T: serde::Serialize>(
+    out: &mut dyn Write,
+    report: &'static str,
+    rows: Vec<R>,
+    totals: T,
+) -> Result<()> {
+    #[derive(serde::Serialize)]
+    struct Doc<R, T> {
+        report: &'static str,
+        rows: Vec<R>,
+        totals: T,
+    }
+    crate::render::write_json(
+        out,
+        &Doc {
+            report,
+            rows,
+            totals,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

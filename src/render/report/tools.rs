@@ -67,19 +67,11 @@ fn percent(r: Option<f64>) -> String {
 
 impl Report for ToolsReport {
     fn json(&self, out: &mut dyn Write) -> Result<()> {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            report: &'static str,
-            rows: Vec<RowJson<'a>>,
-            totals: TotalsJson,
-        }
-        write_json(
+        super::write_rows_json(
             out,
-            &Doc {
-                report: "tools",
-                rows: self.rows.iter().map(RowJson::from).collect(),
-                totals: TotalsJson::from(&self.totals),
-            },
+            "tools",
+            self.rows.iter().map(RowJson::from).collect(),
+            TotalsJson::from(&self.totals),
         )
     }
 
