@@ -43,9 +43,22 @@ fn stat_source(fmt: &dyn AgentSpec, path: &Path) -> std::io::Result<(u64, i64)> 
     })
 }
 
+/// What a walk could not look at: a folder it may not enter, a name it cannot store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub why: String,
+}
+
 /// Every transcript of the given formats, oldest first (then by path), each path once.
 pub fn discover(env: &Env, formats: &[&dyn AgentSpec]) -> Vec<SourceFile> {
+    discover_all(env, formats).0
+}
+
+/// [`discover`], and what the walk had to skip (for the caller to warn about).
+pub fn discover_all(env: &Env, formats: &[&dyn AgentSpec]) -> (Vec<SourceFile>, Vec<Skipped>) {
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     let mut seen_roots = HashSet::new();
     for fmt in formats {
         for root in fmt.roots(env) {
@@ -56,7 +69,14 @@ pub fn discover(env: &Env, formats: &[&dyn AgentSpec]) -> Vec<SourceFile> {
             if !seen_roots.insert(canon) {
                 continue;
             }
-            walk_root(*fmt, &root.dir, root.archived, &mut out);
+            walk_below(
+                *fmt,
+                &root.dir,
+                &root.dir,
+                root.archived,
+                &mut out,
+                &mut skipped,
+            );
         }
     }
     out.sort_by(|a, b| {
@@ -64,11 +84,11 @@ pub fn discover(env: &Env, formats: &[&dyn AgentSpec]) -> Vec<SourceFile> {
             .cmp(&b.mtime_ns)
             .then_with(|| a.path.cmp(&b.path))
     });
-    out
+    (out, skipped)
 }
 
 pub fn walk_root(fmt: &dyn AgentSpec, dir: &Path, archived: bool, out: &mut Vec<SourceFile>) {
-    walk_below(fmt, dir, dir, archived, out);
+    walk_below(fmt, dir, dir, archived, out, &mut Vec::new());
 }
 
 /// Walk `start`, a directory inside the root `dir`, classifying paths relative to `dir`.
@@ -78,12 +98,27 @@ fn walk_below(
     start: &Path,
     archived: bool,
     out: &mut Vec<SourceFile>,
+    skipped: &mut Vec<Skipped>,
 ) {
-    for entry in walkdir::WalkDir::new(start)
-        .follow_links(false)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
+    for entry in walkdir::WalkDir::new(start).follow_links(false) {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // A folder without read or search permission, or one removed meanwhile.
+                if let Some(path) = e.path().filter(|_| {
+                    e.io_error()
+                        .is_some_and(|io| io.kind() != std::io::ErrorKind::NotFound)
+                }) {
+                    skipped.push(Skipped {
+                        path: path.to_owned(),
+                        why: e
+                            .io_error()
+                            .map_or_else(|| e.to_string(), ToString::to_string),
+                    });
+                }
+                continue;
+            }
+        };
         if !entry.file_type().is_file() {
             continue;
         }
@@ -92,6 +127,18 @@ fn walk_below(
             continue;
         };
         let Some(role) = fmt.classify(rel) else {
+            if rel.to_str().is_none()
+                && fmt
+                    .classify(Path::new(rel.to_string_lossy().as_ref()))
+                    .is_some()
+            {
+                // The ledger keys files by their path as text: one that is not UTF-8
+                // could not be found again.
+                skipped.push(Skipped {
+                    path: path.to_owned(),
+                    why: "its name is not valid UTF-8".into(),
+                });
+            }
             continue;
         };
         let Ok((size, mtime_ns)) = stat_source(fmt, path) else {
@@ -162,7 +209,7 @@ pub fn session_sources(
             continue;
         }
         let mut found = Vec::new();
-        walk_below(fmt, &root, &sub, false, &mut found);
+        walk_below(fmt, &root, &sub, false, &mut found, &mut Vec::new());
         for f in found {
             if !files.iter().any(|k| k.path == f.path) {
                 files.push(f);

@@ -43,10 +43,24 @@ pub struct Outcome {
 }
 
 pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<Outcome> {
+    if let Some(why) = store.read_only() {
+        // A reading command still answers from what the ledger holds.
+        ctx.warn(&format!(
+            "the ledger {} is read-only ({why}): showing what it holds; transcripts were not read",
+            store.path().display()
+        ));
+        let session = match scope {
+            Scope::Session(_, id) => Some(id.to_owned()),
+            Scope::Path(_, path) => store.files()?.get(path).and_then(|r| r.session_id.clone()),
+            _ => None,
+        };
+        return Ok(Outcome { session });
+    }
     match scope {
         Scope::Agents(agents) => {
             let specs: Vec<_> = agents.iter().map(|a| a.spec()).collect();
-            let files = crate::discover::discover(&ctx.env, &specs);
+            let (files, skipped) = crate::discover::discover_all(&ctx.env, &specs);
+            warn_skipped(ctx, &skipped);
             let report = ingest(ctx, store, files, how)?;
             crate::settle::settle(ctx, store, None)?;
             if ctx.verbose {
@@ -64,7 +78,15 @@ pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<
                 .map(|r| r.path)
                 .collect();
             let files = crate::discover::session_sources(tool.spec(), &ctx.env, &known, session_id);
-            ingest(ctx, store, files, How { price: true, ..how })?;
+            let report = ingest(ctx, store, files, How { price: true, ..how })?;
+            // A session read is for its exact numbers: one of its files unread would make
+            // them wrong (a baseline of 0), so the command stops before recording any.
+            if let Some(u) = report.unreadable.first() {
+                anyhow::bail!(
+                    "could not read the {tool} transcript {u} (session {session_id}); its \
+                     numbers would be wrong, so nothing was recorded"
+                );
+            }
             crate::settle::settle(ctx, store, Some((tool, session_id)))?;
             Ok(Outcome {
                 session: Some(session_id.to_owned()),
@@ -76,6 +98,21 @@ pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<
             crate::settle::settle(ctx, store, None)?;
             Ok(Outcome { session: None })
         }
+    }
+}
+
+/// At most this many skipped paths are named; the rest are counted.
+const NAMED_SKIPS: usize = 20;
+
+fn warn_skipped(ctx: &Ctx, skipped: &[crate::discover::Skipped]) {
+    for s in skipped.iter().take(NAMED_SKIPS) {
+        ctx.warn(&format!("skipped {}: {}", s.path.display(), s.why));
+    }
+    if skipped.len() > NAMED_SKIPS {
+        ctx.warn(&format!(
+            "skipped {} more paths the same way",
+            skipped.len() - NAMED_SKIPS
+        ));
     }
 }
 

@@ -33,6 +33,9 @@ pub(crate) fn runs(call: &CallRow, commands: &[String]) -> bool {
 /// ledger; how many settled. Their sessions' new responses are priced first, so a settled
 /// snapshot's cost is exact too.
 pub fn settle(ctx: &Ctx, store: &mut Store, session: Option<(Agent, &str)>) -> Result<usize> {
+    if store.read_only().is_some() {
+        return Ok(0);
+    }
     let pending = store.unsettled_snapshots(session.map(|(t, s)| (t.as_str(), s)))?;
     let mut settled = 0;
     let mut priced: Vec<(String, String)> = Vec::new();

@@ -233,7 +233,13 @@ impl AgentSpec for Amp {
             out.incomplete_tail = !bytes.is_empty();
             return out;
         }
-        let thread: Thread = match serde_json::from_slice(bytes) {
+        let parsed = match serde_json::from_slice::<Thread>(bytes) {
+            Err(e) if crate::agents::lenient::is_duplicate_key(&e) => {
+                serde_json::from_slice::<serde_json::Value>(bytes).and_then(Thread::deserialize)
+            }
+            r => r,
+        };
+        let thread: Thread = match parsed {
             Ok(t) => t,
             Err(e) => {
                 // Amp rewrites the file whole; a read in the middle of that sees a cut

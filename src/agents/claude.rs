@@ -332,7 +332,9 @@ impl AgentSpec for Claude {
                 continue;
             }
             let (text, lossy) = utf8_line(raw);
-            let Ok(line) = serde_json::from_str::<Line<'_>>(&text) else {
+            let mut rewritten = String::new();
+            let Ok(line) = crate::agents::lenient::from_json::<Line<'_>>(&text, &mut rewritten)
+            else {
                 out.malformed += 1;
                 continue;
             };

@@ -383,7 +383,9 @@ impl AgentSpec for Codex {
                 continue;
             }
             let (text, lossy) = utf8_line(raw);
-            let Ok(env) = serde_json::from_str::<Envelope<'_>>(&text) else {
+            let mut rewritten = String::new();
+            let Ok(env) = crate::agents::lenient::from_json::<Envelope<'_>>(&text, &mut rewritten)
+            else {
                 out.malformed += 1;
                 continue;
             };
@@ -400,127 +402,17 @@ impl AgentSpec for Codex {
                 .and_then(|k| k.kind);
             let payload_kind = pk.as_deref().unwrap_or("");
             let json = raw_payload.get();
-            let ok = match (env_kind, payload_kind) {
-                ("session_meta", _) => serde_json::from_str(json)
-                    .map(|p| on_session_meta(&mut st, &mut out, &session, p))
-                    .is_ok(),
-                ("turn_context", _) => serde_json::from_str(json)
-                    .map(|p: TurnContext| {
-                        if let Some(m) = p.model.as_deref().filter(|m| !m.is_empty()) {
-                            st.model = Some(m.to_owned());
-                        }
-                        SessionInfo::set_if_some(
-                            &mut out.session_mut(&session).cwd,
-                            p.cwd.as_deref(),
-                        );
-                    })
-                    .is_ok(),
-                // A counter below zero is damage, not usage: the line is malformed.
-                ("event_msg", "token_count") => {
-                    serde_json::from_str(json).is_ok_and(|p: TokenCount| {
-                        let Some(info) = &p.info else { return true };
-                        if !info.valid() {
-                            return false;
-                        }
-                        let model = st.model.clone().or_else(|| info.model.clone()).or(p.model);
-                        if let Some(ev) = count(&mut st, info, ts, &session, model) {
-                            claim_calls(&mut st, &mut out, &session, &ev.dedup_key);
-                            out.usage.push(ev);
-                        }
-                        true
-                    })
-                }
-                ("token_usage_record", _) => {
-                    serde_json::from_str(json).is_ok_and(|p: UsageRecord| {
-                        let info = Info {
-                            total_token_usage: p.thread_token_usage,
-                            last_token_usage: p.usage,
-                            model: None,
-                        };
-                        if !info.valid() {
-                            return false;
-                        }
-                        let model = st.model.clone();
-                        if let Some(ev) = count(&mut st, &info, ts, &session, model) {
-                            claim_calls(&mut st, &mut out, &session, &ev.dedup_key);
-                            out.usage.push(ev);
-                        }
-                        true
-                    })
-                }
-                ("event_msg", "item_completed") => serde_json::from_str(json)
-                    .map(|p: ItemCompleted| {
-                        let Some(item) = p.item else { return };
-                        if !matches!(
-                            item.kind.as_deref(),
-                            Some("CommandExecution" | "FileChange" | "McpToolCall")
-                        ) {
-                            return;
-                        }
-                        let Some(id) = item.id else { return };
-                        let failed =
-                            item.exit_code
-                                .map(|c| c != 0)
-                                .or(match item.status.as_deref() {
-                                    Some("completed") => Some(false),
-                                    Some("failed" | "declined") => Some(true),
-                                    _ => None,
-                                });
-                        let duration_ms = item.duration.map(|d| d.ms());
-                        out.tools
-                            .push(tool_result(id, &session, ts, failed, duration_ms));
-                    })
-                    .is_ok(),
-                (
-                    "response_item",
-                    k @ ("function_call" | "custom_tool_call" | "local_shell_call"),
-                ) => serde_json::from_str(json)
-                    .map(|p: CallItem| on_call(&mut st, &mut out, &session, ts, k, p))
-                    .is_ok(),
-                ("response_item", "function_call_output" | "custom_tool_call_output") => {
-                    serde_json::from_str(json)
-                        .map(|p: OutputItem<'_>| {
-                            let Some(id) = p.call_id else { return };
-                            let (failed, duration_ms) = p.output.map_or((None, None), judge_output);
-                            out.tools
-                                .push(tool_result(id, &session, ts, failed, duration_ms));
-                        })
-                        .is_ok()
-                }
-                ("event_msg", "exec_command_end" | "patch_apply_end" | "mcp_tool_call_end") => {
-                    serde_json::from_str(json)
-                        .map(|p: ToolEnd| {
-                            let Some(id) = p.call_id else { return };
-                            let failed = p.exit_code.map(|c| c != 0).or(p.success.map(|s| !s));
-                            let duration_ms = p.duration.map(|d| d.ms());
-                            out.tools
-                                .push(tool_result(id, &session, ts, failed, duration_ms));
-                        })
-                        .is_ok()
-                }
-                ("compacted", _) | ("event_msg", "context_compacted") => {
-                    // Codex writes a `compacted` item and a `context_compacted` event for one
-                    // compaction: the pair counts once.
-                    let is_item = env_kind == "compacted";
-                    st.last_was_compacted = is_item;
-                    if is_item || !was_compacted {
-                        out.compactions.push(Compaction {
-                            dedup_key: format!(
-                                "codex:{}:{}",
-                                st.scope.as_deref().unwrap_or(&session),
-                                ts.unwrap_or_default()
-                            ),
-                            session_id: session.clone(),
-                            kind: "compact",
-                            at_ms: ts,
-                            trigger: None,
-                            pre_tokens: None,
-                        });
-                    }
-                    true
-                }
-                _ => true,
-            };
+            let kinds = (env_kind, payload_kind, was_compacted);
+            let (e, p, c) = kinds;
+            let mut ok = on_payload(&mut st, &mut out, &session, ts, e, p, c, json);
+            // A payload repeating a key (the envelope's parse cannot see inside it): read
+            // again with the last value of each key, as the envelope was.
+            if !ok
+                && crate::agents::lenient::repeats_a_key(json)
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(json)
+            {
+                ok = on_payload(&mut st, &mut out, &session, ts, e, p, c, &v.to_string());
+            }
             if !ok {
                 out.malformed += 1;
             }
@@ -795,4 +687,131 @@ fn judge_output(output: &RawValue) -> (Option<bool>, Option<i64>) {
 )]
 fn secs_to_ms(s: f64) -> i64 {
     (s * 1000.0).round() as i64
+}
+
+/// One line's payload into the state and the output; false when it is malformed.
+#[allow(clippy::too_many_arguments)]
+fn on_payload(
+    st: &mut State,
+    out: &mut Parsed,
+    session: &str,
+    ts: Option<i64>,
+    env_kind: &str,
+    payload_kind: &str,
+    was_compacted: bool,
+    json: &str,
+) -> bool {
+    match (env_kind, payload_kind) {
+        ("session_meta", _) => serde_json::from_str(json)
+            .map(|p| on_session_meta(st, out, session, p))
+            .is_ok(),
+        ("turn_context", _) => serde_json::from_str(json)
+            .map(|p: TurnContext| {
+                if let Some(m) = p.model.as_deref().filter(|m| !m.is_empty()) {
+                    st.model = Some(m.to_owned());
+                }
+                SessionInfo::set_if_some(&mut out.session_mut(session).cwd, p.cwd.as_deref());
+            })
+            .is_ok(),
+        // A counter below zero is damage, not usage: the line is malformed.
+        ("event_msg", "token_count") => serde_json::from_str(json).is_ok_and(|p: TokenCount| {
+            let Some(info) = &p.info else { return true };
+            if !info.valid() {
+                return false;
+            }
+            let model = st.model.clone().or_else(|| info.model.clone()).or(p.model);
+            if let Some(ev) = count(st, info, ts, session, model) {
+                claim_calls(st, out, session, &ev.dedup_key);
+                out.usage.push(ev);
+            }
+            true
+        }),
+        ("token_usage_record", _) => serde_json::from_str(json).is_ok_and(|p: UsageRecord| {
+            let info = Info {
+                total_token_usage: p.thread_token_usage,
+                last_token_usage: p.usage,
+                model: None,
+            };
+            if !info.valid() {
+                return false;
+            }
+            let model = st.model.clone();
+            if let Some(ev) = count(st, &info, ts, session, model) {
+                claim_calls(st, out, session, &ev.dedup_key);
+                out.usage.push(ev);
+            }
+            true
+        }),
+        ("event_msg", "item_completed") => serde_json::from_str(json)
+            .map(|p: ItemCompleted| {
+                let Some(item) = p.item else { return };
+                if !matches!(
+                    item.kind.as_deref(),
+                    Some("CommandExecution" | "FileChange" | "McpToolCall")
+                ) {
+                    return;
+                }
+                let Some(id) = item.id else { return };
+                let failed = item
+                    .exit_code
+                    .map(|c| c != 0)
+                    .or(match item.status.as_deref() {
+                        Some("completed") => Some(false),
+                        Some("failed" | "declined") => Some(true),
+                        _ => None,
+                    });
+                let duration_ms = item.duration.map(|d| d.ms());
+                out.tools
+                    .push(tool_result(id, session, ts, failed, duration_ms));
+            })
+            .is_ok(),
+        ("response_item", k @ ("function_call" | "custom_tool_call" | "local_shell_call")) => {
+            serde_json::from_str(json)
+                .map(|p: CallItem| on_call(st, out, session, ts, k, p))
+                .is_ok()
+        }
+        ("response_item", "function_call_output" | "custom_tool_call_output") => {
+            serde_json::from_str(json)
+                .map(|p: OutputItem<'_>| {
+                    let Some(id) = p.call_id else { return };
+                    let (failed, duration_ms) = p.output.map_or((None, None), judge_output);
+                    out.tools
+                        .push(tool_result(id, session, ts, failed, duration_ms));
+                })
+                .is_ok()
+        }
+        ("event_msg", "exec_command_end" | "patch_apply_end" | "mcp_tool_call_end") => {
+            serde_json::from_str(json)
+                .map(|p: ToolEnd| {
+                    let Some(id) = p.call_id else { return };
+                    let failed = p.exit_code.map(|c| c != 0).or(p.success.map(|s| !s));
+                    let duration_ms = p.duration.map(|d| d.ms());
+                    out.tools
+                        .push(tool_result(id, session, ts, failed, duration_ms));
+                })
+                .is_ok()
+        }
+        ("compacted", _) | ("event_msg", "context_compacted") => {
+            // Codex writes a `compacted` item and a `context_compacted` event for one
+            // compaction: the pair counts once.
+            let is_item = env_kind == "compacted";
+            st.last_was_compacted = is_item;
+            if is_item || !was_compacted {
+                out.compactions.push(Compaction {
+                    dedup_key: format!(
+                        "codex:{}:{}",
+                        st.scope.as_deref().unwrap_or(session),
+                        ts.unwrap_or_default()
+                    ),
+                    session_id: session.to_owned(),
+                    kind: "compact",
+                    at_ms: ts,
+                    trigger: None,
+                    pre_tokens: None,
+                });
+            }
+            true
+        }
+        _ => true,
+    }
 }

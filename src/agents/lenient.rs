@@ -156,6 +156,85 @@ impl<'de> Deserialize<'de> for ToolInputPath {
     }
 }
 
+/// Whether a parse failed only because an object repeats a key (serde's derived types
+/// refuse that; JSON itself leaves it open).
+pub fn is_duplicate_key(e: &serde_json::Error) -> bool {
+    e.is_data() && e.to_string().starts_with("duplicate field")
+}
+
+/// Parse `text` as `T`; when an object in it repeats a key, keep the last value of each
+/// (as `JSON.parse`, which the agents' own readers use, does) instead of losing the record.
+/// The rewritten text lives in `rewritten`, which the result may borrow from.
+pub fn from_json<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    rewritten: &'a mut String,
+) -> serde_json::Result<T> {
+    match serde_json::from_str::<T>(text) {
+        Err(e) if is_duplicate_key(&e) => {
+            // `Value`'s maps keep the last value of a repeated key.
+            let v: serde_json::Value = serde_json::from_str(text)?;
+            *rewritten = v.to_string();
+            let shared: &'a String = rewritten;
+            serde_json::from_str(shared)
+        }
+        r => r,
+    }
+}
+
+/// Whether some object in `text` (valid JSON) repeats a key: a full walk, so only for a
+/// record that failed to parse.
+pub fn repeats_a_key(text: &str) -> bool {
+    struct Walk;
+    impl<'de> Deserialize<'de> for Walk {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(WalkVisitor)
+        }
+    }
+    struct WalkVisitor;
+    impl<'de> Visitor<'de> for WalkVisitor {
+        type Value = Walk;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Walk, E> {
+            Ok(Walk)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Walk, E> {
+            Ok(Walk)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Walk, E> {
+            Ok(Walk)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Walk, E> {
+            Ok(Walk)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Walk, E> {
+            Ok(Walk)
+        }
+        fn visit_unit<E>(self) -> Result<Walk, E> {
+            Ok(Walk)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Walk, A::Error> {
+            while a.next_element::<Walk>()?.is_some() {}
+            Ok(Walk)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Walk, A::Error> {
+            let mut keys: Vec<Cow<'de, str>> = Vec::new();
+            while let Some(k) = a.next_key::<Cow<'de, str>>()? {
+                if keys.contains(&k) {
+                    return Err(de::Error::custom("repeated key"));
+                }
+                keys.push(k);
+                a.next_value::<Walk>()?;
+            }
+            Ok(Walk)
+        }
+    }
+    serde_json::from_str::<Walk>(text)
+        .err()
+        .is_some_and(|e| e.to_string().starts_with("repeated key"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +258,32 @@ mod tests {
         assert_eq!(p.0, None);
         let s: OptStr = serde_json::from_str("[1,2]").unwrap();
         assert_eq!(s.0, None);
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_and_the_record() {
+        #[derive(Deserialize)]
+        struct Inner {
+            n: u64,
+        }
+        #[derive(Deserialize)]
+        struct Outer<'a> {
+            #[serde(borrow)]
+            id: Str<'a>,
+            inner: Inner,
+        }
+        let mut scratch = String::new();
+        let text = r#"{"id":"a","id":"b","inner":{"n":1,"n":2}}"#;
+        assert!(is_duplicate_key(
+            &serde_json::from_str::<Outer<'_>>(text)
+                .err()
+                .expect("serde refuses")
+        ));
+        let o: Outer<'_> = from_json(text, &mut scratch).expect("parsed");
+        assert_eq!((&*o.id, o.inner.n), ("b", 2));
+        let mut scratch = String::new();
+        assert!(from_json::<Outer<'_>>(r#"{"id":"a","inner":{"n":-1}}"#, &mut scratch).is_err());
+        assert!(repeats_a_key(r#"{"a":[{"x":1,"y":2,"x":3}]}"#));
+        assert!(!repeats_a_key(r#"{"a":[{"x":1},{"x":2}],"x":{"x":1}}"#));
     }
 }

@@ -32,6 +32,10 @@ pub fn settle_costs(
     pricer: &Pricer,
     session: Option<(crate::agents::Agent, &str)>,
 ) -> Result<()> {
+    // A read-only ledger is shown as it is (its unpriced rows stay unpriced).
+    if store.read_only().is_some() {
+        return Ok(());
+    }
     let pending = store.unpriced(session)?;
     if pending.is_empty() {
         return Ok(());

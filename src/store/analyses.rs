@@ -223,7 +223,7 @@ impl Store {
 
     /// Insert a row under the next id of `year` (allocated inside the write lock).
     pub fn create_analysis(&mut self, a: &NewAnalysis, year: i32) -> Result<Analysis> {
-        self.write(|tx| {
+        self.write_checked(|tx| {
             let seq: i64 = tx.query_row(
                 "SELECT coalesce(max(seq), 0) + 1 FROM analysis_logs WHERE year = ?1",
                 [year],
@@ -317,7 +317,7 @@ impl Store {
         at: &str,
         how: &Counting,
     ) -> Result<Analysis> {
-        self.write(|tx| {
+        self.write_checked(|tx| {
             let mut a = load(tx, id)?.ok_or_else(|| not_found(id))?;
             require_in_progress(&a, "mark")?;
             if kept_snapshot(tx, &a, "stage", Some(stage), at, how)? {
@@ -355,7 +355,7 @@ impl Store {
         at: &str,
         how: &Counting,
     ) -> Result<Analysis> {
-        self.write(|tx| {
+        self.write_checked(|tx| {
             let a = load(tx, id)?.ok_or_else(|| not_found(id))?;
             require_in_progress(&a, "complete")?;
             let (Some(tool), Some(session)) = (&a.usage_provider, &a.usage_session_id) else {
@@ -422,7 +422,7 @@ impl Store {
         how: &str,
         baseline: &Snapshot,
     ) -> Result<Analysis> {
-        self.write(|tx| {
+        self.write_checked(|tx| {
             let a = load(tx, id)?.ok_or_else(|| not_found(id))?;
             require_in_progress(&a, "bind")?;
             if a.usage_session_id.is_some() {
@@ -587,7 +587,7 @@ impl Store {
 
     /// Write a windowed sum into a row (`usage_mode = windowed_sum`), with its per-model usage.
     pub fn fill_usage(&mut self, id: &str, f: &Fill) -> Result<()> {
-        self.write(|tx| {
+        self.write_checked(|tx| {
             let sum = f.usage.sum();
             tx.execute(
                 "UPDATE analysis_logs SET tokens_check = ?2, tokens_in = ?3, tokens_out = ?4, total_tokens = ?5,
@@ -671,7 +671,7 @@ impl Store {
         call_id: &str,
         response_key: &str,
     ) -> Result<bool> {
-        self.write(|tx| {
+        self.write_checked(|tx| {
             let Some((tool, session)) = tx
                 .query_row(
                     "SELECT tool, session_id FROM analysis_snapshots WHERE analysis_id = ?1 AND seq = ?2 AND settled = 0",

@@ -37,6 +37,19 @@ pub fn check_version(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A ledger opened read-only is read as it is: one that needs migrating cannot be.
+pub fn require_current(conn: &Connection, path: &Path, why: &str) -> Result<()> {
+    let found = user_version(conn)?;
+    if found < SCHEMA_VERSION {
+        anyhow::bail!(
+            "the ledger {} has schema version {found} and must be upgraded to {SCHEMA_VERSION} \
+             before this tokledger can read it, but it cannot be written: {why}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     if user_version(conn)? == SCHEMA_VERSION {
         return Ok(());

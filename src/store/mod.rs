@@ -5,6 +5,7 @@
 //! a lock upgrade; a lock held past the timeout becomes [`Error::Locked`] (exit 75).
 
 pub mod analyses;
+mod health;
 mod migrate;
 pub mod reports;
 pub mod sessions;
@@ -44,25 +45,148 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     busy: Duration,
+    /// Why the ledger can only be read, when it can only be read.
+    read_only: Option<String>,
+    /// A write transaction committed through this connection.
+    wrote: bool,
 }
 
+impl Drop for Store {
+    /// Copy what this command committed into the ledger file before it exits: SQLite does
+    /// so by itself only when the last connection closes, and a ledger another process
+    /// keeps open would otherwise hold acknowledged writes in the WAL alone until 64 MiB
+    /// of them accumulate (a copied or lost WAL would lose them). Passive: it never waits
+    /// for, nor blocks, another connection.
+    fn drop(&mut self) {
+        if self.wrote {
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    }
+}
+
+/// The analysis tables: checked before a command writes into them (see
+/// [`Store::write_checked`]).
+pub(crate) const ANALYSIS_TABLES: [&str; 3] =
+    ["analysis_logs", "analysis_usage", "analysis_snapshots"];
+
 impl Store {
-    /// Open (creating it if needed) and migrate the ledger at `path`.
+    /// Open (creating it if needed) and migrate the ledger at `path`. A ledger this user
+    /// can read but not write opens read-only ([`Store::read_only`]): reading commands show
+    /// what it holds, writes fail saying why.
     pub fn open(path: &Path, busy: Duration) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+        {
             std::fs::create_dir_all(dir).with_context(|| {
                 format!("could not create the ledger directory {}", dir.display())
             })?;
         }
-        let conn = Connection::open(path)
-            .with_context(|| format!("could not open the ledger {}", path.display()))?;
-        let mut store = Store {
-            conn,
-            path: path.to_owned(),
-            busy,
+        if let Err(h) = health::check_header(path) {
+            anyhow::bail!(h.message(path));
+        }
+        let writable = Connection::open(path)
+            .map_err(anyhow::Error::from)
+            .and_then(|conn| {
+                let read_only = conn
+                    .is_readonly(rusqlite::MAIN_DB)
+                    .unwrap_or(false)
+                    .then(|| health::read_only_cause(path, 0));
+                let mut store = Store {
+                    conn,
+                    path: path.to_owned(),
+                    busy,
+                    read_only,
+                    wrote: false,
+                };
+                store.init()?;
+                Ok(store)
+            });
+        let err = match writable {
+            Ok(store) => return Ok(store),
+            Err(e) => e,
         };
-        store.init().map_err(|e| store.classify(e))?;
-        Ok(store)
+        // SQLite could open the file but not write it (or create its -wal/-shm files):
+        // reading may still work.
+        let code = err
+            .chain()
+            .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
+            .find_map(rusqlite::Error::sqlite_error);
+        let why = match code {
+            Some(f) if matches!(f.code, ErrorCode::ReadOnly | ErrorCode::CannotOpen) => {
+                health::read_only_cause(path, f.extended_code)
+            }
+            Some(f)
+                if f.code == ErrorCode::DiskFull
+                    || f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE =>
+            {
+                "the disk holding it is full".to_owned()
+            }
+            _ => return Err(Self::classify_at(path, busy, None, err)),
+        };
+        if !path.is_file() {
+            return Err(Self::classify_at(path, busy, None, err));
+        }
+        Self::open_read_only(path, busy, why.clone())
+            .map_err(|_| Self::classify_at(path, busy, Some(&why), err))
+    }
+
+    /// Open for reading only. When SQLite cannot create the -shm file either and the WAL
+    /// holds nothing, the file alone is the whole ledger: open it as immutable.
+    fn open_read_only(path: &Path, busy: Duration, why: String) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let try_open = |conn: Connection| -> Result<Store> {
+            conn.busy_timeout(busy)?;
+            migrate::check_version(&conn, path)?;
+            migrate::require_current(&conn, path, &why)?;
+            conn.pragma_update(None, "query_only", true)?;
+            Ok(Store {
+                conn,
+                path: path.to_owned(),
+                busy,
+                read_only: Some(why.clone()),
+                wrote: false,
+            })
+        };
+        let first = Connection::open_with_flags(path, flags)
+            .map_err(anyhow::Error::from)
+            .and_then(try_open);
+        let wal_empty = std::fs::metadata(wal_path(path)).map_or(true, |m| m.len() == 0);
+        match first {
+            Err(e) if wal_empty && !is_typed(&e) => {
+                let uri = format!("file:{}?immutable=1", uri_path(path));
+                Connection::open_with_flags(uri, flags)
+                    .map_err(anyhow::Error::from)
+                    .and_then(try_open)
+            }
+            r => r,
+        }
+    }
+
+    /// What `PRAGMA quick_check` finds wrong in the whole file (empty: nothing): every
+    /// page of every table and index, so it takes time in proportion to the ledger.
+    pub fn damage(&self) -> Result<Vec<String>> {
+        let found = self.read(|c| {
+            let mut stmt = c.prepare("PRAGMA quick_check(100)")?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        });
+        match found {
+            Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(Vec::new()),
+            Ok(rows) => Ok(rows),
+            Err(e) => Ok(vec![e.to_string()]),
+        }
+    }
+
+    /// Why this ledger can only be read, when it can only be read.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
     }
 
     fn init(&mut self) -> Result<()> {
@@ -116,9 +240,25 @@ impl Store {
             drop(waiting);
             let v = f(&tx)?;
             tx.commit()?;
+            self.wrote = true;
             Ok(v)
         })();
         r.map_err(|e| self.classify(e))
+    }
+
+    /// [`Store::write`] into the analysis tables, after checking their pages: a damaged
+    /// ledger takes no more writes (SQLite notices damage only in the pages a statement
+    /// reads, so a mark could otherwise succeed into a broken file).
+    pub fn write_checked<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if self.read_only.is_none()
+            && let Err(why) = health::check_tables(&self.conn, &ANALYSIS_TABLES)
+        {
+            anyhow::bail!(health::damaged(&self.path, &why));
+        }
+        self.write(f)
     }
 
     /// Before a long read takes the write lock again for its next slice: let the writers
@@ -147,27 +287,70 @@ impl Store {
         f(&self.conn).map_err(|e| self.classify(e))
     }
 
-    /// Turn SQLite's busy/locked errors into the typed error behind exit 75.
+    /// Turn SQLite's busy/locked errors into the typed error behind exit 75, and errors of
+    /// the file itself into words naming the ledger.
     fn classify(&self, e: anyhow::Error) -> anyhow::Error {
-        let busy = e
+        Self::classify_at(&self.path, self.busy, self.read_only.as_deref(), e)
+    }
+
+    fn classify_at(
+        path: &Path,
+        busy: Duration,
+        read_only: Option<&str>,
+        e: anyhow::Error,
+    ) -> anyhow::Error {
+        if is_typed(&e) {
+            return e;
+        }
+        let Some(sqlite) = e
             .chain()
             .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
-            .any(|c| {
-                matches!(
-                    c.sqlite_error_code(),
-                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-                )
-            });
-        if busy {
-            let waited_ms = u64::try_from(self.busy.as_millis()).unwrap_or(u64::MAX);
+            .next()
+        else {
+            return e;
+        };
+        if matches!(
+            sqlite.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        ) {
+            let waited_ms = u64::try_from(busy.as_millis()).unwrap_or(u64::MAX);
             return Error::Locked {
-                path: self.path.clone(),
+                path: path.to_owned(),
                 waited_ms,
             }
             .into();
         }
-        e
+        match health::explain(path, sqlite, read_only) {
+            Some(words) => anyhow::anyhow!(words),
+            None => e,
+        }
     }
+}
+
+/// Whether `e` already carries one of our typed errors (its message is final).
+fn is_typed(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<Error>().is_some())
+}
+
+fn wal_path(ledger: &Path) -> PathBuf {
+    let mut name = ledger.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// `path` for an SQLite `file:` URI: absolute, with `%`, `?` and `#` escaped.
+fn uri_path(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut out = String::new();
+    for c in abs.to_string_lossy().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The seven token buckets as statement parameters, in the column order every table uses.
@@ -302,6 +485,8 @@ mod tests {
             conn: rusqlite::Connection::open_in_memory().expect("memory"),
             path: path.clone(),
             busy: Duration::from_secs(1),
+            read_only: None,
+            wrote: false,
         };
         assert!(gone.checkpointer().is_err());
         assert!(!path.exists(), "no empty ledger was created");

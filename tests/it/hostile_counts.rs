@@ -23,6 +23,31 @@ fn response(id: &str, usage: serde_json::Value) -> String {
     format!("{line}\n")
 }
 
+/// A Codex `token_count` event whose total and last usage are both `i` in and `o` out.
+fn codex_token_count(i: i64, o: i64) -> String {
+    let u = json!({"input_tokens": i, "cached_input_tokens": 0, "output_tokens": o});
+    format!(
+        "{}\n",
+        json!({"timestamp": "2026-05-01T10:00:00.000Z", "type": "event_msg",
+               "payload": {"type": "token_count", "info": {"total_token_usage": u, "last_token_usage": u}}})
+    )
+}
+
+/// As root, which enters and reads anything, `cmd` runs as `nobody`, and `dirs` are opened
+/// to it: the permissions a test sets then apply.
+fn as_unprivileged(env: &TestEnv, cmd: &mut std::process::Command, dirs: &[PathBuf]) {
+    use std::os::unix::fs::PermissionsExt;
+    let root =
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(env.dir.path()).unwrap()) == 0;
+    if root {
+        for p in dirs {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        std::os::unix::process::CommandExt::uid(cmd, 65_534);
+        std::os::unix::process::CommandExt::gid(cmd, 65_534);
+    }
+}
+
 fn ok(env: &TestEnv, args: &[&str]) -> (String, String) {
     let out = env.run(args);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -81,14 +106,7 @@ fn a_negative_codex_counter_is_a_malformed_line() {
     let dir = env.home().join(".codex/sessions/2026/05/01");
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join(format!("rollout-2026-05-01T10-00-00-{thread}.jsonl"));
-    let tc = |i: i64, o: i64| {
-        let u = json!({"input_tokens": i, "cached_input_tokens": 0, "output_tokens": o});
-        format!(
-            "{}\n",
-            json!({"timestamp": "2026-05-01T10:00:00.000Z", "type": "event_msg",
-                   "payload": {"type": "token_count", "info": {"total_token_usage": u, "last_token_usage": u}}})
-        )
-    };
+    let tc = codex_token_count;
     // 40 + 11 tokens, then a damaged total, then the next true total (51 + 10 + 5).
     std::fs::write(&f, tc(40, 11) + &tc(-500, 11) + &tc(50, 16)).unwrap();
     let (_, err) = ok(&env, &["analysis", "sessions", "list", "--json"]);
@@ -356,4 +374,159 @@ fn an_ambiguous_start_lists_twenty_candidates_and_counts_the_rest() {
         "{err}"
     );
     assert_eq!(err.matches(" tokens").count(), 20, "{err}");
+}
+
+/// A repeated key (hand-edited or damaged JSON) keeps its last value, as `JSON.parse` does,
+/// instead of losing the line: at the top of a Claude line, inside its usage, and inside a
+/// Codex payload (which the envelope's parse does not look into).
+#[test]
+fn repeated_keys_keep_the_last_value_and_the_line() {
+    let env = TestEnv::empty();
+    let f = file(&env);
+    let first = response("msg_a", json!({"input_tokens": 10, "output_tokens": 5}));
+    let repeated_top = response("msg_b", json!({"input_tokens": 100, "output_tokens": 50}))
+        .replacen(
+            "\"type\":\"assistant\"",
+            "\"type\":\"user\",\"type\":\"assistant\"",
+            1,
+        );
+    let repeated_usage = response("msg_c", json!({"input_tokens": 7, "output_tokens": 3}))
+        .replacen(
+            "\"input_tokens\":7",
+            "\"input_tokens\":9999,\"input_tokens\":7",
+            1,
+        );
+    assert!(repeated_top.contains("\"type\":\"user\",\"type\":\"assistant\""));
+    assert!(repeated_usage.contains("9999"));
+    std::fs::write(&f, first + &repeated_top + &repeated_usage).unwrap();
+    let (_, err) = ok(&env, &["analysis", "sessions", "list", "--json"]);
+    assert!(!err.contains("malformed"), "{err}");
+    assert_eq!(env.tokens(SID), 15 + 150 + 10);
+
+    let thread = "eeeeeeee-3333-4333-8333-eeeeeeeeeeee";
+    let dir = env.home().join(".codex/sessions/2026/05/01");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tc = codex_token_count;
+    let second = tc(50, 16).replacen(
+        "\"output_tokens\":16",
+        "\"output_tokens\":1,\"output_tokens\":16",
+        1,
+    );
+    assert!(second.contains("\"output_tokens\":1,"));
+    std::fs::write(
+        dir.join(format!("rollout-2026-05-01T10-00-00-{thread}.jsonl")),
+        tc(40, 11) + &second,
+    )
+    .unwrap();
+    let (_, err) = ok(&env, &["analysis", "sessions", "list", "--json"]);
+    assert!(!err.contains("malformed"), "{err}");
+    assert_eq!(env.tokens(thread), 66);
+}
+
+/// A folder the walk may not enter and a transcript whose name is not UTF-8 are named in a
+/// warning, not skipped in silence; the rest is read.
+#[test]
+fn unsearchable_folders_and_non_utf8_names_are_warned_about() {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::empty();
+    let f = file(&env);
+    std::fs::write(
+        &f,
+        response("msg_a", json!({"input_tokens": 10, "output_tokens": 5})),
+    )
+    .unwrap();
+    let projects = env.home().join(".claude/projects");
+    let odd = projects
+        .join("-w")
+        .join(std::ffi::OsStr::from_bytes(b"bad-\xff.jsonl"));
+    std::fs::write(
+        &odd,
+        response("msg_z", json!({"input_tokens": 1, "output_tokens": 1})),
+    )
+    .unwrap();
+    let locked = projects.join("-locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::write(locked.join("x.jsonl"), "").unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let mut cmd = env.cmd(&["analysis", "sessions", "list", "--all", "--json"]);
+    let dirs = [
+        env.dir.path().to_owned(),
+        env.home(),
+        env.home().join(".claude"),
+        projects.clone(),
+        f.parent().unwrap().to_owned(),
+    ];
+    as_unprivileged(&env, &mut cmd, &dirs);
+    let out = cmd.output().unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = crate::common::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("skipped {}: Permission denied", locked.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad-\\xff.jsonl") || err.contains("bad-\u{fffd}.jsonl"),
+        "{err}"
+    );
+    assert!(err.contains("its name is not valid UTF-8"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tokens: Vec<i64> = v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tokens_so_far"].as_i64().unwrap())
+        .collect();
+    assert_eq!(tokens, [15]);
+}
+
+/// `start` on a session whose transcript exists but cannot be read: not a baseline of 0 and
+/// exit 0, but exit 1 naming the file, and no analysis recorded.
+#[test]
+fn start_on_an_unreadable_transcript_fails_and_records_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::empty();
+    let f = file(&env);
+    std::fs::write(
+        &f,
+        response("msg_a", json!({"input_tokens": 10, "output_tokens": 5})),
+    )
+    .unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let dirs = [
+        env.dir.path().to_owned(),
+        env.home(),
+        env.home().join(".claude"),
+        env.home().join(".claude/projects"),
+        f.parent().unwrap().to_owned(),
+    ];
+    let run = |args: &[&str]| {
+        let mut cmd = env.cmd(args);
+        as_unprivileged(&env, &mut cmd, &dirs);
+        cmd.output().unwrap()
+    };
+    let out = run(&[
+        "analysis",
+        "start",
+        "--tool",
+        "claude",
+        "--source-id",
+        "s",
+        "--usage-session-id",
+        SID,
+    ]);
+    let err = crate::common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "could not read the claude transcript {}",
+            f.display()
+        )) && err.contains("nothing was recorded"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    let list = run(&["analysis", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v["analyses"].as_array().map(Vec::len), Some(0));
 }

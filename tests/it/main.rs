@@ -12,6 +12,7 @@ mod hook;
 mod hostile_counts;
 mod incremental_prop;
 mod ingest_cli;
+mod ledger_faults;
 mod lifecycle;
 mod opencode;
 mod output_contract;

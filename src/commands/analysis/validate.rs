@@ -122,7 +122,15 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let rows = store.analyses(&AnalysisFilter::default())?;
     let stale_before =
         crate::usage::format_ts_ms(chrono::Utc::now().timestamp_millis() - UNSETTLED_AFTER_MS);
-    let problems = check(&rows, &stale_before);
+    let mut problems: Vec<Problem> = store
+        .damage()?
+        .into_iter()
+        .map(|d| Problem {
+            id: "ledger".into(),
+            problem: format!("the ledger file is damaged: {d}"),
+        })
+        .collect();
+    problems.extend(check(&rows, &stale_before));
     let mut out = std::io::stdout().lock();
     if args.json {
         #[derive(Serialize)]
