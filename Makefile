@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
-.PHONY: demo test e2e lint fixtures bench-ingest bench-report bench-contention assemble-skills check-skills
+.PHONY: demo test e2e lint fuzz fixtures bench-ingest bench-report bench-contention assemble-skills check-skills
 
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
@@ -34,6 +34,12 @@ lint:
 	python3 scripts/module_cycles.py src
 	@! grep -rn 'crate::\(commands\|render\|binding\|read\|anchor\)\b' src/agents src/ingest src/store src/reports src/discover.rs \
 		|| { echo 'a lower layer imports commands, render, binding, read or anchor (docs/ARCHITECTURE.md)'; exit 1; }
+
+## Every parser under a fixed-budget fuzz loop (debug build: overflow checks on);
+## FUZZ_SECS per parser, TOKLEDGER_FUZZ_SEED to replay (tests/it/fuzz_budget.rs).
+FUZZ_SECS ?= 60
+fuzz:
+	TOKLEDGER_FUZZ_SECS=$(FUZZ_SECS) $(CARGO) test --test it fuzz_every_parser -- --include-ignored --nocapture
 
 ## Render templates/ into integrations/ (commit the result; a test fails when it is stale).
 assemble-skills:

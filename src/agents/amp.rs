@@ -135,7 +135,10 @@ fn tokens_of(u: &MessageUsage) -> Tokens {
     let mut output = u.output_tokens.unwrap_or(0).max(0);
     // Some messages carry only `totalTokens`: what the parts do not explain is output.
     if let Some(total) = u.total_tokens {
-        let known = input + creation + read + output;
+        let known = input
+            .saturating_add(creation)
+            .saturating_add(read)
+            .saturating_add(output);
         if output == 0 && total > known {
             output = total - known;
         }

@@ -145,7 +145,7 @@ fn tokens_of(u: &Usage) -> Tokens {
     let (m5, h1) = u.cache_creation.as_ref().map_or((None, None), |c| {
         (c.ephemeral_5m_input_tokens, c.ephemeral_1h_input_tokens)
     });
-    let split_sum = n(m5) + n(h1);
+    let split_sum = n(m5).saturating_add(n(h1));
     // The summed field is the total of cache writes; the TTL split says how it divides.
     // Without a split every write is a 5-minute write (the API's default TTL).
     let creation = u

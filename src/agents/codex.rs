@@ -539,14 +539,19 @@ fn count(
         None => {
             let base = st.prev.unwrap_or_default();
             st.prev = Some(Counters {
-                input_tokens: base.input_tokens + delta.input_tokens,
-                cached_input_tokens: base.cached_input_tokens + delta.cached_input_tokens,
-                cache_write_input_tokens: base.cache_write_input_tokens
-                    + delta.cache_write_input_tokens,
-                output_tokens: base.output_tokens + delta.output_tokens,
-                reasoning_output_tokens: base.reasoning_output_tokens
-                    + delta.reasoning_output_tokens,
-                total_tokens: base.total_tokens + delta.total_tokens,
+                // Saturating: a damaged counter is refused by the plausible bound later.
+                input_tokens: base.input_tokens.saturating_add(delta.input_tokens),
+                cached_input_tokens: base
+                    .cached_input_tokens
+                    .saturating_add(delta.cached_input_tokens),
+                cache_write_input_tokens: base
+                    .cache_write_input_tokens
+                    .saturating_add(delta.cache_write_input_tokens),
+                output_tokens: base.output_tokens.saturating_add(delta.output_tokens),
+                reasoning_output_tokens: base
+                    .reasoning_output_tokens
+                    .saturating_add(delta.reasoning_output_tokens),
+                total_tokens: base.total_tokens.saturating_add(delta.total_tokens),
             });
         }
     }
@@ -604,7 +609,8 @@ fn write_part(c: &Counters) -> String {
 /// A regression that is only a late copy of an earlier snapshot: within 2% of the previous
 /// total, and not a restarted counter (after a reset the total is this response alone).
 fn stale(t: &Counters, last: Option<&Counters>, prev: &Counters) -> bool {
-    let total = |c: &Counters| c.input_tokens + c.output_tokens;
+    // Wide: counters are only checked against the plausible bound after this.
+    let total = |c: &Counters| i128::from(c.input_tokens) + i128::from(c.output_tokens);
     let (now, before) = (total(t), total(prev));
     now * 50 >= before * 49 && last.is_none_or(|l| total(l) != now)
 }

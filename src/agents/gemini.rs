@@ -39,9 +39,9 @@ struct GeminiTokens {
 fn tokens_of(t: &GeminiTokens) -> Tokens {
     let cached = t.cached.clamp(0, t.input.max(0));
     Tokens {
-        input_tokens: t.input.max(0) - cached + t.tool.max(0),
+        input_tokens: (t.input.max(0) - cached).saturating_add(t.tool.max(0)),
         cache_read_tokens: cached,
-        output_tokens: t.output.max(0) + t.thoughts.max(0),
+        output_tokens: t.output.max(0).saturating_add(t.thoughts.max(0)),
         reasoning_tokens: t.thoughts.max(0),
         ..Tokens::default()
     }
@@ -154,7 +154,7 @@ impl Reader<'_> {
             failed,
             // Gemini states none: from the response to the call's result.
             duration_ms: match (called, result_at) {
-                (Some(c), Some(r)) if r >= c => Some(r - c),
+                (Some(c), Some(r)) if r >= c => r.checked_sub(c),
                 _ => None,
             },
             response_key: Some(format!("gemini:{response}")),

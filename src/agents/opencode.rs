@@ -96,7 +96,7 @@ fn tokens_of(t: &MessageTokens) -> Tokens {
         cache_creation_tokens: write,
         cache_creation_5m_tokens: write,
         cache_read_tokens: t.cache.read.max(0),
-        output_tokens: t.output.max(0) + t.reasoning.max(0),
+        output_tokens: t.output.max(0).saturating_add(t.reasoning.max(0)),
         reasoning_tokens: t.reasoning.max(0),
         ..Tokens::default()
     }
@@ -199,7 +199,7 @@ fn process(out: &mut Parsed, rows: &[Row]) {
                     result_at_ms: end.filter(|_| done),
                     failed,
                     duration_ms: match (start, end) {
-                        (Some(s), Some(e)) if done && e >= s => Some(e - s),
+                        (Some(s), Some(e)) if done && e >= s => e.checked_sub(*s),
                         _ => None,
                     },
                     response_key: Some(format!("opencode:{message}")),

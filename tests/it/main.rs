@@ -7,6 +7,7 @@ mod common;
 mod anchoring;
 mod backfill_export;
 mod cost;
+mod fuzz_budget;
 mod gemini;
 mod hook;
 mod hostile_counts;
