@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,42 +56,47 @@ def main() -> int:
     transcript = next(home.glob(f".claude/projects/*/{session}.jsonl"))
     payload = json.dumps({"session_id": session, "transcript_path": str(transcript),
                           "hook_event_name": "Stop"})
-    procs = []  # (kind, Popen, started)
-    t0 = time.monotonic()
-    for i in range(a.reads):
-        procs.append(("read", subprocess.Popen([binary, "analysis", "sessions", "list", "--all"],
-                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), time.monotonic()))
-    time.sleep(0.5)  # the reads are well under way
-    for i in range(a.marks):
-        procs.append(("mark", subprocess.Popen([binary, "analysis", "mark", "--id", analysis,
-                      "--stage", f"s{i}"], env=env, stdout=subprocess.DEVNULL,
-                      stderr=subprocess.PIPE), time.monotonic()))
-        if i % 8 == 0 and i // 8 < a.hooks:
-            p = subprocess.Popen([binary, "hook", "claude"], env=env, stdin=subprocess.PIPE,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            p.stdin.write(payload.encode())
-            p.stdin.close()
-            procs.append(("hook", p, time.monotonic()))
-        time.sleep(0.02)
     codes = collections.defaultdict(collections.Counter)
     took = collections.defaultdict(list)
-    # Each process's own time: poll them all, so a slow one does not count against the next.
-    pending = list(procs)
-    deadline = time.monotonic() + 600
-    while pending and time.monotonic() < deadline:
-        still = []
-        for kind, p, began in pending:
-            if p.poll() is None:
-                still.append((kind, p, began))
-            else:
-                took[kind].append(time.monotonic() - began)
-                codes[kind][p.returncode] += 1
-        pending = still
-        time.sleep(0.005)
-    for kind, p, began in pending:
-        p.kill()
-        p.wait()
-        codes[kind]["killed"] += 1
+    lock = threading.Lock()
+    waiters = []
+
+    # Each process's own time, taken by a thread waiting on it from the moment it starts:
+    # polling only after every process was started counted the start-up phase (~2.6 s)
+    # against the processes started first.
+    def track(kind, p, began):
+        try:
+            code = p.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            code = "killed"
+        with lock:
+            took[kind].append(time.monotonic() - began)
+            codes[kind][code] += 1
+
+    def spawn(kind, argv, stdin=None):
+        began = time.monotonic()
+        p = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE if stdin else None,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if stdin:
+            p.stdin.write(stdin)
+            p.stdin.close()
+        t = threading.Thread(target=track, args=(kind, p, began))
+        t.start()
+        waiters.append(t)
+
+    t0 = time.monotonic()
+    for i in range(a.reads):
+        spawn("read", [binary, "analysis", "sessions", "list", "--all"])
+    time.sleep(0.5)  # the reads are well under way
+    for i in range(a.marks):
+        spawn("mark", [binary, "analysis", "mark", "--id", analysis, "--stage", f"s{i}"])
+        if i % 8 == 0 and i // 8 < a.hooks:
+            spawn("hook", [binary, "hook", "claude"], stdin=payload.encode())
+        time.sleep(0.02)
+    for t in waiters:
+        t.join()
     wall = time.monotonic() - t0
     row = json.loads(run("analysis", "show", "--id", analysis, "--json").stdout)
     ok_marks = codes["mark"][0]

@@ -41,6 +41,9 @@ const BUDGET_CHUNK: usize = 1 << 20;
 /// indexes take random inserts, so 32 MiB slices wrote ~1.5× the WAL of 128 MiB ones.
 const COMMIT_EVERY: u64 = 128 << 20;
 const COMMIT_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+/// A slice is at least this long before a waiting small writer ends it, and checks for one
+/// at most this often: every long read makes progress between the small writes.
+const SLICE_AT_LEAST: std::time::Duration = std::time::Duration::from_millis(100);
 /// How long a long read lets waiting writers go first between two of its slices.
 const YIELD_AT_MOST: std::time::Duration = std::time::Duration::from_secs(2);
 /// Reads at least this long checkpoint while they go (see [`ingest_with`]).
@@ -193,10 +196,10 @@ pub fn ingest_with(
     // A long read's commits are copied from the WAL into the ledger by a second connection
     // while the writer goes on, so that closing copies only the last slice (the copy at
     // close was ~10% of a cold read's wall time). Without it, closing does all the copying.
-    let checkpointer = (deadline.is_none() && to_read >= CHECKPOINT_WHILE_READING)
-        .then(|| store.checkpointer().ok())
-        .flatten();
-    std::thread::scope(|scope| -> Result<()> {
+    let bulk = deadline.is_none() && to_read >= CHECKPOINT_WHILE_READING;
+    let checkpointer = bulk.then(|| store.checkpointer().ok()).flatten();
+    store.set_bulk(bulk);
+    let read = std::thread::scope(|scope| -> Result<()> {
         let slice_done = checkpointer.map(|c| {
             let (tx, rx) = sync_channel::<()>(1);
             scope.spawn(move || {
@@ -253,12 +256,14 @@ pub fn ingest_with(
         // parse the next chunks while this one is written, and a long first read still
         // commits in slices (a concurrent `mark` waits for one slice at most).
         let mut first_slice = true;
+        let ledger = store.path().to_owned();
         while next.is_some() {
             if !std::mem::take(&mut first_slice) {
                 store.yield_to_waiting(YIELD_AT_MOST);
             }
             let now = chrono::Utc::now().timestamp_millis();
             let opened = Instant::now();
+            let mut next_look = SLICE_AT_LEAST;
             store.ingest(|w| {
                 let mut pending = 0;
                 while let Some((f, chunk)) = next.take() {
@@ -269,8 +274,15 @@ pub fn ingest_with(
                     }
                     pending += chunk.bytes;
                     drop(chunk);
-                    if pending >= commit_every || opened.elapsed() >= COMMIT_AFTER {
+                    let held = opened.elapsed();
+                    if pending >= commit_every || held >= COMMIT_AFTER {
                         break;
+                    }
+                    if bulk && held >= next_look {
+                        if crate::store::small_writer_waiting(&ledger) {
+                            break;
+                        }
+                        next_look = held + SLICE_AT_LEAST;
                     }
                     next = chunks.next(&mut report);
                 }
@@ -286,6 +298,8 @@ pub fn ingest_with(
         }
         progress.finish();
         Ok(())
-    })?;
+    });
+    store.set_bulk(false);
+    read?;
     Ok(report)
 }

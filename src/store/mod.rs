@@ -49,6 +49,9 @@ pub struct Store {
     read_only: Option<String>,
     /// A write transaction committed through this connection.
     wrote: bool,
+    /// This connection is a long read's: its waits are announced as bulk (see
+    /// [`Store::small_writer_waiting`]).
+    bulk: bool,
 }
 
 impl Drop for Store {
@@ -100,6 +103,7 @@ impl Store {
                     busy,
                     read_only,
                     wrote: false,
+                    bulk: false,
                 };
                 store.init()?;
                 Ok(store)
@@ -150,6 +154,7 @@ impl Store {
                 busy,
                 read_only: Some(why.clone()),
                 wrote: false,
+                bulk: false,
             })
         };
         let first = Connection::open_with_flags(path, flags)
@@ -235,7 +240,7 @@ impl Store {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
         let r = (|| {
-            let waiting = Waiting::announce(&self.path);
+            let waiting = Waiting::announce(&self.path, self.bulk);
             let tx = self.conn.transaction()?;
             drop(waiting);
             let v = f(&tx)?;
@@ -268,9 +273,21 @@ impl Store {
     /// announces itself while it waits, so concurrent long reads take turns too.
     pub fn yield_to_waiting(&self, max: Duration) {
         let started = std::time::Instant::now();
-        while started.elapsed() < max && Waiting::others(&self.path) {
+        while started.elapsed() < max && Waiting::others(&self.path, false) {
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+
+    /// Mark this connection's writes as a long read's slices (or not).
+    pub fn set_bulk(&mut self, bulk: bool) {
+        self.bulk = bulk;
+    }
+
+    /// Whether a writer that is not a long read (a `mark`, a hook, a `start`) waits for the
+    /// lock now: a long read then ends its slice early, so such a writer waits for a
+    /// fraction of a slice, not for slice after slice of several reads.
+    pub fn small_writer_waiting(&self) -> bool {
+        small_writer_waiting(&self.path)
     }
 
     /// A second connection to the ledger that copies committed WAL frames into the
@@ -327,6 +344,12 @@ impl Store {
     }
 }
 
+/// [`Store::small_writer_waiting`] for the ledger at `path` (usable while a transaction
+/// borrows the store).
+pub fn small_writer_waiting(path: &Path) -> bool {
+    Waiting::others(path, true)
+}
+
 /// Whether `e` already carries one of our typed errors (its message is final).
 fn is_typed(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<Error>().is_some())
@@ -359,6 +382,9 @@ fn uri_path(path: &Path) -> String {
 /// process's and are ignored.
 struct Waiting(Option<PathBuf>);
 
+/// The name prefix of a long read's announcement.
+const BULK: &str = "bulk-";
+
 /// A wait longer than this is not a live writer's (busy timeouts are seconds).
 const STALE: Duration = Duration::from_secs(120);
 
@@ -370,11 +396,12 @@ impl Waiting {
     }
 
     /// Best effort: a ledger folder we cannot write into just gets no announcement.
-    fn announce(ledger: &Path) -> Waiting {
+    fn announce(ledger: &Path, bulk: bool) -> Waiting {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let dir = Self::dir(ledger);
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let file = dir.join(format!("{}-{seq}", std::process::id()));
+        let kind = if bulk { BULK } else { "" };
+        let file = dir.join(format!("{kind}{}-{seq}", std::process::id()));
         let made = std::fs::create_dir_all(&dir).and_then(|()| {
             std::fs::OpenOptions::new()
                 .write(true)
@@ -385,17 +412,18 @@ impl Waiting {
         Waiting(made.ok().map(|()| file))
     }
 
-    /// Whether some writer is waiting now.
-    fn others(ledger: &Path) -> bool {
+    /// Whether some writer is waiting now (only small ones: `small_only`).
+    fn others(ledger: &Path, small_only: bool) -> bool {
         let Ok(entries) = std::fs::read_dir(Self::dir(ledger)) else {
             return false;
         };
         entries.filter_map(Result::ok).any(|e| {
-            e.metadata()
-                .ok()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age < STALE)
+            (!small_only || !e.file_name().to_string_lossy().starts_with(BULK))
+                && e.metadata()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age < STALE)
         })
     }
 }
@@ -440,7 +468,7 @@ mod tests {
             t.elapsed() < Duration::from_millis(100),
             "nobody waits: no pause"
         );
-        let waiter = Waiting::announce(store.path());
+        let waiter = Waiting::announce(store.path(), false);
         assert!(waiter.0.is_some());
         let t = std::time::Instant::now();
         let gone = std::thread::spawn(move || {
@@ -457,7 +485,10 @@ mod tests {
         // A writer's own transaction leaves no announcement behind.
         let mut store = store;
         store.write(|_| Ok(())).expect("write");
-        assert!(!Waiting::others(store.path()));
+        assert!(!Waiting::others(store.path(), false));
+        let bulk = Waiting::announce(store.path(), true);
+        assert!(Waiting::others(store.path(), false) && !store.small_writer_waiting());
+        drop(bulk);
     }
 
     use std::time::Duration;
@@ -487,6 +518,7 @@ mod tests {
             busy: Duration::from_secs(1),
             read_only: None,
             wrote: false,
+            bulk: false,
         };
         assert!(gone.checkpointer().is_err());
         assert!(!path.exists(), "no empty ledger was created");
