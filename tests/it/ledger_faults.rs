@@ -325,33 +325,102 @@ fn what_a_command_acknowledged_is_in_the_ledger_file_while_another_holds_it() {
     drop(holder);
 }
 
+/// A 2 MiB tmpfs below the test's folder, unmounted when dropped; `None` (saying why) where
+/// the test may not mount one.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(env: &TestEnv) -> Option<Tmpfs> {
+        if !is_root(env) {
+            eprintln!("skipped: mounting a small tmpfs needs root");
+            return None;
+        }
+        let mnt = env.dir.path().join("small");
+        std::fs::create_dir(&mnt).expect("mkdir");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+            .arg(&mnt)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: this machine does not let the test mount a tmpfs");
+            return None;
+        }
+        Some(Tmpfs(mnt))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A read-only mount: read, and writes say so.
+#[test]
+fn a_ledger_on_a_read_only_mount_is_read_and_writes_say_why() {
+    let env = filled();
+    let Some(mount) = Tmpfs::mount(&env) else {
+        return;
+    };
+    let db = mount.0.join("l.db");
+    let dbs = db.to_str().expect("utf8");
+    let first = env.run(&[
+        "--db",
+        dbs,
+        "analysis",
+        "add",
+        "--tool",
+        "claude",
+        "--source-id",
+        "a",
+        "--tokens-in",
+        "3",
+    ]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let remount = std::process::Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&mount.0)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(remount, "remount read-only");
+    let report = env.run(&["--db", dbs, "report", "daily", "--json"]);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let list = env.run(&["--db", dbs, "analysis", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).expect("json");
+    assert_eq!(v["analyses"][0]["source_id"], "a");
+    let add = env.run(&[
+        "--db",
+        dbs,
+        "analysis",
+        "add",
+        "--tool",
+        "claude",
+        "--source-id",
+        "b",
+        "--tokens-in",
+        "3",
+    ]);
+    assert_eq!(add.status.code(), Some(1));
+    assert!(
+        stderr(&add).contains(&format!(
+            "the ledger {} cannot be written: the file system is mounted read-only",
+            db.display()
+        )),
+        "{}",
+        stderr(&add)
+    );
+}
+
 /// A full disk: said as such, the ledger still read, nothing lost. Needs a small file
 /// system: a tmpfs, mounted only where this test may mount (root).
 #[test]
 fn a_full_disk_is_said_as_such_and_the_ledger_is_still_read() {
     let env = filled();
-    if !is_root(&env) {
-        eprintln!("skipped: mounting a small tmpfs needs root");
+    let Some(mount) = Tmpfs::mount(&env) else {
         return;
-    }
-    let mnt = env.dir.path().join("small");
-    std::fs::create_dir(&mnt).expect("mkdir");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: this machine does not let the test mount a tmpfs");
-        return;
-    }
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _guard = Unmount(&mnt);
+    };
+    let mnt = mount.0.clone();
     let db = mnt.join("l.db");
     let dbs = db.to_str().expect("utf8");
     let add = |source: &str| {
