@@ -28,6 +28,7 @@ pub mod global;
 pub mod ingest;
 pub(crate) mod money;
 pub(crate) mod process;
+pub(crate) mod program;
 pub mod progress;
 pub(crate) mod read;
 pub(crate) mod render;

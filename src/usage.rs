@@ -172,6 +172,9 @@ pub struct ToolCall {
     /// A shell call's command, in the form [`command_key`] gives it: how a tokledger run by
     /// that call finds the call among those of its session.
     pub command: Option<String>,
+    /// A shell call's program and subcommand (`git commit`), from its raw command
+    /// (`crate::program::program_of`): what `report tools --by command` groups by.
+    pub program: Option<String>,
     /// The sub-agent that made the call (Claude Code's hook payload says).
     pub agent_id: Option<String>,
 }
@@ -188,6 +191,7 @@ impl ToolCall {
         self.duration_ms = later.duration_ms.or(self.duration_ms);
         self.response_key = self.response_key.take().or(later.response_key);
         self.command = self.command.take().or(later.command);
+        self.program = self.program.take().or(later.program);
         self.agent_id = self.agent_id.take().or(later.agent_id);
     }
 }

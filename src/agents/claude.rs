@@ -369,6 +369,7 @@ impl AgentSpec for Claude {
                                 called_at_ms: ts,
                                 file_path: b.input.as_ref().and_then(|i| i.0.clone()),
                                 command: b.input.as_ref().and_then(|i| i.1.clone()),
+                                program: b.input.as_ref().and_then(|i| i.2.clone()),
                                 response_key: msg.id.as_ref().map(|m| format!("claude:{}", &**m)),
                                 ..Default::default()
                             });

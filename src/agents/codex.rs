@@ -462,6 +462,30 @@ fn tool_result(
     }
 }
 
+/// The command line of a shell call's arguments: `shell`'s `command` array (the script of
+/// `bash -lc SCRIPT`, else the words joined), `shell_command`'s `command` string or
+/// `exec_command`'s `cmd`.
+fn shell_command(args: &serde_json::Value) -> Option<String> {
+    let words = |v: &serde_json::Value| -> Option<Vec<String>> {
+        v.as_array()?
+            .iter()
+            .map(|w| w.as_str().map(str::to_owned))
+            .collect()
+    };
+    match args.get("command").or_else(|| args.get("cmd"))? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        v => {
+            let w = words(v)?;
+            match w.as_slice() {
+                [sh, flag, script] if flag.starts_with('-') && flag.ends_with('c') && sh.ends_with("sh") => {
+                    Some(script.clone())
+                }
+                _ => Some(crate::shell::join(&w)),
+            }
+        }
+    }
+}
+
 /// The calls waiting for their response, now counted under `key`, learn it.
 fn claim_calls(st: &mut State, out: &mut Parsed, session: &str, key: &str) {
     for call_id in st.unclaimed_calls.drain(..) {
@@ -491,11 +515,15 @@ fn on_call(
     let name = p
         .name
         .or_else(|| (kind == "local_shell_call").then(|| "local_shell".to_owned()));
+    let args: Option<serde_json::Value> = p
+        .arguments
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok());
     let file_path = p.input.as_deref().and_then(patch_path).or_else(|| {
-        let v: serde_json::Value = serde_json::from_str(p.arguments.as_deref()?).ok()?;
         Some(
-            v.get("file_path")
-                .or_else(|| v.get("path"))?
+            args.as_ref()?
+                .get("file_path")
+                .or_else(|| args.as_ref()?.get("path"))?
                 .as_str()?
                 .to_owned(),
         )
@@ -506,6 +534,10 @@ fn on_call(
         name,
         called_at_ms: ts,
         file_path,
+        program: args
+            .as_ref()
+            .and_then(shell_command)
+            .and_then(|c| crate::program::program_of(&c)),
         ..Default::default()
     });
 }

@@ -161,6 +161,7 @@ impl Reader<'_> {
             command: text(args, "command")
                 .map(|c| command_key(&c))
                 .filter(|c| !c.is_empty()),
+            program: text(args, "command").and_then(|c| crate::program::program_of(&c)),
             agent_id: text(c, "agentId"),
         });
     }

@@ -92,12 +92,12 @@ impl<'de> Deserialize<'de> for OptStr {
 }
 
 /// What tokledger reads of a tool call's input object: the file it names (`file_path`,
-/// `notebook_path` or `path`) and a shell call's `command`, as [`command_key`] gives it;
-/// any other input (a string, a list, odd field types) names neither.
+/// `notebook_path` or `path`) and a shell call's `command`, as [`command_key`] gives it, and
+/// its program (`crate::program::program_of`); any other input (a string, a list, odd field types) names neither.
 ///
 /// [`command_key`]: crate::usage::command_key
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ToolInputPath(pub Option<String>, pub Option<String>);
+pub struct ToolInputPath(pub Option<String>, pub Option<String>, pub Option<String>);
 
 impl<'de> Deserialize<'de> for ToolInputPath {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -108,16 +108,17 @@ impl<'de> Deserialize<'de> for ToolInputPath {
                 f.write_str("any JSON value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ToolInputPath, A::Error> {
-                let (mut file, mut notebook, mut path, mut command) = (None, None, None, None);
+                let (mut file, mut notebook, mut path, mut command, mut program) =
+                    (None, None, None, None, None);
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
                         "file_path" => file = map.next_value::<OptStr>()?.0,
                         "notebook_path" => notebook = map.next_value::<OptStr>()?.0,
                         "path" => path = map.next_value::<OptStr>()?.0,
                         "command" => {
-                            command = map
-                                .next_value::<OptStr>()?
-                                .0
+                            let raw = map.next_value::<OptStr>()?.0;
+                            program = raw.as_deref().and_then(crate::program::program_of);
+                            command = raw
                                 .map(|c| crate::usage::command_key(&c))
                                 .filter(|c| !c.is_empty());
                         }
@@ -126,30 +127,30 @@ impl<'de> Deserialize<'de> for ToolInputPath {
                         }
                     }
                 }
-                Ok(ToolInputPath(file.or(notebook).or(path), command))
+                Ok(ToolInputPath(file.or(notebook).or(path), command, program))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ToolInputPath, A::Error> {
                 OptStrVisitor
                     .visit_seq(seq)
-                    .map(|_| ToolInputPath(None, None))
+                    .map(|_| ToolInputPath(None, None, None))
             }
             fn visit_str<E: de::Error>(self, _: &str) -> Result<ToolInputPath, E> {
-                Ok(ToolInputPath(None, None))
+                Ok(ToolInputPath(None, None, None))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<ToolInputPath, E> {
-                Ok(ToolInputPath(None, None))
+                Ok(ToolInputPath(None, None, None))
             }
             fn visit_i64<E: de::Error>(self, _: i64) -> Result<ToolInputPath, E> {
-                Ok(ToolInputPath(None, None))
+                Ok(ToolInputPath(None, None, None))
             }
             fn visit_u64<E: de::Error>(self, _: u64) -> Result<ToolInputPath, E> {
-                Ok(ToolInputPath(None, None))
+                Ok(ToolInputPath(None, None, None))
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> Result<ToolInputPath, E> {
-                Ok(ToolInputPath(None, None))
+                Ok(ToolInputPath(None, None, None))
             }
             fn visit_unit<E: de::Error>(self) -> Result<ToolInputPath, E> {
-                Ok(ToolInputPath(None, None))
+                Ok(ToolInputPath(None, None, None))
             }
         }
         d.deserialize_any(V)

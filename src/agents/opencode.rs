@@ -207,6 +207,7 @@ fn process(out: &mut Parsed, rows: &[Row]) {
                         .as_deref()
                         .map(command_key)
                         .filter(|c| !c.is_empty()),
+                    program: command.as_deref().and_then(crate::program::program_of),
                     agent_id: (root_of(&parents, session) != session).then(|| session.clone()),
                 });
             }

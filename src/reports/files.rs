@@ -196,6 +196,8 @@ mod tests {
             failed: None,
             stated_duration_ms: None,
             file_path: Some(path),
+            shell: false,
+            program: None,
         };
         let mut stats = FileStats::default();
         stats.add(&call("claude", "Edit", "/w/src/lib.rs", Some("/w")));

@@ -95,9 +95,21 @@ impl From<&CallStats> for ToolTotals {
     }
 }
 
-/// `report tools`: one row per agent and tool name, most used first.
+/// What the rows of `report tools` are per: the tool's name, or (`--by command`) the
+/// program and subcommand a shell call ran (`crate::program`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ToolsBy {
+    #[default]
+    Name,
+    Command,
+}
+
+/// `report tools`: one row per agent and tool name (or shell program), most used first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ToolsReport {
+    pub by: ToolsBy,
+    /// With `--by command`: a row's `name` is the program, `None` for a shell call read
+    /// without one (before the ledger kept programs, or one that only changes directory).
     pub rows: Vec<ToolStatsRow>,
     pub totals: ToolTotals,
 }
@@ -105,15 +117,29 @@ pub struct ToolsReport {
 /// Builds a [`ToolsReport`] from the calls, one at a time.
 #[derive(Debug, Default)]
 pub struct ToolStats {
+    by: ToolsBy,
     all: CallStats,
     by_tool: ByAgentAndName<CallStats>,
 }
 
 impl ToolStats {
+    pub fn new(by: ToolsBy) -> Self {
+        ToolStats {
+            by,
+            ..ToolStats::default()
+        }
+    }
+
     pub fn add(&mut self, c: &ToolCallRef<'_>) {
+        let key = match self.by {
+            ToolsBy::Name => c.name,
+            // Only shell calls have a program; the others are not in this report.
+            ToolsBy::Command if c.shell => c.program,
+            ToolsBy::Command => return,
+        };
         let duration = duration_ms(c);
         self.all.add(c.failed, duration);
-        self.by_tool.get_mut(c.tool, c.name).add(c.failed, duration);
+        self.by_tool.get_mut(c.tool, key).add(c.failed, duration);
     }
 
     pub fn finish(self) -> ToolsReport {
@@ -140,6 +166,7 @@ impl ToolStats {
                 .then_with(|| (&a.tool, &a.name).cmp(&(&b.tool, &b.name)))
         });
         ToolsReport {
+            by: self.by,
             rows,
             totals: ToolTotals::from(&self.all),
         }
@@ -255,12 +282,58 @@ mod tests {
             failed: None,
             stated_duration_ms: stated,
             file_path: None,
+            shell: false,
+            program: None,
         };
         assert_eq!(duration_ms(&call(Some(7), Some(0), Some(100))), Some(7));
         assert_eq!(duration_ms(&call(None, Some(40), Some(100))), Some(60));
         assert_eq!(duration_ms(&call(None, Some(100), Some(100))), Some(0));
         assert_eq!(duration_ms(&call(None, Some(100), Some(40))), None);
         assert_eq!(duration_ms(&call(None, None, Some(40))), None);
+    }
+
+    #[test]
+    fn by_command_counts_shell_calls_per_program() {
+        let call = |name, program, shell, failed| ToolCallRef {
+            tool: "claude",
+            session_id: "s",
+            project: None,
+            call_id: "c",
+            name: Some(name),
+            called_at_ms: Some(1),
+            result_at_ms: None,
+            failed: Some(failed),
+            stated_duration_ms: Some(10),
+            file_path: None,
+            shell,
+            program,
+        };
+        let mut stats = ToolStats::new(ToolsBy::Command);
+        for c in [
+            call("Bash", Some("git commit"), true, false),
+            call("Bash", Some("cargo test"), true, true),
+            call("Bash", Some("git commit"), true, true),
+            call("Bash", None, true, false),
+            call("Read", None, false, false),
+        ] {
+            stats.add(&c);
+        }
+        let r = stats.finish();
+        let rows: Vec<_> = r
+            .rows
+            .iter()
+            .map(|r| (r.name.as_deref(), r.calls, r.failures))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (Some("git commit"), 2, 1),
+                (None, 1, 0),
+                (Some("cargo test"), 1, 1)
+            ]
+        );
+        assert_eq!((r.totals.calls, r.totals.failures), (4, 2));
+        assert_eq!(r.by, ToolsBy::Command);
     }
 
     #[test]
@@ -276,6 +349,8 @@ mod tests {
             failed: Some(call_id == "c2"),
             stated_duration_ms: None,
             file_path: None,
+            shell: false,
+            program: None,
         };
         let calls = [
             call("codex", "shell", "c1", Some(30)),

@@ -144,6 +144,10 @@ pub struct ToolCallRef<'a> {
     /// As the transcript states it (reports derive one from the times otherwise).
     pub stated_duration_ms: Option<i64>,
     pub file_path: Option<&'a str>,
+    /// A shell call (it has a command or a program).
+    pub shell: bool,
+    /// A shell call's program and subcommand (`git commit`), when it was read with one.
+    pub program: Option<&'a str>,
 }
 
 /// One compaction, with its session's project.
@@ -273,7 +277,7 @@ impl Store {
         self.read(|c| {
             let sql = format!(
                 "SELECT t.tool, t.session_id, t.call_id, t.name, t.called_at_ms, t.result_at_ms, t.failed,
-                        t.duration_ms, t.file_path
+                        t.duration_ms, t.file_path, t.command IS NOT NULL OR t.program IS NOT NULL, t.program
                  FROM tool_calls t
                  WHERE (:name IS NULL OR t.name = :name COLLATE NOCASE) AND {}",
                 filter_sql("t", "coalesce(t.called_at_ms, t.result_at_ms)")
@@ -299,6 +303,8 @@ impl Store {
                     failed: r.get::<_, Option<i64>>(6)?.map(|v| v != 0),
                     stated_duration_ms: r.get(7)?,
                     file_path: r.get_ref(8)?.as_str_or_null()?,
+                    shell: r.get(9)?,
+                    program: r.get_ref(10)?.as_str_or_null()?,
                 });
             }
             Ok(())

@@ -260,8 +260,8 @@ struct TotalsDelta {
 }
 
 const ADD_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, scope, call_id, session_id, name, called_at_ms, result_at_ms,
-                                        failed, duration_ms, file_path, response_key, command, agent_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                                        failed, duration_ms, file_path, response_key, command, agent_id, program)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT(tool, scope, call_id) DO UPDATE SET
                      name = coalesce(name, excluded.name),
                      called_at_ms = coalesce(min(called_at_ms, excluded.called_at_ms), called_at_ms, excluded.called_at_ms),
@@ -271,7 +271,8 @@ const ADD_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, scope, call_id, sessio
                      file_path = coalesce(file_path, excluded.file_path),
                      response_key = coalesce(response_key, excluded.response_key),
                      command = coalesce(command, excluded.command),
-                     agent_id = coalesce(agent_id, excluded.agent_id)";
+                     agent_id = coalesce(agent_id, excluded.agent_id),
+                     program = coalesce(program, excluded.program)";
 
 const ADD_COMPACTION: &str = "INSERT OR IGNORE INTO compactions(dedup_key, tool, session_id, kind, at_ms, trigger, pre_tokens)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -477,7 +478,8 @@ impl<'t> IngestTx<'t> {
             c.file_path,
             c.response_key,
             c.command,
-            c.agent_id
+            c.agent_id,
+            c.program
         ])?;
         Ok(())
     }

@@ -65,6 +65,7 @@ fn call_of(v: &serde_json::Value, event: Option<&str>, session: Option<&str>) ->
         command: text(input, "command")
             .map(|c| crate::usage::command_key(&c))
             .filter(|c| !c.is_empty()),
+        program: text(input, "command").and_then(|c| crate::program::program_of(&c)),
         result_at_ms: Some(chrono::Utc::now().timestamp_millis()),
         failed: Some(failure || says_failed || v.get("error").is_some_and(|e| !e.is_null())),
         duration_ms: v

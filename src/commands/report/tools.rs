@@ -3,7 +3,16 @@
 use anyhow::Result;
 
 use crate::ctx::Ctx;
-use crate::reports::tools::{CallLog, ToolStats};
+use crate::reports::tools::{CallLog, ToolStats, ToolsBy};
+
+/// What `report tools` rows are per.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    /// The tool's name (`Bash`, `Read`)
+    Name,
+    /// Shell calls only, per program and subcommand (`git commit`, `cargo test`)
+    Command,
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -16,8 +25,11 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// List every call (time, session, project, outcome, duration, file) instead of totals
-    #[arg(long)]
+    #[arg(long, conflicts_with = "by")]
     pub calls: bool,
+    /// Rows per tool name, or per shell program and subcommand (docs/REPORTS.md)
+    #[arg(long, value_enum, default_value_t = By::Name)]
+    pub by: By,
     #[command(flatten)]
     pub format: super::FormatFlags,
 }
@@ -34,7 +46,10 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
             .for_each_tool_call(&p.filter, name, |c| log.add(c))?;
         super::print(&log.finish(), format)
     } else {
-        let mut stats = ToolStats::default();
+        let mut stats = ToolStats::new(match args.by {
+            By::Name => ToolsBy::Name,
+            By::Command => ToolsBy::Command,
+        });
         p.store
             .for_each_tool_call(&p.filter, name, |c| stats.add(c))?;
         super::print(&stats.finish(), format)

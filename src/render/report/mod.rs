@@ -257,6 +257,7 @@ mod tests {
             );
         }
         let stats = ToolsReport {
+            by: Default::default(),
             rows: vec![ToolStatsRow {
                 tool: "claude".into(),
                 name: Some("mcp__playwright__browser_navigate".into()),

@@ -9,12 +9,16 @@ use serde::Serialize;
 use super::{Report, Style, numeric, opt_string, utc};
 use crate::render::human::duration;
 use crate::render::{write_csv_line, write_json, write_table};
-use crate::reports::tools::{Call, CallsReport, ToolStatsRow, ToolTotals, ToolsReport};
+use crate::reports::tools::{Call, CallsReport, ToolStatsRow, ToolTotals, ToolsBy, ToolsReport};
 
+/// A row: `name` is the tool's name, or with `--by command`, `command` the program.
 #[derive(Serialize)]
 struct RowJson<'a> {
     tool: &'a str,
-    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<Option<&'a str>>,
     calls: i64,
     failures: i64,
     successes: i64,
@@ -24,11 +28,13 @@ struct RowJson<'a> {
     durations_known: i64,
 }
 
-impl<'a> From<&'a ToolStatsRow> for RowJson<'a> {
-    fn from(r: &'a ToolStatsRow) -> Self {
+impl<'a> RowJson<'a> {
+    fn new(r: &'a ToolStatsRow, by: ToolsBy) -> Self {
+        let key = Some(r.name.as_deref());
         RowJson {
             tool: &r.tool,
-            name: r.name.as_deref(),
+            name: key.filter(|_| by == ToolsBy::Name),
+            command: key.filter(|_| by == ToolsBy::Command),
             calls: r.calls,
             failures: r.failures,
             successes: r.successes,
@@ -65,12 +71,22 @@ fn percent(r: Option<f64>) -> String {
     r.map_or_else(|| "-".into(), |r| format!("{:.0}%", r * 100.0))
 }
 
+impl ToolsReport {
+    /// The JSON and CSV name of what a row is per.
+    fn key_name(&self) -> &'static str {
+        match self.by {
+            ToolsBy::Name => "name",
+            ToolsBy::Command => "command",
+        }
+    }
+}
+
 impl Report for ToolsReport {
     fn json(&self, out: &mut dyn Write) -> Result<()> {
         super::write_rows_json(
             out,
             "tools",
-            self.rows.iter().map(RowJson::from).collect(),
+            self.rows.iter().map(|r| RowJson::new(r, self.by)).collect(),
             TotalsJson::from(&self.totals),
         )
     }
@@ -80,7 +96,7 @@ impl Report for ToolsReport {
             out,
             &[
                 "tool",
-                "name",
+                self.key_name(),
                 "calls",
                 "failures",
                 "successes",
@@ -116,7 +132,11 @@ impl Report for ToolsReport {
             return Ok(());
         }
         let unknown = totals.unknown > 0;
-        let mut header = vec!["agent", "tool", "calls", "failed", "error %"];
+        let what = match self.by {
+            ToolsBy::Name => "tool",
+            ToolsBy::Command => "command",
+        };
+        let mut header = vec!["agent", what, "calls", "failed", "error %"];
         if unknown {
             header.push("no result");
         }
@@ -139,7 +159,10 @@ impl Report for ToolsReport {
         for r in rows {
             t.add_row(line(
                 &r.tool,
-                r.name.as_deref().unwrap_or("(unnamed)"),
+                r.name.as_deref().unwrap_or(match self.by {
+                    ToolsBy::Name => "(unnamed)",
+                    ToolsBy::Command => "(no program)",
+                }),
                 r.calls,
                 r.failures,
                 r.unknown,

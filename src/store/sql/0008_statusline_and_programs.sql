@@ -1,0 +1,13 @@
+-- (Numbered 0008 on its branch, beside a 0007 written on another: it depends on nothing
+-- after 0006, so it may take whichever place the merge gives it.)
+--
+-- 1. `statusline` and `report blocks` sum the responses of a time range across every
+--    session (today's total): without an index on time that is a scan of every response
+--    ever read. The index costs a first read little: times
+--    mostly grow within a file, so its pages fill in order.
+CREATE INDEX IF NOT EXISTS usage_events_time ON usage_events(ts_ms);
+
+-- 2. A shell call's program and subcommand (`git commit`), taken from its raw command when
+--    it is read (`command` has its spaces removed and cannot be split again): what
+--    `report tools --by command` groups by. Calls read before this version have none.
+ALTER TABLE tool_calls ADD COLUMN program TEXT;
