@@ -10,6 +10,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         // The hook resolves its settings itself: it must exit 0 even when they are wrong.
         Command::Hook(cmd) => commands::hook::run(&cli.global, &cmd),
+        Command::Statusline(a) => commands::statusline::run(&cli.global, &a),
         Command::Analysis(cmd) => commands::analysis::run(&Ctx::new(&cli.global)?, cmd),
         Command::Prices(cmd) => commands::prices::run(&Ctx::new(&cli.global)?, cmd),
         Command::Skills(cmd) => commands::skills::run(&Ctx::new(&cli.global)?, &cmd),

@@ -38,6 +38,9 @@ pub enum Command {
     /// Agent hooks: read the event on stdin, never block or fail the agent
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Claude Code's status line: the running analysis, the session and today, on one line
+    /// (reads the status JSON on stdin; always exits 0)
+    Statusline(crate::commands::statusline::Args),
     /// The agents' skill files, rendered from templates/
     #[command(subcommand)]
     Skills(SkillsCommand),

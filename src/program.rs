@@ -18,10 +18,42 @@
 /// Programs whose first argument is a subcommand (for `make`, `just` and `rake`: a target;
 /// for `npx`, `uvx` and `bunx`: the package run).
 const WITH_SUBCOMMANDS: &[&str] = &[
-    "apt", "apt-get", "brew", "bun", "bunx", "cargo", "composer", "deno", "docker", "dotnet",
-    "gcloud", "gh", "git", "go", "gradle", "helm", "just", "kubectl", "make", "mvn", "npm", "npx",
-    "pip", "pip3", "pnpm", "podman", "poetry", "rake", "rustup", "swift", "systemctl",
-    "terraform", "tokledger", "uv", "uvx", "yarn",
+    "apt",
+    "apt-get",
+    "brew",
+    "bun",
+    "bunx",
+    "cargo",
+    "composer",
+    "deno",
+    "docker",
+    "dotnet",
+    "gcloud",
+    "gh",
+    "git",
+    "go",
+    "gradle",
+    "helm",
+    "just",
+    "kubectl",
+    "make",
+    "mvn",
+    "npm",
+    "npx",
+    "pip",
+    "pip3",
+    "pnpm",
+    "podman",
+    "poetry",
+    "rake",
+    "rustup",
+    "swift",
+    "systemctl",
+    "terraform",
+    "tokledger",
+    "uv",
+    "uvx",
+    "yarn",
 ];
 
 /// Options that take the next word as their value, per program.
@@ -186,7 +218,10 @@ mod tests {
             ("git $(echo status)", Some("git")),
             ("cd /tmp", None),
             ("", None),
-            ("export A=1 && ./target/release/tokledger analysis start --source-id x", Some("tokledger analysis")),
+            (
+                "export A=1 && ./target/release/tokledger analysis start --source-id x",
+                Some("tokledger analysis"),
+            ),
         ];
         for (cmd, want) in cases {
             assert_eq!(program_of(cmd).as_deref(), want, "{cmd}");

@@ -477,7 +477,9 @@ fn shell_command(args: &serde_json::Value) -> Option<String> {
         v => {
             let w = words(v)?;
             match w.as_slice() {
-                [sh, flag, script] if flag.starts_with('-') && flag.ends_with('c') && sh.ends_with("sh") => {
+                [sh, flag, script]
+                    if flag.starts_with('-') && flag.ends_with('c') && sh.ends_with("sh") =>
+                {
                     Some(script.clone())
                 }
                 _ => Some(crate::shell::join(&w)),

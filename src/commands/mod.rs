@@ -5,3 +5,4 @@ pub mod hook;
 pub mod prices;
 pub mod report;
 pub mod skills;
+pub mod statusline;

@@ -14,7 +14,7 @@ mod order;
 mod price;
 mod write;
 
-pub use price::settle_costs;
+pub use price::{settle_costs, settle_costs_between};
 
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};

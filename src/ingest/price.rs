@@ -37,6 +37,28 @@ pub fn settle_costs(
         return Ok(());
     }
     let pending = store.unpriced(session)?;
+    price_pending(store, pricer, &pending)
+}
+
+/// Price the responses of `[since_ms, until_ms)` not priced yet (`statusline`'s today).
+pub fn settle_costs_between(
+    store: &mut Store,
+    pricer: &Pricer,
+    since_ms: i64,
+    until_ms: i64,
+) -> Result<()> {
+    if store.read_only().is_some() {
+        return Ok(());
+    }
+    let pending = store.unpriced_between(since_ms, until_ms)?;
+    price_pending(store, pricer, &pending)
+}
+
+fn price_pending(
+    store: &mut Store,
+    pricer: &Pricer,
+    pending: &[crate::store::write::Unpriced],
+) -> Result<()> {
     if pending.is_empty() {
         return Ok(());
     }

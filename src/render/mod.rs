@@ -5,6 +5,7 @@ pub mod export;
 pub mod human;
 pub mod report;
 pub mod sessions;
+pub mod statusline;
 
 use std::io::Write;
 

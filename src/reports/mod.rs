@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 pub mod compactions;
 pub mod files;
+pub mod live;
 pub mod tools;
 pub mod usage;
 

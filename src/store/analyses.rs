@@ -466,6 +466,23 @@ impl Store {
         })
     }
 
+    /// The analyses still running in one session, newest first (what `statusline` shows).
+    pub fn running_in_session(&self, tool: &str, session_id: &str) -> Result<Vec<Analysis>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM analysis_logs
+                 WHERE status = 'in_progress' AND usage_provider = ?1 AND usage_session_id = ?2
+                 ORDER BY year DESC, seq DESC"
+            ))?;
+            let rows = st.query_map(params![tool, session_id], row)?;
+            let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            for a in &mut out {
+                a.snapshots = snaps::of_analysis(c, &a.id)?;
+            }
+            Ok(out)
+        })
+    }
+
     pub fn analyses(&self, f: &AnalysisFilter) -> Result<Vec<Analysis>> {
         self.read(|c| {
             let mut st = c.prepare(&format!(

@@ -162,7 +162,41 @@ pub struct CompactionRow {
     pub pre_tokens: Option<i64>,
 }
 
+/// Every response of a time range summed, whatever its session or model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RangeUsage {
+    pub responses: i64,
+    pub tokens: Tokens,
+    /// The known part of the cost (nano-USD).
+    pub cost_nusd: i64,
+    /// Responses whose model has no price, and responses not priced yet.
+    pub unpriced: i64,
+    pub pending: i64,
+}
+
 impl Store {
+    /// The responses timed in `[since_ms, until_ms)`, summed (by the time index: a day's
+    /// rows, not the whole ledger's).
+    pub fn usage_in_range(&self, since_ms: i64, until_ms: i64) -> Result<RangeUsage> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT count(*), {SUM_COLUMNS}, coalesce(sum(cost_nusd), 0),
+                        coalesce(sum(priced = 1 AND cost_nusd IS NULL), 0), coalesce(sum(priced = 0), 0)
+                 FROM usage_events INDEXED BY usage_events_time
+                 WHERE ts_ms >= ?1 AND ts_ms < ?2"
+            ))?;
+            Ok(st.query_row(rusqlite::params![since_ms, until_ms], |r| {
+                Ok(RangeUsage {
+                    responses: r.get(0)?,
+                    tokens: tokens_at(r, 1)?,
+                    cost_nusd: r.get(8)?,
+                    unpriced: r.get(9)?,
+                    pending: r.get(10)?,
+                })
+            })?)
+        })
+    }
+
     /// Call `each` with every response in `f`, in no particular order; responses without a
     /// time pass the time bounds, so that one pass also counts them. Rows are lent, not
     /// copied: the time reports sum them in Rust rather than by SQL's GROUP BY, because a hash

@@ -99,26 +99,43 @@ pub struct Unpriced {
     pub ts_ms: Option<i64>,
 }
 
+const UNPRICED_COLUMNS: &str =
+    "id, tool, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
+    cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens, speed, ts_ms";
+
+fn unpriced_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unpriced> {
+    Ok(Unpriced {
+        rowid: r.get(0)?,
+        tool: r.get(1)?,
+        model: r.get(2)?,
+        tokens: crate::store::sessions::tokens_at(r, 3)?,
+        speed: r.get(10)?,
+        ts_ms: r.get(11)?,
+    })
+}
+
 impl Store {
     /// Responses not priced yet, of one session or of all.
     pub fn unpriced(&self, session: Option<(Agent, &str)>) -> Result<Vec<Unpriced>> {
         self.read(|c| {
-            let mut st = c.prepare(
-                "SELECT id, tool, model, input_tokens, cache_creation_tokens, cache_creation_5m_tokens,
-                        cache_creation_1h_tokens, cache_read_tokens, output_tokens, reasoning_tokens, speed, ts_ms
-                 FROM usage_events WHERE priced = 0 AND (?1 IS NULL OR (tool = ?1 AND session_id = ?2))",
-            )?;
+            let mut st = c.prepare(&format!(
+                "SELECT {UNPRICED_COLUMNS}
+                 FROM usage_events WHERE priced = 0 AND (?1 IS NULL OR (tool = ?1 AND session_id = ?2))"
+            ))?;
             let (tool, id) = session.map_or((None, None), |(t, s)| (Some(t.as_str()), Some(s)));
-            let rows = st.query_map(params![tool, id], |r| {
-                Ok(Unpriced {
-                    rowid: r.get(0)?,
-                    tool: r.get(1)?,
-                    model: r.get(2)?,
-                    tokens: crate::store::sessions::tokens_at(r, 3)?,
-                    speed: r.get(10)?,
-                    ts_ms: r.get(11)?,
-                })
-            })?;
+            let rows = st.query_map(params![tool, id], unpriced_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Responses not priced yet timed in `[since_ms, until_ms)` (by the time index).
+    pub fn unpriced_between(&self, since_ms: i64, until_ms: i64) -> Result<Vec<Unpriced>> {
+        self.read(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {UNPRICED_COLUMNS} FROM usage_events INDEXED BY usage_events_time
+                 WHERE ts_ms >= ?1 AND ts_ms < ?2 AND priced = 0"
+            ))?;
+            let rows = st.query_map(params![since_ms, until_ms], unpriced_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }

@@ -183,7 +183,7 @@ fn session_start(ctx: &Ctx, p: &Payload) -> Result<()> {
 
 /// Only this session's files: the transcript the payload names, or the files the ledger
 /// already ties to its session id.
-fn read_transcript(ctx: &Ctx, p: &Payload) -> Result<()> {
+pub(crate) fn read_transcript(ctx: &Ctx, p: &Payload) -> Result<()> {
     match (&p.transcript_path, &p.session_id) {
         // Claude Code creates the transcript with the first message: nothing to read yet.
         (Some(path), _) if !path.is_file() => Ok(()),
