@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
-.PHONY: demo test e2e lint fuzz fixtures bench-ingest bench-report bench-contention assemble-skills check-skills
+.PHONY: demo test e2e lint fuzz fixtures bench-ingest bench-report bench-contention bench-statusline assemble-skills check-skills
 
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
@@ -61,6 +61,11 @@ bench-ingest:
 bench-contention:
 	$(CARGO) build --release --quiet
 	python3 scripts/bench_contention.py
+
+## 50 `statusline` runs on the ledger of a 400 MB history: median and max (docs/PERFORMANCE.md).
+bench-statusline:
+	$(CARGO) build --release --quiet
+	python3 scripts/bench_statusline.py
 
 ## Warm `report daily` against ccusage daily on the same history (see docs/PERFORMANCE.md).
 bench-report:

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+pub mod blocks;
 pub mod compactions;
 pub mod files;
 pub mod live;

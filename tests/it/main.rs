@@ -6,6 +6,7 @@ mod common;
 
 mod anchoring;
 mod backfill_export;
+mod blocks;
 mod cost;
 mod fuzz_budget;
 mod gemini;

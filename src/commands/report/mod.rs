@@ -17,6 +17,7 @@ use crate::reports::usage::{
 use crate::store::Store;
 use crate::store::reports::ReportFilter;
 
+pub mod blocks;
 pub mod compactions;
 pub mod daily;
 pub mod files;
@@ -44,6 +45,8 @@ pub enum ReportCommand {
     Files(files::Args),
     /// Compactions per session
     Compactions(compactions::Args),
+    /// 5-hour billing windows; the active one with its burn rate and projection
+    Blocks(blocks::Args),
 }
 
 pub fn run(ctx: &Ctx, cmd: ReportCommand) -> Result<()> {
@@ -56,6 +59,7 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> Result<()> {
         ReportCommand::Tools(a) => tools::run(ctx, &a),
         ReportCommand::Files(a) => files::run(ctx, &a),
         ReportCommand::Compactions(a) => compactions::run(ctx, &a),
+        ReportCommand::Blocks(a) => blocks::run(ctx, &a),
     }
 }
 

@@ -5,6 +5,7 @@
 //! and below 100 columns the widest reports drop columns (JSON and CSV keep everything, with
 //! exact integers). Piped, tables are plain text with full numbers.
 
+mod blocks;
 mod compactions;
 mod files;
 mod tools;
