@@ -118,13 +118,26 @@ impl Store {
     /// Responses not priced yet, of one session or of all.
     pub fn unpriced(&self, session: Option<(Agent, &str)>) -> Result<Vec<Unpriced>> {
         self.read(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {UNPRICED_COLUMNS}
-                 FROM usage_events WHERE priced = 0 AND (?1 IS NULL OR (tool = ?1 AND session_id = ?2))"
-            ))?;
-            let (tool, id) = session.map_or((None, None), |(t, s)| (Some(t.as_str()), Some(s)));
-            let rows = st.query_map(params![tool, id], unpriced_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            // Two statements: `?1 IS NULL OR tool = ?1` would keep SQLite from the session
+            // index, and a session's pricing (every statusline) would scan every response.
+            let rows = match session {
+                Some((tool, id)) => {
+                    let mut st = c.prepare_cached(&format!(
+                        "SELECT {UNPRICED_COLUMNS} FROM usage_events
+                         WHERE tool = ?1 AND session_id = ?2 AND priced = 0"
+                    ))?;
+                    st.query_map(params![tool.as_str(), id], unpriced_row)?
+                        .collect::<rusqlite::Result<Vec<_>>>()?
+                }
+                None => {
+                    let mut st = c.prepare_cached(&format!(
+                        "SELECT {UNPRICED_COLUMNS} FROM usage_events WHERE priced = 0"
+                    ))?;
+                    st.query_map([], unpriced_row)?
+                        .collect::<rusqlite::Result<Vec<_>>>()?
+                }
+            };
+            Ok(rows)
         })
     }
 
