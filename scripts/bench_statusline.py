@@ -96,6 +96,9 @@ def main() -> int:
           f"{session['tokens_so_far']:,} tokens)")
     print(f"statusline x{a.runs}: median {statistics.median(took):.1f} ms, max {max(took):.1f} ms, "
           f"exit codes {sorted(codes)}")
+    new, same = took[0::2], took[1::2]
+    print(f"  after a new response: median {statistics.median(new):.1f} ms, max {max(new):.1f} ms; "
+          f"nothing new: median {statistics.median(same):.1f} ms, max {max(same):.1f} ms")
     print(f"last line: {lines[-1]}")
     return 0 if codes == {0} else 1
 

@@ -1,10 +1,10 @@
 //! `tokledger statusline`: Claude Code's status line command. Claude Code runs it with the
 //! session's JSON on stdin (`session_id`, `transcript_path`, `model.display_name`, …) after
 //! every message and shows the first line it prints. Like the hook it must never get in the
-//! way: it answers within [`TOTAL`], exits 0 whatever happens, and prints a line even when
-//! it has nothing but an error to say. It reads what the session's transcript gained since
-//! the last read (until [`READ_UNTIL`]; a busy ledger is not waited for), then prints from
-//! what the ledger holds. See docs/WORKFLOWS.md.
+//! way: it answers within `--max-ms` (600 by default), exits 0 whatever happens, and prints
+//! a line even when it has nothing but an error to say. It reads what the session's
+//! transcript gained since the last read (for at most [`READ_SHARE`] of that time; a busy
+//! ledger is not waited for), then prints from what the ledger holds. See docs/WORKFLOWS.md.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -18,12 +18,10 @@ use crate::ctx::Ctx;
 use crate::global::GlobalArgs;
 use crate::reports::live::{Live, Spent, running};
 
-/// From start to the line printed.
-const TOTAL: Duration = Duration::from_millis(600);
 /// Kept for the queries after the read and pricing, whatever they took.
 const QUERY_RESERVE: Duration = Duration::from_millis(60);
-/// The transcript read writes nothing after this (from the start).
-const READ_UNTIL: Duration = Duration::from_millis(250);
+/// The transcript read writes nothing after this share of `--max-ms` (from the start).
+const READ_SHARE: f64 = 0.4;
 /// How long the payload may take to arrive.
 const STDIN_WAIT: Duration = Duration::from_millis(200);
 /// How long a write waits for another tokledger's lock: then the line shows what the
@@ -43,6 +41,10 @@ pub struct Args {
     /// Only print from the ledger: do not read the session's transcript first
     #[arg(long)]
     pub no_read: bool,
+    /// Answer within this many milliseconds (what the read could not do in time, the next
+    /// line does)
+    #[arg(long, value_name = "MS", default_value_t = 600)]
+    pub max_ms: u64,
 }
 
 /// Never fails: a problem becomes the line (and a line on stderr).
@@ -75,7 +77,8 @@ pub fn run(global: &GlobalArgs, args: &Args) -> Result<()> {
 fn live(global: &GlobalArgs, args: &Args, started: Instant) -> Result<Live> {
     let mut ctx = Ctx::new(global)?;
     ctx.busy = ctx.busy.min(BUSY);
-    ctx.read_deadline = Some(started + READ_UNTIL);
+    let total = Duration::from_millis(args.max_ms);
+    ctx.read_deadline = Some(started + total.mul_f64(READ_SHARE));
     // Warnings of the read (a malformed line) are the hook's and reports' to show.
     ctx.quiet = true;
     let tz = crate::dates::resolve_zone(&args.tz, ctx.tz_env.as_deref())?;
@@ -98,7 +101,7 @@ fn live(global: &GlobalArgs, args: &Args, started: Instant) -> Result<Live> {
     if !args.no_read {
         let c = ctx.clone();
         let p = payload.clone();
-        let left = TOTAL
+        let left = total
             .saturating_sub(started.elapsed())
             .saturating_sub(QUERY_RESERVE);
         let today = (day_start, day_end);

@@ -119,7 +119,12 @@ fn usd(v: Option<f64>) -> String {
 
 /// A report a person reads: per analysis its delta fields, stages and models; for a
 /// synthesis, the breakdown of its inputs with end-to-end totals.
-pub fn markdown(out: &mut dyn Write, rows: &[Analysis], generated_at: &str) -> Result<()> {
+pub fn markdown(
+    out: &mut dyn Write,
+    rows: &[Analysis],
+    work: &std::collections::HashMap<String, crate::reports::work::WorkReport>,
+    generated_at: &str,
+) -> Result<()> {
     let by_id: BTreeMap<String, Analysis> =
         rows.iter().map(|a| (a.id.clone(), a.clone())).collect();
     writeln!(out, "# Token ledger report\n")?;
@@ -220,6 +225,9 @@ pub fn markdown(out: &mut dyn Write, rows: &[Analysis], generated_at: &str) -> R
                     usd(u.cost_usd())
                 )?;
             }
+        }
+        if let Some(w) = work.get(&a.id) {
+            super::work::markdown(out, w, md)?;
         }
         if is_synthesis(a) {
             let e = end_to_end(&by_id, &a.id);

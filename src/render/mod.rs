@@ -6,6 +6,7 @@ pub mod human;
 pub mod report;
 pub mod sessions;
 pub mod statusline;
+pub mod work;
 
 use std::io::Write;
 

@@ -12,6 +12,7 @@ pub mod files;
 pub mod live;
 pub mod tools;
 pub mod usage;
+pub mod work;
 
 /// A count as the reports carry it.
 fn count(n: usize) -> i64 {

@@ -10,6 +10,7 @@ mod migrate;
 pub mod reports;
 pub mod sessions;
 pub mod snapshots;
+pub mod spans;
 pub mod write;
 
 use std::path::{Path, PathBuf};

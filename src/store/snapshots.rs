@@ -143,8 +143,9 @@ pub(crate) fn count(
 pub(crate) fn insert(tx: &Transaction<'_>, id: &str, s: &SnapshotRow) -> Result<()> {
     tx.execute(
         &format!(
-            "INSERT INTO analysis_snapshots(analysis_id, {SNAPSHOT_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            "INSERT INTO analysis_snapshots(analysis_id, {SNAPSHOT_COLUMNS}, max_response_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                     (SELECT coalesce(max(id), 0) FROM usage_events))"
         ),
         params![
             id,

@@ -23,29 +23,8 @@ fn payload(event: &str, session: &str, transcript: &Path) -> String {
 }
 
 /// Run the hook with `stdin` as its payload; returns the output and how long it took.
-fn hook(mut cmd: Command, stdin: &str) -> (Output, Duration) {
-    let began = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // A hook that exits before reading (bad arguments) closes the pipe: not an error here.
-    let written = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes());
-    if let Err(e) = written {
-        assert_eq!(
-            e.kind(),
-            std::io::ErrorKind::BrokenPipe,
-            "write payload: {e}"
-        );
-    }
-    let out = child.wait_with_output().expect("wait");
-    (out, began.elapsed())
+fn hook(cmd: Command, stdin: &str) -> (Output, Duration) {
+    run_with_stdin(cmd, stdin)
 }
 
 fn state(env: &TestEnv) -> std::path::PathBuf {

@@ -25,3 +25,4 @@ mod robustness;
 mod run;
 mod skills;
 mod statusline;
+mod work_tools;

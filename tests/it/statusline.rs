@@ -1,10 +1,9 @@
 //! `tokledger statusline` as Claude Code runs it: a real process, the status JSON on stdin,
 //! one line out, exit 0 whatever happens.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -58,25 +57,14 @@ fn status_payload(session: &str, path: &Path) -> String {
     .to_string()
 }
 
-fn statusline(mut cmd: Command, stdin: &str) -> (Output, Duration) {
-    let began = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes());
-    let out = child.wait_with_output().expect("wait");
-    (out, began.elapsed())
+fn statusline(cmd: Command, stdin: &str) -> (Output, Duration) {
+    run_with_stdin(cmd, stdin)
 }
 
+/// A debug build on a loaded machine may need more than the default 600 ms to read and
+/// price; the tests check the numbers, `a_locked_ledger…` the promptness.
 fn cmd(env: &TestEnv, zone: &str, json: bool) -> Command {
-    let mut args = vec!["statusline", "--tz", zone];
+    let mut args = vec!["statusline", "--tz", zone, "--max-ms", "20000"];
     if json {
         args.push("--json");
     }

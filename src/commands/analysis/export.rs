@@ -32,7 +32,11 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let w: &mut dyn Write = &mut buf;
     match args.format {
         Format::Yaml => crate::render::export::yaml(w, &rows)?,
-        Format::Md => crate::render::export::markdown(w, &rows, &crate::usage::now_rfc3339())?,
+        Format::Md => {
+            let all: Vec<_> = rows.iter().collect();
+            let work = super::work::work_of(&store, &all)?;
+            crate::render::export::markdown(w, &rows, &work, &crate::usage::now_rfc3339())?;
+        }
         Format::Json => crate::render::export::json(w, &rows)?,
         Format::Csv => crate::render::export::csv(w, &rows)?,
     }

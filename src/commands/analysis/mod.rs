@@ -18,6 +18,7 @@ pub mod sessions_list;
 pub mod show;
 pub mod start;
 pub mod validate;
+pub mod work;
 
 #[derive(Subcommand, Debug)]
 pub enum AnalysisCommand {

@@ -32,15 +32,24 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     } else {
         None
     };
+    // What it did over the span of its tokens (`null`: no session to look in).
+    let work = super::work::work_of(&store, &[&row])?.remove(&row.id);
     let mut out = std::io::stdout().lock();
     if args.json {
         let mut v = serde_json::to_value(crate::render::analysis::AnalysisJson::from(&row))?;
-        if let (Some(e), serde_json::Value::Object(m)) = (&e2e, &mut v) {
-            m.insert("end_to_end".into(), serde_json::to_value(e)?);
+        if let serde_json::Value::Object(m) = &mut v {
+            if let Some(e) = &e2e {
+                m.insert("end_to_end".into(), serde_json::to_value(e)?);
+            }
+            let tools = work.as_ref().map(crate::render::work::ToolsJson::from);
+            m.insert("tools".into(), serde_json::to_value(tools)?);
         }
         return crate::render::write_json(&mut out, &v);
     }
     crate::render::analysis::human(&mut out, &row, ctx.stdout_is_terminal())?;
+    if let Some(w) = &work {
+        crate::render::work::human(&mut out, w, ctx.stdout_is_terminal())?;
+    }
     if let Some(e) = e2e {
         writeln!(out)?;
         writeln!(

@@ -20,6 +20,7 @@ use comfy_table::{CellAlignment, ColumnConstraint, Table};
 
 use super::human::{abbreviated, tail, thousands};
 
+pub(crate) use tools::RowJson as ToolRowJson;
 pub use usage::untimed_note;
 
 /// How a report is written, chosen once from the command's flags: a table (the default),

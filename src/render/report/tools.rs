@@ -13,7 +13,7 @@ use crate::reports::tools::{Call, CallsReport, ToolStatsRow, ToolTotals, ToolsBy
 
 /// A row: `name` is the tool's name, or with `--by command`, `command` the program.
 #[derive(Serialize)]
-struct RowJson<'a> {
+pub(crate) struct RowJson<'a> {
     tool: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<Option<&'a str>>,
@@ -29,7 +29,7 @@ struct RowJson<'a> {
 }
 
 impl<'a> RowJson<'a> {
-    fn new(r: &'a ToolStatsRow, by: ToolsBy) -> Self {
+    pub(crate) fn new(r: &'a ToolStatsRow, by: ToolsBy) -> Self {
         let key = Some(r.name.as_deref());
         RowJson {
             tool: &r.tool,

@@ -11,3 +11,9 @@ CREATE INDEX IF NOT EXISTS usage_events_time ON usage_events(ts_ms);
 --    it is read (`command` has its spaces removed and cannot be split again): what
 --    `report tools --by command` groups by. Calls read before this version have none.
 ALTER TABLE tool_calls ADD COLUMN program TEXT;
+
+-- 3. What a snapshot taken without an anchor counted is the responses in the ledger when
+--    it was taken: the highest response row id then bounds them (an older line read later
+--    gets a higher id and was not counted). `analysis show` bounds the analysis's tool calls
+--    by it, over the same span as its tokens. NULL for snapshots taken before.
+ALTER TABLE analysis_snapshots ADD COLUMN max_response_id INTEGER;

@@ -121,6 +121,30 @@ pub fn append(path: &Path, bytes: impl AsRef<[u8]>) {
     f.write_all(bytes.as_ref()).expect("append");
 }
 
+/// Run `cmd` with `stdin` as its input (as an agent runs a hook or a status line); the
+/// output and how long it took. A command that exits before reading is not an error here.
+pub fn run_with_stdin(mut cmd: Command, stdin: &str) -> (Output, std::time::Duration) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let began = std::time::Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let written = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes());
+    if let Err(e) = written {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
+    let out = child.wait_with_output().expect("wait");
+    (out, began.elapsed())
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
