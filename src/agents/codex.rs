@@ -855,3 +855,33 @@ fn on_payload(
         _ => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shell_command;
+    use serde_json::json;
+
+    #[test]
+    fn shell_commands_of_each_call_shape() {
+        let cases = [
+            (
+                json!({"command": ["bash", "-lc", "git status"]}),
+                Some("git status"),
+            ),
+            (
+                json!({"command": ["cargo", "test", "a b"]}),
+                Some("cargo test 'a b'"),
+            ),
+            (json!({"command": "npm install"}), Some("npm install")),
+            (
+                json!({"cmd": "make check", "workdir": "/w"}),
+                Some("make check"),
+            ),
+            (json!({"path": "/x"}), None),
+            (json!({"command": [1, 2]}), None),
+        ];
+        for (args, want) in cases {
+            assert_eq!(shell_command(&args).as_deref(), want, "{args}");
+        }
+    }
+}
