@@ -32,14 +32,43 @@ pub fn settle_costs(
     pricer: &Pricer,
     session: Option<(crate::agents::Agent, &str)>,
 ) -> Result<()> {
+    settle_costs_with(store, pricer, session, false).map(|_| ())
+}
+
+/// What pricing did: responses priced, and analysis snapshots priced again (and kept, when
+/// their responses could not be found again).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Repriced {
+    pub responses: usize,
+    pub snapshots: usize,
+    pub snapshots_kept: usize,
+}
+
+/// Price what is not priced yet — and, when other prices priced some responses (a price
+/// file changed, or the binary's database), price those again, with the analyses counting
+/// them. `force`: price every response again whatever priced it.
+pub fn settle_costs_with(
+    store: &mut Store,
+    pricer: &Pricer,
+    session: Option<(crate::agents::Agent, &str)>,
+    force: bool,
+) -> Result<Repriced> {
     // A read-only ledger is shown as it is (its unpriced rows stay unpriced).
     if store.read_only().is_some() {
-        return Ok(());
+        return Ok(Repriced::default());
     }
+    let source = store.price_source(&pricer.fingerprint(), &pricer.describe())?;
+    let all = store.prices_all()?;
+    // Nothing else priced anything: only new responses need prices (one lookup).
+    let others = force || all != Some(source);
+    let sessions = if others {
+        // `force`: a source no response has, so every priced one is taken back.
+        let keep = if force { -1 } else { source };
+        store.unprice_other_sources(keep, session)?
+    } else {
+        Vec::new()
+    };
     let pending = store.unpriced(session)?;
-    if pending.is_empty() {
-        return Ok(());
-    }
     let now = chrono::Utc::now().timestamp_millis();
     // Every stored response names an agent of the registry (the writer stores only those).
     let costs: Vec<(i64, Option<i64>)> = pending
@@ -56,7 +85,20 @@ pub fn settle_costs(
             Some((u.rowid, cost.map(response_cost)))
         })
         .collect();
-    store.set_costs(&costs)
+    store.set_costs(&costs, source)?;
+    if others && session.is_none() {
+        store.set_prices_all(source)?;
+    }
+    let (snapshots, snapshots_kept) = if sessions.is_empty() {
+        (0, 0)
+    } else {
+        store.recost_snapshots(&sessions)?
+    };
+    Ok(Repriced {
+        responses: costs.len(),
+        snapshots,
+        snapshots_kept,
+    })
 }
 
 /// A response's cost in nano-USD, within 0 and [`MAX_RESPONSE_COST_NUSD`] whatever a price
