@@ -92,9 +92,27 @@ impl std::fmt::Display for Source {
 pub struct PriceFile {
     #[serde(default)]
     pub models: BTreeMap<String, Rates>,
+    /// A model name (as transcripts write it) priced as another model: a proxy's or a
+    /// router's name for a model the database or `models` knows.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    /// Per agent (`[agents.codex]`): what to price its responses that name no model as.
+    #[serde(default)]
+    pub agents: BTreeMap<String, AgentPrices>,
     #[serde(skip)]
     pub path: PathBuf,
 }
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentPrices {
+    /// The model a response without a model name is priced as.
+    pub missing_model: Option<String>,
+}
+
+/// Bumped when what prices a response changes in the code (normalisation, aliases, tiers):
+/// the ledger's costs are then priced again, as for a new price file.
+const PRICING_RULES: u32 = 1;
 
 impl PriceFile {
     pub fn load(path: &Path) -> Result<PriceFile> {
@@ -125,6 +143,13 @@ const ALIASES: &[(&str, &str)] = &[
     ("gpt-5.2-codex", "gpt-5.2"),
     ("codex-mini-latest", "codex-mini"),
 ];
+
+/// 64-bit FNV-1a: a hash that is the same in every build (std's is not promised to be).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
 
 /// A transcript's model name in the form the database knows: no `[1m]`-style suffix, no
 /// provider or router prefix, no Bedrock region prefix or version suffix, lowercase, and a
@@ -251,6 +276,63 @@ impl Clone for Pricer {
 }
 
 impl Pricer {
+    /// What these prices are, as a stable text: the same prices give the same fingerprint
+    /// in every process and version that prices alike (the bundled database ships with
+    /// the binary, so the binary's version stands for it).
+    pub fn fingerprint(&self) -> String {
+        let f = &self.file;
+        let canonical = format!(
+            "rules {PRICING_RULES}; tokledger {}; models {:?}; aliases {:?}; agents {:?}",
+            env!("CARGO_PKG_VERSION"),
+            f.models,
+            f.aliases,
+            f.agents
+                .iter()
+                .map(|(a, p)| (a, &p.missing_model))
+                .collect::<Vec<_>>()
+        );
+        format!("{PRICING_RULES}-{:016x}", fnv1a(canonical.as_bytes()))
+    }
+
+    /// The prices in words, for `prices show` and the ledger's record of them.
+    pub fn describe(&self) -> String {
+        let f = &self.file;
+        let db = format!(
+            "the bundled genai-prices database (tokledger {})",
+            env!("CARGO_PKG_VERSION")
+        );
+        if f.models.is_empty() && f.aliases.is_empty() && f.agents.is_empty() {
+            return db;
+        }
+        format!(
+            "{db} and the price file {} ({} models, {} aliases, {} agents)",
+            f.path.display(),
+            f.models.len(),
+            f.aliases.len(),
+            f.agents.len()
+        )
+    }
+
+    /// The model a response is priced as: its own name through the price file's aliases,
+    /// or, when it names none, the one the price file gives its agent.
+    fn priced_as<'a>(&'a self, tool: Option<Agent>, model: Option<&'a str>) -> Option<&'a str> {
+        let named = match model.filter(|m| !m.is_empty()) {
+            Some(m) => m,
+            None => self
+                .file
+                .agents
+                .get(tool?.as_str())?
+                .missing_model
+                .as_deref()?,
+        };
+        let alias = self
+            .file
+            .aliases
+            .get(named)
+            .or_else(|| self.file.aliases.get(&normalize(named)));
+        Some(alias.map_or(named, String::as_str))
+    }
+
     pub fn new(file: PriceFile) -> Pricer {
         Pricer {
             file,
@@ -349,6 +431,7 @@ impl Pricer {
     /// The rates that apply to `model` of `tool` (none: a row of no agent) at `at_ms`, and
     /// their source.
     pub fn rates(&self, tool: Option<Agent>, model: &str, at_ms: i64) -> Option<(Rates, Source)> {
+        let model = self.priced_as(tool, Some(model))?;
         let normalized = normalize(model);
         if let Some((key, r)) = self.file_entry(model, &normalized) {
             return Some((
@@ -383,7 +466,7 @@ impl Pricer {
         speed: Option<&str>,
         at_ms: i64,
     ) -> Option<f64> {
-        let model = model?;
+        let model = self.priced_as(Some(tool), model)?;
         let mut cache = self.cache.lock().ok()?;
         if !cache.contains_key(model) {
             let e = self.entry(model);

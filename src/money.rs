@@ -16,6 +16,11 @@ pub fn from_nano(n: i64) -> f64 {
     n as f64 / 1e9
 }
 
+/// `usd` to the nearest nano-dollar: a sum of float costs without the noise of the sum.
+pub fn round_nano(usd: f64) -> f64 {
+    from_nano(to_nano(usd))
+}
+
 /// A stored cost in USD: the sum of the priced responses (`cost_nusd`), unknown (`None`)
 /// when any of them (`unpriced`) has no price.
 pub fn stored_usd(cost_nusd: i64, unpriced: i64) -> Option<f64> {

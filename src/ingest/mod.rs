@@ -14,7 +14,7 @@ mod order;
 mod price;
 mod write;
 
-pub use price::{settle_costs, settle_costs_between};
+pub use price::{Repriced, settle_costs, settle_costs_between, settle_costs_with};
 
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
@@ -188,6 +188,15 @@ pub fn ingest_with(
         .sum();
     // A read against a deadline (the hook's) never loads the price database.
     let pricer = pricer.filter(|_| deadline.is_none() && to_read >= PRICE_WHILE_READING);
+    // What prices this read applies is recorded with each response it prices.
+    let source = match pricer {
+        Some(p) => Some(store.price_source(&p.fingerprint(), &p.describe())?),
+        None => None,
+    };
+    if let Some(s) = source {
+        store.forget_prices_all_unless(s)?;
+    }
+    store.set_read_price_source(source);
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4)

@@ -32,15 +32,62 @@ pub fn settle_costs(
     pricer: &Pricer,
     session: Option<(crate::agents::Agent, &str)>,
 ) -> Result<()> {
-    // A read-only ledger is shown as it is (its unpriced rows stay unpriced).
-    if store.read_only().is_some() {
-        return Ok(());
-    }
-    let pending = store.unpriced(session)?;
-    price_pending(store, pricer, &pending)
+    settle_costs_with(store, pricer, session, false).map(|_| ())
 }
 
-/// Price the responses of `[since_ms, until_ms)` not priced yet (`statusline`'s today).
+/// What pricing did: responses priced, and analysis snapshots priced again (and kept, when
+/// their responses could not be found again).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Repriced {
+    pub responses: usize,
+    pub snapshots: usize,
+    pub snapshots_kept: usize,
+}
+
+/// Price what is not priced yet — and, when other prices priced some responses (a price
+/// file changed, or the binary's database), price those again, with the analyses counting
+/// them. `force`: price every response again whatever priced it.
+pub fn settle_costs_with(
+    store: &mut Store,
+    pricer: &Pricer,
+    session: Option<(crate::agents::Agent, &str)>,
+    force: bool,
+) -> Result<Repriced> {
+    // A read-only ledger is shown as it is (its unpriced rows stay unpriced).
+    if store.read_only().is_some() {
+        return Ok(Repriced::default());
+    }
+    let source = store.price_source(&pricer.fingerprint(), &pricer.describe())?;
+    let all = store.prices_all()?;
+    // Nothing else priced anything: only new responses need prices (one lookup).
+    let others = force || all != Some(source);
+    let sessions = if others {
+        // `force`: a source no response has, so every priced one is taken back.
+        let keep = if force { -1 } else { source };
+        store.unprice_other_sources(keep, session)?
+    } else {
+        Vec::new()
+    };
+    let pending = store.unpriced(session)?;
+    let costs = costs_of(pricer, &pending);
+    store.set_costs(&costs, source)?;
+    if others && session.is_none() {
+        store.set_prices_all(source)?;
+    }
+    let (snapshots, snapshots_kept) = if sessions.is_empty() {
+        (0, 0)
+    } else {
+        store.recost_snapshots(&sessions)?
+    };
+    Ok(Repriced {
+        responses: costs.len(),
+        snapshots,
+        snapshots_kept,
+    })
+}
+
+/// Price the responses of `[since_ms, until_ms)` not priced yet (`statusline`'s today). What
+/// other prices priced is left to the next [`settle_costs`] (a status line reprices nothing).
 pub fn settle_costs_between(
     store: &mut Store,
     pricer: &Pricer,
@@ -51,20 +98,18 @@ pub fn settle_costs_between(
         return Ok(());
     }
     let pending = store.unpriced_between(since_ms, until_ms)?;
-    price_pending(store, pricer, &pending)
-}
-
-fn price_pending(
-    store: &mut Store,
-    pricer: &Pricer,
-    pending: &[crate::store::write::Unpriced],
-) -> Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
+    let source = store.price_source(&pricer.fingerprint(), &pricer.describe())?;
+    store.set_costs(&costs_of(pricer, &pending), source)
+}
+
+/// Each response's cost (`None`: its model has no price).
+fn costs_of(pricer: &Pricer, pending: &[crate::store::write::Unpriced]) -> Vec<(i64, Option<i64>)> {
     let now = chrono::Utc::now().timestamp_millis();
     // Every stored response names an agent of the registry (the writer stores only those).
-    let costs: Vec<(i64, Option<i64>)> = pending
+    pending
         .iter()
         .filter_map(|u| {
             let tool = crate::agents::Agent::parse(&u.tool)?;
@@ -77,8 +122,7 @@ fn price_pending(
             );
             Some((u.rowid, cost.map(response_cost)))
         })
-        .collect();
-    store.set_costs(&costs)
+        .collect()
 }
 
 /// A response's cost in nano-USD, within 0 and [`MAX_RESPONSE_COST_NUSD`] whatever a price

@@ -17,6 +17,10 @@ pub const SLOT_MS: i64 = 15 * 60_000;
 /// The cost of one model's part of a row.
 pub trait Prices {
     fn cost(&self, model: &str, cell: &ModelCell) -> Option<f64>;
+    /// The part of the cost that is known (all of it when `cost` is `Some`).
+    fn known(&self, model: &str, cell: &ModelCell) -> f64 {
+        self.cost(model, cell).unwrap_or(0.0)
+    }
 }
 
 /// No price is known: every cost is null.
@@ -37,6 +41,9 @@ pub struct StoredCosts;
 impl Prices for StoredCosts {
     fn cost(&self, _model: &str, cell: &ModelCell) -> Option<f64> {
         crate::money::stored_usd(cell.cost_nusd, cell.unpriced)
+    }
+    fn known(&self, _model: &str, cell: &ModelCell) -> f64 {
+        crate::money::from_nano(cell.cost_nusd)
     }
 }
 
@@ -106,6 +113,10 @@ pub struct ModelLine {
     pub model: Option<String>,
     pub tokens: Tokens,
     pub cost_usd: Option<f64>,
+    /// What is known of the cost: all of it, or the priced responses' part.
+    pub cost_known_usd: f64,
+    /// Tokens of this model's parts that hold responses without a price.
+    pub unpriced_tokens: i64,
 }
 
 /// What a usage row is about.
@@ -132,6 +143,8 @@ pub struct UsageRow {
     pub key: RowKey,
     pub tokens: Tokens,
     pub cost_usd: Option<f64>,
+    pub cost_known_usd: f64,
+    pub unpriced_tokens: i64,
     /// Models with usage, by name (the unnamed one last).
     pub models: Vec<ModelLine>,
 }
@@ -169,14 +182,14 @@ pub fn priced(key: RowKey, usage: &Usage, prices: &dyn Prices) -> UsageRow {
         .by_model
         .iter()
         .filter(|(_, c)| !c.tokens.is_zero())
+        // A response that names no model has a price too when the price file gives its
+        // agent one (`[agents.NAME] missing_model`).
         .map(|(m, c)| ModelLine {
             model: (!m.is_empty()).then(|| m.clone()),
             tokens: c.tokens,
-            cost_usd: if m.is_empty() {
-                None
-            } else {
-                prices.cost(m, c)
-            },
+            cost_usd: prices.cost(m, c),
+            cost_known_usd: prices.known(m, c),
+            unpriced_tokens: if c.unpriced > 0 { c.tokens.total() } else { 0 },
         })
         .collect();
     models.sort_by(|a, b| (a.model.is_none(), &a.model).cmp(&(b.model.is_none(), &b.model)));
@@ -184,6 +197,8 @@ pub fn priced(key: RowKey, usage: &Usage, prices: &dyn Prices) -> UsageRow {
         key,
         tokens: usage.tokens(),
         cost_usd: sum_costs(models.iter().map(|m| m.cost_usd)),
+        cost_known_usd: models.iter().map(|m| m.cost_known_usd).sum(),
+        unpriced_tokens: models.iter().map(|m| m.unpriced_tokens).sum(),
         models,
     }
 }
@@ -193,6 +208,8 @@ pub fn priced(key: RowKey, usage: &Usage, prices: &dyn Prices) -> UsageRow {
 pub struct UsageTotals {
     pub tokens: Tokens,
     pub cost_usd: Option<f64>,
+    pub cost_known_usd: f64,
+    pub unpriced_tokens: i64,
 }
 
 /// The rows' sum.
@@ -200,7 +217,23 @@ pub fn totals(rows: &[UsageRow]) -> UsageTotals {
     UsageTotals {
         tokens: rows.iter().fold(Tokens::default(), |a, r| a.add(&r.tokens)),
         cost_usd: sum_costs(rows.iter().map(|r| r.cost_usd)),
+        cost_known_usd: rows.iter().map(|r| r.cost_known_usd).sum(),
+        unpriced_tokens: rows.iter().map(|r| r.unpriced_tokens).sum(),
     }
+}
+
+/// What a report leaves out of its costs: per model (`None`: responses that name none),
+/// the tokens of parts with responses that have no price, most first.
+pub fn unpriced_models(rows: &[UsageRow]) -> Vec<(Option<String>, i64)> {
+    let mut by: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    for m in rows.iter().flat_map(|r| &r.models) {
+        if m.unpriced_tokens > 0 {
+            *by.entry(m.model.clone()).or_default() += m.unpriced_tokens;
+        }
+    }
+    let mut v: Vec<_> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
 }
 
 /// One row per session, oldest last activity first (the newest next to the totals).
@@ -262,23 +295,26 @@ pub fn model_rows(cells: &[SessionModelUsage], prices: &dyn Prices) -> Vec<Usage
             for c in &parts {
                 u.add_cell(model, &ModelCell::from(*c));
             }
-            let cost = if model.is_empty() {
-                None
-            } else {
-                sum_costs(
-                    parts
-                        .iter()
-                        .map(|c| prices.cost(model, &ModelCell::from(*c))),
-                )
-            };
+            let cost = sum_costs(
+                parts
+                    .iter()
+                    .map(|c| prices.cost(model, &ModelCell::from(*c))),
+            );
+            let unpriced_tokens: i64 = parts
+                .iter()
+                .filter(|c| c.unpriced > 0)
+                .map(|c| c.tokens.total())
+                .sum();
             let key = RowKey::Model {
                 model: (!model.is_empty()).then(|| model.to_owned()),
                 tools: tools.into_iter().map(str::to_owned).collect(),
             };
             let mut row = priced(key, &u, prices);
             row.cost_usd = cost;
+            row.unpriced_tokens = unpriced_tokens;
             if let Some(m) = row.models.first_mut() {
                 m.cost_usd = cost;
+                m.unpriced_tokens = unpriced_tokens;
             }
             row
         })

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/0004_ingest_writes.sql"),
     include_str!("sql/0005_anchored_snapshots.sql"),
     include_str!("sql/0006_open_agent_names.sql"),
+    include_str!("sql/0007_price_sources.sql"),
     include_str!("sql/0008_statusline_and_programs.sql"),
 ];
 

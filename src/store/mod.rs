@@ -7,6 +7,7 @@
 pub mod analyses;
 mod health;
 mod migrate;
+mod prices;
 pub mod reports;
 pub mod sessions;
 pub mod snapshots;
@@ -50,6 +51,9 @@ pub struct Store {
     read_only: Option<String>,
     /// A write transaction committed through this connection.
     wrote: bool,
+    /// The prices that price responses while a read parses them (see
+    /// [`Store::set_read_price_source`]).
+    read_price_source: Option<i64>,
     /// This connection is a long read's: its waits are announced as bulk (see
     /// [`Store::small_writer_waiting`]).
     bulk: bool,
@@ -105,6 +109,7 @@ impl Store {
                     read_only,
                     wrote: false,
                     bulk: false,
+                    read_price_source: None,
                 };
                 store.init()?;
                 Ok(store)
@@ -156,6 +161,7 @@ impl Store {
                 read_only: Some(why.clone()),
                 wrote: false,
                 bulk: false,
+                read_price_source: None,
             })
         };
         let first = Connection::open_with_flags(path, flags)
@@ -277,6 +283,11 @@ impl Store {
         while started.elapsed() < max && Waiting::others(&self.path, false) {
             std::thread::sleep(Duration::from_millis(2));
         }
+    }
+
+    /// The source of the prices a read applies as it parses (`None`: it prices nothing).
+    pub fn set_read_price_source(&mut self, source: Option<i64>) {
+        self.read_price_source = source;
     }
 
     /// Mark this connection's writes as a long read's slices (or not).
@@ -520,6 +531,7 @@ mod tests {
             read_only: None,
             wrote: false,
             bulk: false,
+            read_price_source: None,
         };
         assert!(gone.checkpointer().is_err());
         assert!(!path.exists(), "no empty ledger was created");

@@ -155,14 +155,20 @@ impl Store {
 
     /// Record computed costs (`None`: the model has no price) of responses not priced yet,
     /// and move them from `pending` to priced in the running totals.
-    pub fn set_costs(&mut self, costs: &[(i64, Option<i64>)]) -> Result<()> {
+    pub fn set_costs(&mut self, costs: &[(i64, Option<i64>)], source: i64) -> Result<()> {
         if costs.is_empty() {
             return Ok(());
         }
         self.write(|tx| {
+            // Another source's prices among this one's: no single source priced every row.
+            tx.execute(
+                "DELETE FROM ledger_meta WHERE key = 'prices_all' AND value IS NOT CAST(?1 AS TEXT)",
+                [source],
+            )?;
             // `priced = 0`: a response priced meanwhile by another process is left alone.
             let mut st = tx.prepare(
-                "UPDATE usage_events SET priced = 1, cost_nusd = ?2 WHERE id = ?1 AND priced = 0
+                "UPDATE usage_events SET priced = 1, cost_nusd = ?2, price_source = ?3
+                 WHERE id = ?1 AND priced = 0
                  RETURNING tool, session_id, coalesce(model, '')",
             )?;
             let mut totals = tx.prepare(
@@ -172,7 +178,7 @@ impl Store {
             )?;
             for (id, cost) in costs {
                 let row = st
-                    .query_row(params![id, cost], |r| {
+                    .query_row(params![id, cost, source], |r| {
                         Ok((
                             r.get::<_, String>(0)?,
                             r.get::<_, String>(1)?,
@@ -199,8 +205,9 @@ impl Store {
     /// One ingest transaction: `f` writes through an [`IngestTx`], and the running totals
     /// it changed are written before the commit.
     pub fn ingest<T>(&mut self, f: impl FnOnce(&mut IngestTx<'_>) -> Result<T>) -> Result<T> {
+        let source = self.read_price_source;
         self.write(|tx| {
-            let mut w = IngestTx::new(tx)?;
+            let mut w = IngestTx::new(tx, source)?;
             let v = f(&mut w)?;
             w.finish()?;
             Ok(v)
@@ -222,6 +229,8 @@ pub struct IngestTx<'t> {
     add_tool_call: Statement<'t>,
     add_compaction: Statement<'t>,
     touch_session: Statement<'t>,
+    /// The prices that priced this read's responses as they were parsed, if any did.
+    price_source: Option<i64>,
 }
 
 const SAVE_FILE: &str = "INSERT INTO source_files(path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash,
@@ -238,8 +247,9 @@ const SAVE_FILE: &str = "INSERT INTO source_files(path, tool, session_id, size, 
 /// copy is already stored; the copy is then merged in Rust ([`UsageEvent::merge`]).
 const INSERT_USAGE: &str = "INSERT INTO usage_events(dedup_key, tool, session_id, request_id, ts_ms, model, input_tokens,
                  cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_tokens,
-                 output_tokens, reasoning_tokens, sidechain, speed, file_id, priced, cost_nusd)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                 output_tokens, reasoning_tokens, sidechain, speed, file_id, priced, cost_nusd, price_source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                     CASE WHEN ?17 THEN ?19 END)
              ON CONFLICT(dedup_key) DO NOTHING";
 
 const FIND_USAGE: &str = "SELECT id, session_id, request_id, ts_ms, model, input_tokens, cache_creation_tokens,
@@ -251,7 +261,8 @@ const UPDATE_USAGE: &str =
     "UPDATE usage_events SET session_id = ?2, request_id = ?3, ts_ms = ?4, model = ?5,
                  input_tokens = ?6, cache_creation_tokens = ?7, cache_creation_5m_tokens = ?8,
                  cache_creation_1h_tokens = ?9, cache_read_tokens = ?10, output_tokens = ?11,
-                 reasoning_tokens = ?12, sidechain = ?13, speed = ?14, priced = ?15, cost_nusd = ?16
+                 reasoning_tokens = ?12, sidechain = ?13, speed = ?14, priced = ?15, cost_nusd = ?16,
+                 price_source = CASE WHEN ?15 THEN coalesce(?17, price_source) END
              WHERE id = ?1";
 
 /// Add a transaction's changes to the running totals (one row per session and model touched).
@@ -320,8 +331,9 @@ const TOUCH_SESSION: &str = "INSERT INTO sessions(tool, session_id, path, projec
                      last_modified_ms = max(last_modified_ms, excluded.last_modified_ms)";
 
 impl<'t> IngestTx<'t> {
-    fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+    fn new(tx: &'t Transaction<'t>, price_source: Option<i64>) -> Result<Self> {
         Ok(IngestTx {
+            price_source,
             save_file: tx.prepare(SAVE_FILE)?,
             insert_usage: tx.prepare(INSERT_USAGE)?,
             find_usage: tx.prepare(FIND_USAGE)?,
@@ -390,7 +402,14 @@ impl<'t> IngestTx<'t> {
             &e.timestamp_ms,
             &e.model,
         ];
-        let after: [&dyn ToSql; 5] = [&e.sidechain, &e.speed, &file_id, &e.priced, &e.cost_nusd];
+        let after: [&dyn ToSql; 6] = [
+            &e.sidechain,
+            &e.speed,
+            &file_id,
+            &e.priced,
+            &e.cost_nusd,
+            &self.price_source,
+        ];
         let n = self.insert_usage.execute(params_from_iter(
             before.into_iter().chain(token_params(head)).chain(after),
         ))?;
@@ -437,7 +456,13 @@ impl<'t> IngestTx<'t> {
             &new.timestamp_ms,
             &new.model,
         ];
-        let after: [&dyn ToSql; 4] = [&new.sidechain, &new.speed, &new.priced, &new.cost_nusd];
+        let after: [&dyn ToSql; 5] = [
+            &new.sidechain,
+            &new.speed,
+            &new.priced,
+            &new.cost_nusd,
+            &self.price_source,
+        ];
         self.update_usage.execute(params_from_iter(
             before
                 .into_iter()

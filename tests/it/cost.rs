@@ -433,3 +433,147 @@ fn prices_show_reports_unknown_models() {
         "{text}"
     );
 }
+
+/// Issue #17: a price file prices again what the ledger priced without it — the reports,
+/// the running totals and the analyses counting those responses — and removing it takes the
+/// prices back. Reports show the known part of an incomplete cost and name what is left out.
+#[test]
+fn prices_follow_their_source_through_the_ledger_and_its_analyses() {
+    let env = TestEnv::with_fixtures();
+    let id = env.start("x", &["--tool", "claude", "--usage-session-id", SA]);
+    let path = claude_main(&env.home());
+    append(&path, claude_line("m_glm", "glm-4.7", 1000, 0, 0, 100));
+    append(
+        &path,
+        claude_line("m_sonnet", "claude-sonnet-4-5-20250929", 1_000, 0, 0, 1_000),
+    );
+    let row = env.json(&["analysis", "complete", "--id", &id, "--json"]);
+    let sonnet = (1000.0 * 3.0 + 1000.0 * 15.0) / 1e6;
+    let glm = (1000.0 * 0.6 + 100.0 * 2.2) / 1e6;
+    assert_eq!(row["cost_usd"], serde_json::Value::Null);
+    let day = |args: &[&str]| -> (serde_json::Value, String) {
+        let mut all = args.to_vec();
+        all.extend(["report", "daily", "--json", "--tz", "UTC"]);
+        let out = env.run(&all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let d = v["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["period"] == "2026-03-02")
+            .expect("the day")
+            .clone();
+        (d, stderr(&out))
+    };
+    let (before, err) = day(&[]);
+    assert_eq!(before["cost_usd"], serde_json::Value::Null);
+    assert_eq!(before["unpriced_tokens"], 1100);
+    let known_before = before["cost_known_usd"].as_f64().expect("known part");
+    assert!(known_before >= sonnet, "{before}");
+    assert!(
+        err.contains("the costs leave out responses without a price")
+            && err.contains("glm-4.7 (1,100 tokens)"),
+        "{err}"
+    );
+    let prices = env.dir.path().join("p.toml");
+    std::fs::write(&prices, "[models.\"glm-4.7\"]\ninput = 0.6\noutput = 2.2\n").expect("write");
+    let p = prices.to_str().expect("utf8");
+    let (with, err) = day(&["--prices", p]);
+    let cost = with["cost_usd"].as_f64().expect("a whole cost now");
+    assert!(
+        close(cost, known_before + glm),
+        "{cost} vs {}",
+        known_before + glm
+    );
+    assert_eq!(with["unpriced_tokens"], 0);
+    assert!(!err.contains("leave out"), "{err}");
+    // The analysis counting those responses was priced again with them.
+    let shown = env.json(&["analysis", "show", "--id", &id, "--json"]);
+    let cost = shown["cost_usd"].as_f64().expect("the analysis is priced");
+    assert!(close(cost, sonnet + glm), "{cost} vs {}", sonnet + glm);
+    assert_running_totals_match(&env.db());
+    // Without the file, its prices are taken back.
+    let (after, _) = day(&[]);
+    assert_eq!(after["cost_usd"], serde_json::Value::Null);
+    assert!(close(
+        after["cost_known_usd"].as_f64().expect("known"),
+        known_before
+    ));
+    let shown = env.json(&["analysis", "show", "--id", &id, "--json"]);
+    assert_eq!(shown["cost_usd"], serde_json::Value::Null);
+    assert_running_totals_match(&env.db());
+    // `prices reprice` prices everything again on demand.
+    let r = env.json(&["--prices", p, "prices", "reprice", "--json"]);
+    assert!(r["responses"].as_i64().expect("n") > 2, "{r}");
+    assert!(r["snapshots"].as_i64().expect("n") >= 2, "{r}");
+    assert!(r["prices"].as_str().expect("s").contains("p.toml"), "{r}");
+    let shown = env.json(&["analysis", "show", "--id", &id, "--json"]);
+    assert!(close(
+        shown["cost_usd"].as_f64().expect("priced"),
+        sonnet + glm
+    ));
+}
+
+/// A model name a proxy writes, and responses that name no model, priced through the price
+/// file's `[aliases]` and `[agents.NAME] missing_model`.
+#[test]
+fn aliases_and_a_missing_model_take_the_price_they_are_mapped_to() {
+    let env = TestEnv::empty();
+    let dir = env.home().join(".claude/projects/-w");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join(format!("{SA}.jsonl")),
+        claude_line("m_proxy", "my-proxy-sonnet", 1_000, 0, 0, 1_000),
+    )
+    .expect("write");
+    let thread = "eeeeeeee-4444-4444-8444-eeeeeeeeeeee";
+    let cdir = env.home().join(".codex/sessions/2026/03/02");
+    std::fs::create_dir_all(&cdir).expect("mkdir");
+    let u =
+        serde_json::json!({"input_tokens": 2000, "cached_input_tokens": 0, "output_tokens": 100});
+    std::fs::write(
+        cdir.join(format!("rollout-2026-03-02T10-00-00-{thread}.jsonl")),
+        format!(
+            "{}\n",
+            serde_json::json!({"timestamp": "2026-03-02T10:00:00.000Z", "type": "event_msg",
+                "payload": {"type": "token_count", "info": {"total_token_usage": u, "last_token_usage": u}}})
+        ),
+    )
+    .expect("write");
+    let totals = |args: &[&str]| -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["report", "session", "--json"]);
+        let out = env.run(&all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["totals"].clone()
+    };
+    let t = totals(&[]);
+    assert_eq!(t["cost_usd"], serde_json::Value::Null);
+    assert_eq!(t["unpriced_tokens"], 2000 + 2100);
+    let prices = env.dir.path().join("p.toml");
+    std::fs::write(
+        &prices,
+        "[aliases]\n\"my-proxy-sonnet\" = \"claude-sonnet-4-5\"\n\n[agents.codex]\nmissing_model = \"gpt-5\"\n",
+    )
+    .expect("write");
+    let t = totals(&["--prices", prices.to_str().expect("utf8")]);
+    let p = pricer();
+    let gpt5 = p
+        .price(
+            Agent::Codex,
+            Some("gpt-5"),
+            &Tokens {
+                input_tokens: 2000,
+                output_tokens: 100,
+                ..Tokens::default()
+            },
+            None,
+            at(MARCH),
+        )
+        .expect("gpt-5 has a price");
+    let sonnet = (1000.0 * 3.0 + 1000.0 * 15.0) / 1e6;
+    let cost = t["cost_usd"].as_f64().expect("everything priced");
+    assert!(close(cost, sonnet + gpt5), "{cost} vs {}", sonnet + gpt5);
+    assert_eq!(t["unpriced_tokens"], 0);
+}

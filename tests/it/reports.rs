@@ -795,6 +795,9 @@ fn a_version_2_ledger_gets_back_the_amp_call_it_merged() {
              CREATE INDEX tool_calls_session ON tool_calls(tool, session_id);
              UPDATE source_files SET parser_version = 1 WHERE tool = 'amp';
              DROP TABLE analysis_snapshots;
+             DROP TABLE price_sources;
+             DROP TABLE ledger_meta;
+             ALTER TABLE usage_events DROP COLUMN price_source;
              PRAGMA user_version = 2;"
         ))
         .expect("make a version 2 ledger");

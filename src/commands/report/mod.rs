@@ -10,7 +10,7 @@ use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::dates::{parse_bound_in, resolve_zone};
 use crate::error::Error;
-use crate::render::report::{Format, Report, Style, untimed_note};
+use crate::render::report::{Format, Report, Style, unpriced_note, untimed_note};
 use crate::reports::usage::{
     self, Period, Periods, SLOT_MS, SlotSums, SlotUsage, StoredCosts, UsageKind, UsageReport,
 };
@@ -199,6 +199,9 @@ pub fn print(report: &impl Report, format: Format) -> Result<()> {
 /// Print a token report, with a note on stderr for the responses it leaves out.
 fn print_usage(ctx: &Ctx, args: &UsageArgs, report: &UsageReport, tz: Tz) -> Result<()> {
     if let Some(note) = untimed_note(report) {
+        ctx.status(&note);
+    }
+    if let Some(note) = unpriced_note(report) {
         ctx.status(&note);
     }
     print(report, args.format.format(ctx, tz))

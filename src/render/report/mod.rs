@@ -21,7 +21,7 @@ use comfy_table::{CellAlignment, ColumnConstraint, Table};
 use super::human::{abbreviated, tail, thousands};
 
 pub(crate) use tools::RowJson as ToolRowJson;
-pub use usage::untimed_note;
+pub use usage::{unpriced_note, untimed_note};
 
 /// How a report is written, chosen once from the command's flags: a table (the default),
 /// one JSON document (`--json`) or CSV (`--csv`).

@@ -7,7 +7,9 @@ use comfy_table::Cell;
 use serde::Serialize;
 
 use super::{Report, Style, numeric, utc};
-use crate::reports::usage::{Period, RowKey, UsageKind, UsageReport, UsageRow};
+use crate::reports::usage::{
+    ModelLine, Period, RowKey, UsageKind, UsageReport, UsageRow, UsageTotals,
+};
 use crate::usage::Tokens;
 
 /// The note on stderr for responses a time report leaves out, if any.
@@ -24,9 +26,78 @@ pub fn untimed_note(r: &UsageReport) -> Option<String> {
     ))
 }
 
-/// A cost for people: `$0.03`, or `-` when unknown.
-fn cost_cell(c: Option<f64>) -> String {
-    c.map_or_else(|| "-".into(), |c| format!("${c:.2}"))
+/// A cost for people: `$0.03`; `≥$0.03` when responses without a price are left out of
+/// it; `-` when nothing of it is known.
+fn cost_cell(c: Cost) -> String {
+    match c.usd {
+        Some(c) => format!("${c:.2}"),
+        None if c.known_usd > 0.0 => format!("≥${:.2}", c.known_usd),
+        None => "-".into(),
+    }
+}
+
+/// The note on stderr for what a report's costs leave out, if anything.
+pub fn unpriced_note(r: &UsageReport) -> Option<String> {
+    let parts = crate::reports::usage::unpriced_models(&r.rows);
+    if parts.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = parts
+        .iter()
+        .take(5)
+        .map(|(m, t)| {
+            format!(
+                "{} ({} tokens)",
+                m.as_deref().unwrap_or("responses without a model name"),
+                crate::format::thousands(*t)
+            )
+        })
+        .collect();
+    let more = parts.len().saturating_sub(5);
+    Some(format!(
+        "the costs leave out responses without a price (≥ marks a known part): {}{}; give them \
+         a price in a price file (`[models.\"NAME\"]`, `[aliases]`, `[agents.NAME] missing_model`; \
+         docs/COST.md)",
+        named.join(", "),
+        if more > 0 {
+            format!(" and {more} more models")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// A cost: the whole (`usd`), known only when every response in it has a price, and the
+/// part that is known.
+#[derive(Clone, Copy)]
+struct Cost {
+    usd: Option<f64>,
+    known_usd: f64,
+    unpriced_tokens: i64,
+}
+
+impl Cost {
+    fn of_row(r: &UsageRow) -> Cost {
+        Cost {
+            usd: r.cost_usd,
+            known_usd: r.cost_known_usd,
+            unpriced_tokens: r.unpriced_tokens,
+        }
+    }
+    fn of_model(m: &ModelLine) -> Cost {
+        Cost {
+            usd: m.cost_usd,
+            known_usd: m.cost_known_usd,
+            unpriced_tokens: m.unpriced_tokens,
+        }
+    }
+    fn of_totals(t: &UsageTotals) -> Cost {
+        Cost {
+            usd: t.cost_usd,
+            known_usd: t.cost_known_usd,
+            unpriced_tokens: t.unpriced_tokens,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -34,15 +105,22 @@ struct Amounts<'a> {
     #[serde(flatten)]
     tokens: &'a Tokens,
     total_tokens: i64,
+    /// Null when some response in it has no price.
     cost_usd: Option<f64>,
+    /// The priced responses' part (the whole cost when `cost_usd` is not null).
+    cost_known_usd: f64,
+    /// Tokens of models with responses that have no price.
+    unpriced_tokens: i64,
 }
 
 impl<'a> Amounts<'a> {
-    fn new(tokens: &'a Tokens, cost_usd: Option<f64>) -> Self {
+    fn new(tokens: &'a Tokens, cost: Cost) -> Self {
         Amounts {
             tokens,
             total_tokens: tokens.total(),
-            cost_usd,
+            cost_usd: cost.usd,
+            cost_known_usd: crate::money::round_nano(cost.known_usd),
+            unpriced_tokens: cost.unpriced_tokens,
         }
     }
 }
@@ -113,13 +191,13 @@ impl<'a> RowJson<'a> {
         };
         RowJson {
             key,
-            amounts: Amounts::new(&r.tokens, r.cost_usd),
+            amounts: Amounts::new(&r.tokens, Cost::of_row(r)),
             breakdown: breakdown.then(|| {
                 r.models
                     .iter()
                     .map(|m| ModelJson {
                         model: m.model.as_deref(),
-                        amounts: Amounts::new(&m.tokens, m.cost_usd),
+                        amounts: Amounts::new(&m.tokens, Cost::of_model(m)),
                     })
                     .collect()
             }),
@@ -220,7 +298,7 @@ impl Report for UsageReport {
                     .iter()
                     .map(|x| RowJson::new(x, self.breakdown))
                     .collect(),
-                totals: Amounts::new(&self.totals.tokens, self.totals.cost_usd),
+                totals: Amounts::new(&self.totals.tokens, Cost::of_totals(&self.totals)),
                 untimed: self.untimed.map(|u| UntimedJson {
                     responses: u.responses,
                     total_tokens: u.tokens.total(),
@@ -293,7 +371,7 @@ impl Report for UsageReport {
         } else {
             header.extend(["input", "output", "total", "cost"]);
         }
-        let amounts = |t: &Tokens, c: Option<f64>| -> Vec<String> {
+        let amounts = |t: &Tokens, c: Cost| -> Vec<String> {
             let mut v = vec![style.num(t.input_tokens)];
             if full_buckets {
                 v.push(style.num(t.cache_creation_tokens));
@@ -333,20 +411,20 @@ impl Report for UsageReport {
                     v
                 }
             };
-            cells.extend(amounts(&row.tokens, row.cost_usd));
+            cells.extend(amounts(&row.tokens, Cost::of_row(row)));
             t.add_row(cells);
             if self.breakdown && self.kind != UsageKind::Model {
                 for m in &row.models {
                     let mut cells = vec![String::new(); keys];
                     cells[model_col] = format!("└ {}", style.model(m.model.as_deref()));
-                    cells.extend(amounts(&m.tokens, m.cost_usd));
+                    cells.extend(amounts(&m.tokens, Cost::of_model(m)));
                     t.add_row(cells);
                 }
             }
         }
         let mut total = vec![String::new(); keys];
         total[0] = "total".into();
-        total.extend(amounts(&self.totals.tokens, self.totals.cost_usd));
+        total.extend(amounts(&self.totals.tokens, Cost::of_totals(&self.totals)));
         t.add_row(total.into_iter().map(Cell::new).collect::<Vec<_>>());
         numeric(&mut t, keys..header.len());
         crate::render::write_table(out, &t)

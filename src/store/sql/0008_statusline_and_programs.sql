@@ -1,5 +1,4 @@
--- (Numbered 0008 on its branch, beside a 0007 written on another: it depends on nothing
--- after 0006, so it may take whichever place the merge gives it.)
+-- (It depends on nothing after 0006, so a merge may give it whichever place it needs.)
 --
 -- 1. `statusline` and `report blocks` sum the responses of a time range across every
 --    session (today's total): without an index on time that is a scan of every response
