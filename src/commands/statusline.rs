@@ -16,6 +16,7 @@ use super::hook::{read_stdin_bounded, within};
 use crate::agents::Agent;
 use crate::ctx::Ctx;
 use crate::global::GlobalArgs;
+use crate::ingest::{Pending, settle_pending};
 use crate::reports::live::{Live, Spent, running};
 
 /// Kept for the queries after the read and pricing, whatever they took.
@@ -133,16 +134,17 @@ fn live(global: &GlobalArgs, args: &Args, started: Instant) -> Result<Live> {
     })
 }
 
-/// Read the session's new lines, then price what today holds unpriced (this session's new
-/// responses, and those other small reads left): the line shows their cost. The price
-/// database loads only when something is unpriced.
+/// Read the session's new lines, then price what is unpriced in the session and today (its
+/// new responses, and those other small reads left): the line shows their cost. The price
+/// database loads only when something is unpriced; repricing after a price change is left
+/// to the next report or `prices` command.
 fn refresh(ctx: &Ctx, p: &Payload, (since, until): (i64, i64)) -> Result<()> {
     if p.session_id.is_some() || p.transcript_path.is_some() {
         read_transcript(ctx, p)?;
     }
     let mut store = ctx.open_store()?;
     if let Some(id) = &p.session_id {
-        crate::ingest::settle_costs(&mut store, &ctx.pricer, Some((Agent::Claude, id)))?;
+        settle_pending(&mut store, &ctx.pricer, Pending::Session(Agent::Claude, id))?;
     }
-    crate::ingest::settle_costs_between(&mut store, &ctx.pricer, since, until)
+    settle_pending(&mut store, &ctx.pricer, Pending::Between(since, until))
 }

@@ -14,7 +14,7 @@ mod order;
 mod price;
 mod write;
 
-pub use price::{Repriced, settle_costs, settle_costs_between, settle_costs_with};
+pub use price::{Pending, Repriced, settle_costs, settle_costs_with, settle_pending};
 
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};

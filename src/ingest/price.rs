@@ -86,18 +86,25 @@ pub fn settle_costs_with(
     })
 }
 
-/// Price the responses of `[since_ms, until_ms)` not priced yet (`statusline`'s today). What
-/// other prices priced is left to the next [`settle_costs`] (a status line reprices nothing).
-pub fn settle_costs_between(
-    store: &mut Store,
-    pricer: &Pricer,
-    since_ms: i64,
-    until_ms: i64,
-) -> Result<()> {
+/// Which pending responses [`settle_pending`] prices.
+#[derive(Clone, Copy, Debug)]
+pub enum Pending<'a> {
+    Session(crate::agents::Agent, &'a str),
+    /// Timed in `[since_ms, until_ms)`.
+    Between(i64, i64),
+}
+
+/// Price only the responses not priced yet (`statusline`): what other prices priced is left
+/// to the next [`settle_costs`], so a status line neither reprices nor scans for that, and
+/// takes no write lock when nothing is pending.
+pub fn settle_pending(store: &mut Store, pricer: &Pricer, which: Pending<'_>) -> Result<()> {
     if store.read_only().is_some() {
         return Ok(());
     }
-    let pending = store.unpriced_between(since_ms, until_ms)?;
+    let pending = match which {
+        Pending::Session(tool, id) => store.unpriced(Some((tool, id)))?,
+        Pending::Between(since, until) => store.unpriced_between(since, until)?,
+    };
     if pending.is_empty() {
         return Ok(());
     }
