@@ -97,8 +97,12 @@ impl Store {
     ) -> Result<Vec<(String, String)>> {
         let (tool, id) = session.map_or((None, None), |(t, s)| (Some(t.as_str()), Some(s)));
         self.write(|tx| {
-            let filter = "priced = 1 AND price_source IS NOT ?1
-                          AND (?2 IS NULL OR (tool = ?2 AND session_id = ?3))";
+            // One session by its index (`?2 IS NULL OR …` would scan every response).
+            let filter = if tool.is_some() {
+                "tool = ?2 AND session_id = ?3 AND priced = 1 AND price_source IS NOT ?1"
+            } else {
+                "priced = 1 AND price_source IS NOT ?1 AND ?2 IS NULL AND ?3 IS NULL"
+            };
             let parts: Vec<(String, String, String, i64, i64, i64)> = {
                 let mut st = tx.prepare(&format!(
                     "SELECT tool, session_id, coalesce(model, ''), coalesce(sum(cost_nusd), 0),
