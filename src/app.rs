@@ -15,5 +15,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Prices(cmd) => commands::prices::run(&Ctx::new(&cli.global)?, cmd),
         Command::Skills(cmd) => commands::skills::run(&Ctx::new(&cli.global)?, &cmd),
         Command::Report(cmd) => commands::report::run(&Ctx::new(&cli.global)?, cmd),
+        Command::Push(args) => commands::push::run(&Ctx::new(&cli.global)?, &args),
     }
 }

@@ -15,7 +15,8 @@ use crate::commands::skills::SkillsCommand;
     version,
     about = "Exact token and cost accounting for AI coding agents, per analysis",
     after_help = "Exit codes: 0 ok; 1 failed (unknown id, invalid transition, I/O, validation); \
-                  2 usage error; 3 session ambiguous; 75 ledger locked past the busy timeout."
+                  2 usage error; 3 session ambiguous; 75 ledger locked past the busy timeout, or a push \
+                  destination unreachable (retry later)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -41,6 +42,8 @@ pub enum Command {
     /// Claude Code's status line: the running analysis, the session and today, on one line
     /// (reads the status JSON on stdin; always exits 0)
     Statusline(crate::commands::statusline::Args),
+    /// Send what is new in the ledger to a shared PostgreSQL database (docs/TEAM.md)
+    Push(crate::commands::push::Args),
     /// The agents' skill files, rendered from templates/
     #[command(subcommand)]
     Skills(SkillsCommand),

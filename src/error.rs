@@ -9,6 +9,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const AMBIGUOUS: u8 = 3;
     pub const LOCKED: u8 = 75;
+    /// A push destination could not be reached, or went away mid-push: retry later
+    /// (EX_TEMPFAIL, as for a locked ledger).
+    pub const UNREACHABLE: u8 = 75;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,9 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     InvalidState(String),
+    /// A push destination that did not answer (the message names it and the cause).
+    #[error("{0}")]
+    Unreachable(String),
     /// `analysis run` exits with its command's code; the command already said why.
     #[error("the command exited with code {0}")]
     ChildExit(u8),
@@ -42,6 +48,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Locked { .. } => exit::LOCKED,
+            Error::Unreachable(_) => exit::UNREACHABLE,
             Error::Usage(_) => exit::USAGE,
             Error::Ambiguous(_) => exit::AMBIGUOUS,
             Error::DatabaseTooNew { .. } | Error::NotFound(_) | Error::InvalidState(_) => {

@@ -30,6 +30,7 @@ pub(crate) mod money;
 pub(crate) mod process;
 pub(crate) mod program;
 pub mod progress;
+pub(crate) mod push;
 pub(crate) mod read;
 pub(crate) mod render;
 pub(crate) mod reports;

@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod hook;
 pub mod prices;
+pub mod push;
 pub mod report;
 pub mod skills;
 pub mod statusline;

@@ -8,6 +8,7 @@ pub mod analyses;
 mod health;
 mod migrate;
 mod prices;
+pub mod push;
 pub mod reports;
 pub mod sessions;
 pub mod snapshots;
