@@ -20,6 +20,8 @@ mod opencode;
 mod output_contract;
 mod parser_fuzz;
 mod parsers;
+mod pg;
+mod push;
 mod reports;
 mod robustness;
 mod run;
