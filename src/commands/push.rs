@@ -14,7 +14,12 @@ use crate::push::{Abort, Privacy, Target};
 pub struct Args {
     /// The database: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?connect_timeout=SECS]
     /// (or PGPASSWORD for the password)
-    #[arg(long, env = "TOKLEDGER_PUSH_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "TOKLEDGER_PUSH_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub to: String,
     /// The name this ledger's rows carry on the server [default: this host's name]
     #[arg(long, value_name = "NAME")]
@@ -51,16 +56,17 @@ fn machine_name(given: Option<&str>) -> Result<String> {
     let name = match given {
         Some(n) => n.trim().to_owned(),
         None => nix::unistd::gethostname()
-            .map_err(|e| anyhow::anyhow!("could not read this host's name ({e}): pass --machine NAME"))?
+            .map_err(|e| {
+                anyhow::anyhow!("could not read this host's name ({e}): pass --machine NAME")
+            })?
             .to_string_lossy()
             .trim()
             .to_owned(),
     };
     if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-        return Err(Error::Usage(
-            "--machine takes a name of 1 to 200 printable characters".into(),
-        )
-        .into());
+        return Err(
+            Error::Usage("--machine takes a name of 1 to 200 printable characters".into()).into(),
+        );
     }
     Ok(name)
 }
@@ -72,7 +78,11 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         paths: args.redact.contains(&Redact::Paths),
         projects: args.redact.contains(&Redact::Projects),
         notes: args.redact.contains(&Redact::Notes),
-        home: ctx.env.home.as_ref().map(|h| h.to_string_lossy().into_owned()),
+        home: ctx
+            .env
+            .home
+            .as_ref()
+            .map(|h| h.to_string_lossy().into_owned()),
     };
     let abort = match args.test_abort.as_deref() {
         Some("before-commit") => Some(Abort::BeforeCommit),
@@ -99,7 +109,9 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     let p = &outcome.pushed;
     let secs = outcome.elapsed_ms as f64 / 1000.0;
-    if p.usage + p.tool_calls + p.sessions + p.analyses + p.analysis_usage + p.analysis_snapshots == 0 {
+    if p.usage + p.tool_calls + p.sessions + p.analyses + p.analysis_usage + p.analysis_snapshots
+        == 0
+    {
         ctx.status(&format!(
             "nothing new to push to {} (machine {}; {secs:.2} s)",
             outcome.destination, outcome.machine

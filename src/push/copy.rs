@@ -131,10 +131,8 @@ impl Rows {
 fn without_nul(s: &str) -> Option<String> {
     fn walk(v: &mut serde_json::Value) {
         match v {
-            serde_json::Value::String(s) => {
-                if s.contains('\0') {
-                    *s = s.replace('\0', "\u{fffd}");
-                }
+            serde_json::Value::String(s) if s.contains('\0') => {
+                *s = s.replace('\0', "\u{fffd}");
             }
             serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
             serde_json::Value::Object(o) => o.values_mut().for_each(walk),

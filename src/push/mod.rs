@@ -150,7 +150,8 @@ pub fn connect(target: &Target, machine: &str) -> Result<Session> {
     }
     let (version, cursors) = if version < SCHEMA_VERSION {
         server::migrate(&mut client, &target.name)?;
-        server::check(&mut client, machine).map_err(|e| fail(e, "could not read the tokledger schema of"))?
+        server::check(&mut client, machine)
+            .map_err(|e| fail(e, "could not read the tokledger schema of"))?
     } else {
         (version, cursors)
     };
@@ -166,7 +167,10 @@ pub fn connect(target: &Target, machine: &str) -> Result<Session> {
 
 /// Where this push starts: the ledger's cursor when the server has at least that much of
 /// this ledger, else everything (`full`: a first push, or a server restored or emptied).
-fn start_from(local: Option<crate::store::push::Destination>, server: Option<Cursor>) -> (Cursor, bool) {
+fn start_from(
+    local: Option<crate::store::push::Destination>,
+    server: Option<Cursor>,
+) -> (Cursor, bool) {
     match (local, server) {
         (Some(l), Some(s)) if l.committed && s.covers(&l.cursor) => (l.cursor, false),
         _ => (Cursor::default(), true),
@@ -175,10 +179,18 @@ fn start_from(local: Option<crate::store::push::Destination>, server: Option<Cur
 
 impl Session {
     /// Send what is new since this destination's last push.
-    pub fn push(mut self, store: &mut Store, privacy: &Privacy, abort: Option<Abort>) -> Result<Outcome> {
+    pub fn push(
+        mut self,
+        store: &mut Store,
+        privacy: &Privacy,
+        abort: Option<Abort>,
+    ) -> Result<Outcome> {
         let ledger_id = store.ledger_id()?;
         let server_cursor = |cursors: &[(String, Cursor)]| {
-            cursors.iter().find(|(id, _)| *id == ledger_id).map(|(_, c)| *c)
+            cursors
+                .iter()
+                .find(|(id, _)| *id == ledger_id)
+                .map(|(_, c)| *c)
         };
         let (from, full) = start_from(
             store.push_destination(&self.target_name, &self.machine)?,
@@ -217,16 +229,18 @@ impl Session {
             tool_call_id: r.get(1),
             change_seq: r.get(2),
         });
-        let (from, full) = start_from(store.push_destination(&self.target_name, &self.machine)?, server_now);
+        let (from, full) = start_from(
+            store.push_destination(&self.target_name, &self.machine)?,
+            server_now,
+        );
         outcome.full = full;
         // After the lock, so that of two pushes of this ledger the later one reads later rows.
         let to = store.push_begin(&self.target_name, &self.machine)?;
         let range = Range { from, to, full };
-        outcome.pushed = server::send(&mut tx, store, &range, privacy, &self.machine, &ledger_id).map_err(|e| {
-            match e.downcast::<postgres::Error>() {
-                Ok(pg) => fail(pg),
-                Err(e) => e,
-            }
+        outcome.pushed = server::send(&mut tx, store, &range, privacy, &self.machine, &ledger_id)
+            .map_err(|e| match e.downcast::<postgres::Error>() {
+            Ok(pg) => fail(pg),
+            Err(e) => e,
         })?;
         tx.execute(
             "INSERT INTO tokledger_ledgers (machine, ledger_id, usage_id, tool_call_id, change_seq, tokledger_version)

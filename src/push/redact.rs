@@ -52,7 +52,9 @@ impl Privacy {
             return None;
         }
         let path = path?;
-        let absolute = path.starts_with(is_sep) || Path::new(path).is_absolute() || path.get(1..3) == Some(":\\");
+        let absolute = path.starts_with(is_sep)
+            || Path::new(path).is_absolute()
+            || path.get(1..3) == Some(":\\");
         let inside = project_dir
             .map(|d| d.trim_end_matches(is_sep))
             .filter(|d| !d.is_empty())
@@ -81,7 +83,10 @@ mod tests {
             home: Some("/home/alice".into()),
             ..Privacy::default()
         };
-        assert_eq!(p.project(Some("/home/alice/src/app/")).as_deref(), Some("app"));
+        assert_eq!(
+            p.project(Some("/home/alice/src/app/")).as_deref(),
+            Some("app")
+        );
         assert_eq!(p.project(Some("/home/alice")).as_deref(), Some("~"));
         assert_eq!(p.project(None), None);
         let hidden = Privacy {
@@ -95,12 +100,32 @@ mod tests {
     fn file_paths_are_relative_to_the_project_or_a_file_name() {
         let p = Privacy::default();
         let dir = Some("/home/alice/app");
-        assert_eq!(p.file_path(Some("/home/alice/app/src/main.rs"), dir).as_deref(), Some("src/main.rs"));
-        assert_eq!(p.file_path(Some("/home/alice/.ssh/config"), dir).as_deref(), Some("config"));
-        assert_eq!(p.file_path(Some("/home/alice/app/../x/y.txt"), dir).as_deref(), Some("y.txt"));
-        assert_eq!(p.file_path(Some("src/lib.rs"), dir).as_deref(), Some("src/lib.rs"));
-        assert_eq!(p.file_path(Some("../../etc/passwd"), dir).as_deref(), Some("passwd"));
-        assert_eq!(p.file_path(Some("/home/alice/appendix.md"), dir).as_deref(), Some("appendix.md"));
+        assert_eq!(
+            p.file_path(Some("/home/alice/app/src/main.rs"), dir)
+                .as_deref(),
+            Some("src/main.rs")
+        );
+        assert_eq!(
+            p.file_path(Some("/home/alice/.ssh/config"), dir).as_deref(),
+            Some("config")
+        );
+        assert_eq!(
+            p.file_path(Some("/home/alice/app/../x/y.txt"), dir)
+                .as_deref(),
+            Some("y.txt")
+        );
+        assert_eq!(
+            p.file_path(Some("src/lib.rs"), dir).as_deref(),
+            Some("src/lib.rs")
+        );
+        assert_eq!(
+            p.file_path(Some("../../etc/passwd"), dir).as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            p.file_path(Some("/home/alice/appendix.md"), dir).as_deref(),
+            Some("appendix.md")
+        );
         let none = Privacy {
             paths: true,
             ..Privacy::default()

@@ -25,7 +25,10 @@ const SCHEMA_LOCK: i64 = 0x746f_6b6c_6564_6772;
 
 /// The server's schema version and the cursors it holds for `machine`'s ledgers, in one
 /// query (one round trip: its parameter types are given, so nothing is prepared).
-pub fn check(client: &mut Client, machine: &str) -> Result<(i32, Vec<(String, Cursor)>), postgres::Error> {
+pub fn check(
+    client: &mut Client,
+    machine: &str,
+) -> Result<(i32, Vec<(String, Cursor)>), postgres::Error> {
     let rows = client.query_typed(
         "SELECT (SELECT coalesce(max(version), 0) FROM tokledger_schema), l.ledger_id, l.usage_id,
                 l.tool_call_id, l.change_seq
@@ -63,7 +66,8 @@ pub fn too_new(target: &str, found: i32) -> anyhow::Error {
 
 /// Create or migrate the server's schema; returns the version it is at.
 pub fn migrate(client: &mut Client, target: &str) -> Result<i32> {
-    let fail = |e: postgres::Error| explain(target, "could not create the tokledger schema on", &e, true);
+    let fail =
+        |e: postgres::Error| explain(target, "could not create the tokledger schema on", &e, true);
     let mut tx = client.transaction().map_err(fail)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
         .map_err(fail)?;
@@ -75,13 +79,20 @@ pub fn migrate(client: &mut Client, target: &str) -> Result<i32> {
     )
     .map_err(fail)?;
     let found: i32 = tx
-        .query_one("SELECT coalesce(max(version), 0) FROM tokledger_schema", &[])
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM tokledger_schema",
+            &[],
+        )
         .map_err(fail)?
         .get(0);
     if found > SCHEMA_VERSION {
         return Err(too_new(target, found));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
         tx.batch_execute(sql).map_err(fail)?;
         let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
         tx.execute(
@@ -96,7 +107,12 @@ pub fn migrate(client: &mut Client, target: &str) -> Result<i32> {
 
 /// One line naming the destination (never its password) and the cause; exit 75 when the
 /// server could not be reached or went away (worth a retry), 1 otherwise.
-pub fn explain(target: &str, what: &str, e: &postgres::Error, before_ledger: bool) -> anyhow::Error {
+pub fn explain(
+    target: &str,
+    what: &str,
+    e: &postgres::Error,
+    before_ledger: bool,
+) -> anyhow::Error {
     let after = if before_ledger {
         "nothing was sent, the ledger is unchanged"
     } else {
@@ -297,11 +313,18 @@ const SNAPSHOTS: Table = Table {
 
 impl Table {
     fn stage(&self) -> String {
-        format!("tokledger_push_{}", self.name.trim_start_matches("tokledger_"))
+        format!(
+            "tokledger_push_{}",
+            self.name.trim_start_matches("tokledger_")
+        )
     }
 
     fn col_names(&self) -> String {
-        self.cols.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+        self.cols
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn create_stage(&self) -> String {
@@ -353,7 +376,14 @@ impl Table {
     }
 }
 
-const ALL: [&Table; 6] = [&USAGE, &TOOL_CALLS, &SESSIONS, &ANALYSES, &ANALYSIS_USAGE, &SNAPSHOTS];
+const ALL: [&Table; 6] = [
+    &USAGE,
+    &TOOL_CALLS,
+    &SESSIONS,
+    &ANALYSES,
+    &ANALYSIS_USAGE,
+    &SNAPSHOTS,
+];
 
 /// Rows are handed to COPY in pieces of about this many bytes.
 const CHUNK: usize = 1 << 20;
@@ -370,8 +400,7 @@ pub fn send(
     let ddl: Vec<String> = ALL.iter().map(|t| t.create_stage()).collect();
     tx.batch_execute(&ddl.join(";\n"))?;
     let counts = store.push_read(|r| {
-        let mut c = Counts::default();
-        c.usage = stream(tx, &USAGE, |out, flush| {
+        let usage = stream(tx, &USAGE, |out, flush| {
             r.usage(range, |u| {
                 out.text(Some(u.dedup_key));
                 out.text(Some(u.tool));
@@ -386,7 +415,7 @@ pub fn send(
                 flush(out)
             })
         })?;
-        c.tool_calls = stream(tx, &TOOL_CALLS, |out, flush| {
+        let tool_calls = stream(tx, &TOOL_CALLS, |out, flush| {
             r.tool_calls(range, |t| {
                 out.text(Some(t.tool));
                 out.text(Some(t.scope));
@@ -402,7 +431,7 @@ pub fn send(
                 flush(out)
             })
         })?;
-        c.sessions = stream(tx, &SESSIONS, |out, flush| {
+        let sessions = stream(tx, &SESSIONS, |out, flush| {
             r.sessions(range, |s| {
                 out.text(Some(s.tool));
                 out.text(Some(s.session_id));
@@ -413,7 +442,7 @@ pub fn send(
                 flush(out)
             })
         })?;
-        c.analyses = stream(tx, &ANALYSES, |out, flush| {
+        let analyses = stream(tx, &ANALYSES, |out, flush| {
             r.analyses(range, |a| {
                 out.text(Some(a.id));
                 out.text(Some(a.source_id));
@@ -443,7 +472,7 @@ pub fn send(
                 flush(out)
             })
         })?;
-        c.analysis_usage = stream(tx, &ANALYSIS_USAGE, |out, flush| {
+        let analysis_usage = stream(tx, &ANALYSIS_USAGE, |out, flush| {
             r.analysis_usage(range, |u| {
                 out.text(Some(u.analysis_id));
                 out.text(Some(u.model));
@@ -454,7 +483,7 @@ pub fn send(
                 flush(out)
             })
         })?;
-        c.analysis_snapshots = stream(tx, &SNAPSHOTS, |out, flush| {
+        let analysis_snapshots = stream(tx, &SNAPSHOTS, |out, flush| {
             r.snapshots(range, |s| {
                 out.text(Some(s.analysis_id));
                 out.int(Some(s.seq));
@@ -469,7 +498,14 @@ pub fn send(
                 flush(out)
             })
         })?;
-        Ok(c)
+        Ok(Counts {
+            usage,
+            tool_calls,
+            sessions,
+            analyses,
+            analysis_usage,
+            analysis_snapshots,
+        })
     })?;
     // The analyses sent replace their usage and snapshots whole: what a settle or a complete
     // took out must go on the server too.

@@ -130,7 +130,11 @@ impl Store {
         self.read(|c| Ok(c.query_row("SELECT id FROM push_ledger", [], |r| r.get(0))?))
     }
 
-    pub fn push_destination(&self, destination: &str, machine: &str) -> Result<Option<Destination>> {
+    pub fn push_destination(
+        &self,
+        destination: &str,
+        machine: &str,
+    ) -> Result<Option<Destination>> {
         self.read(|c| destination_row(c, destination, machine))
     }
 
@@ -179,7 +183,13 @@ impl Store {
 
     /// The server committed everything up to `to`: advance the cursor (never backwards: a
     /// concurrent push may have committed more) and drop the changes every destination has.
-    pub fn push_commit(&mut self, destination: &str, machine: &str, to: &Cursor, at_ms: i64) -> Result<()> {
+    pub fn push_commit(
+        &mut self,
+        destination: &str,
+        machine: &str,
+        to: &Cursor,
+        at_ms: i64,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE push_destinations SET usage_id = max(usage_id, ?3),
@@ -211,24 +221,27 @@ impl Store {
     }
 }
 
-fn destination_row(c: &Connection, destination: &str, machine: &str) -> Result<Option<Destination>> {
-    Ok(c
-        .query_row(
-            "SELECT usage_id, tool_call_id, change_seq, pushed_at_ms IS NOT NULL
+fn destination_row(
+    c: &Connection,
+    destination: &str,
+    machine: &str,
+) -> Result<Option<Destination>> {
+    Ok(c.query_row(
+        "SELECT usage_id, tool_call_id, change_seq, pushed_at_ms IS NOT NULL
              FROM push_destinations WHERE destination = ?1 AND machine = ?2",
-            params![destination, machine],
-            |r| {
-                Ok(Destination {
-                    cursor: Cursor {
-                        usage_id: r.get(0)?,
-                        tool_call_id: r.get(1)?,
-                        change_seq: r.get(2)?,
-                    },
-                    committed: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
+        params![destination, machine],
+        |r| {
+            Ok(Destination {
+                cursor: Cursor {
+                    usage_id: r.get(0)?,
+                    tool_call_id: r.get(1)?,
+                    change_seq: r.get(2)?,
+                },
+                committed: r.get(3)?,
+            })
+        },
+    )
+    .optional()?)
 }
 
 /// Streams the rows of one push, table by table (see [`Store::push_read`]).
@@ -284,7 +297,12 @@ fn analysis_filter(range: &Range, col: &str) -> String {
 impl PushReader<'_> {
     /// Run `sql` with the first of `binds` that it numbers (SQLite takes every parameter up to
     /// the highest one a statement names, used or not), calling `f` per row.
-    fn each(&self, sql: &str, binds: &[i64], mut f: impl FnMut(&Row<'_>) -> Result<()>) -> Result<u64> {
+    fn each(
+        &self,
+        sql: &str,
+        binds: &[i64],
+        mut f: impl FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<u64> {
         let mut st = self.c.prepare(sql)?;
         let n = st.parameter_count().min(binds.len());
         let mut rows = st.query(rusqlite::params_from_iter(&binds[..n]))?;
@@ -296,7 +314,11 @@ impl PushReader<'_> {
         Ok(count)
     }
 
-    pub fn usage(&self, range: &Range, mut f: impl FnMut(&UsageRow<'_>) -> Result<()>) -> Result<u64> {
+    pub fn usage(
+        &self,
+        range: &Range,
+        mut f: impl FnMut(&UsageRow<'_>) -> Result<()>,
+    ) -> Result<u64> {
         let sql = format!(
             "SELECT dedup_key, tool, session_id, ts_ms, model, input_tokens, cache_creation_tokens,
                     cache_creation_5m_tokens, cache_creation_1h_tokens, cache_read_tokens, output_tokens,
@@ -319,7 +341,11 @@ impl PushReader<'_> {
         })
     }
 
-    pub fn tool_calls(&self, range: &Range, mut f: impl FnMut(&ToolCallRow<'_>) -> Result<()>) -> Result<u64> {
+    pub fn tool_calls(
+        &self,
+        range: &Range,
+        mut f: impl FnMut(&ToolCallRow<'_>) -> Result<()>,
+    ) -> Result<u64> {
         let sql = format!(
             "SELECT t.tool, t.scope, t.call_id, t.session_id, t.name, t.called_at_ms, t.result_at_ms,
                     t.failed, t.duration_ms, t.file_path, s.project
@@ -345,7 +371,11 @@ impl PushReader<'_> {
     }
 
     /// The sessions of the responses and calls this push sends (every session when full).
-    pub fn sessions(&self, range: &Range, mut f: impl FnMut(&SessionRow<'_>) -> Result<()>) -> Result<u64> {
+    pub fn sessions(
+        &self,
+        range: &Range,
+        mut f: impl FnMut(&SessionRow<'_>) -> Result<()>,
+    ) -> Result<u64> {
         let sql = if range.full {
             "SELECT tool, session_id, project, first_ts_ms, last_ts_ms FROM sessions ORDER BY tool, session_id"
                 .to_owned()
@@ -378,7 +408,11 @@ impl PushReader<'_> {
         })
     }
 
-    pub fn analyses(&self, range: &Range, mut f: impl FnMut(&AnalysisRow<'_>) -> Result<()>) -> Result<u64> {
+    pub fn analyses(
+        &self,
+        range: &Range,
+        mut f: impl FnMut(&AnalysisRow<'_>) -> Result<()>,
+    ) -> Result<u64> {
         let sql = format!(
             "SELECT id, source_id, pass, status, tool, model, started_at, completed_at, tokens_in, tokens_out,
                     total_tokens, cost_usd, stages_json, notes, claims_extracted, claims_updated, tokens_baseline,
@@ -440,7 +474,11 @@ impl PushReader<'_> {
         })
     }
 
-    pub fn snapshots(&self, range: &Range, mut f: impl FnMut(&SnapshotRow<'_>) -> Result<()>) -> Result<u64> {
+    pub fn snapshots(
+        &self,
+        range: &Range,
+        mut f: impl FnMut(&SnapshotRow<'_>) -> Result<()>,
+    ) -> Result<u64> {
         let sql = format!(
             "SELECT analysis_id, seq, kind, stage, at, tool, session_id, settled, usage_json
              FROM analysis_snapshots WHERE {} ORDER BY analysis_id, seq",

@@ -47,16 +47,26 @@ fn server_user() -> Option<(u32, u32)> {
         let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
         passwd.lines().find_map(|l| {
             let f: Vec<&str> = l.split(':').collect();
-            (f.first() == Some(&name) && f.len() > 3).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+            (f.first() == Some(&name) && f.len() > 3)
+                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
         })
     };
     if let Some(ids) = lookup("postgres").or_else(|| lookup("tokledger-pg")) {
         return Some(ids);
     }
     let made = Command::new("useradd")
-        .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "tokledger-pg"])
+        .args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "tokledger-pg",
+        ])
         .status();
-    assert!(made.is_ok_and(|s| s.success()), "could not create the user tokledger-pg");
+    assert!(
+        made.is_ok_and(|s| s.success()),
+        "could not create the user tokledger-pg"
+    );
     Some(lookup("tokledger-pg").expect("tokledger-pg was just made"))
 }
 
@@ -83,7 +93,9 @@ impl Pg {
                 std::env::var_os("TOKLEDGER_REQUIRE_PG").is_none(),
                 "TOKLEDGER_REQUIRE_PG is set and no PostgreSQL is installed under /usr/lib/postgresql/*/bin"
             );
-            eprintln!("skipped: no PostgreSQL under /usr/lib/postgresql/*/bin (apt-get install postgresql)");
+            eprintln!(
+                "skipped: no PostgreSQL under /usr/lib/postgresql/*/bin (apt-get install postgresql)"
+            );
             return None;
         };
         let user = server_user();
@@ -92,7 +104,8 @@ impl Pg {
         std::fs::create_dir(&root).expect("mkdir");
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
             if let Some((uid, gid)) = user {
                 std::os::unix::fs::chown(&root, Some(uid), Some(gid)).expect("chown");
             }
@@ -129,7 +142,14 @@ impl Pg {
             .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
             .arg("-k")
             .arg(&root)
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=50"])
+            .args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "max_connections=50",
+            ])
             .current_dir(&root)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -149,11 +169,16 @@ impl Pg {
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(mut c) = postgres::Client::connect(&self.admin_url("postgres"), postgres::NoTls) {
+            if let Ok(mut c) =
+                postgres::Client::connect(&self.admin_url("postgres"), postgres::NoTls)
+            {
                 c.simple_query("SELECT 1").expect("first query");
                 return;
             }
-            let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
             assert!(
                 exited.is_none() && Instant::now() < deadline,
                 "postgres did not start ({exited:?}): {}",
@@ -165,7 +190,10 @@ impl Pg {
 
     /// The URL of database `db` with the right password.
     pub fn url(&self, db: &str) -> String {
-        format!("postgresql://{USER}:{PASSWORD}@127.0.0.1:{}/{db}", self.port)
+        format!(
+            "postgresql://{USER}:{PASSWORD}@127.0.0.1:{}/{db}",
+            self.port
+        )
     }
 
     fn admin_url(&self, db: &str) -> String {
@@ -175,7 +203,8 @@ impl Pg {
     /// A new, empty database.
     pub fn create_db(&self, name: &str) -> String {
         let mut c = self.client("postgres");
-        c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
         self.url(name)
     }
 
@@ -187,7 +216,9 @@ impl Pg {
 impl Drop for Pg {
     /// Fast shutdown of our postmaster (SIGINT), SIGKILL after 10 s.
     fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
         let deadline = Instant::now() + Duration::from_secs(10);

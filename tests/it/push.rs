@@ -160,7 +160,10 @@ fn three_ledgers_pushing_at_once_add_up_exactly_and_a_second_push_sends_nothing(
                 |r| r.get(0),
             )
             .expect("a claude session");
-        let id = env.start("team-check", &["--tool", "claude", "--usage-session-id", &session]);
+        let id = env.start(
+            "team-check",
+            &["--tool", "claude", "--usage-session-id", &session],
+        );
         ok_stdout(&env.run(&["analysis", "complete", "--id", &id]));
     }
     let children: Vec<_> = envs
@@ -198,22 +201,35 @@ fn three_ledgers_pushing_at_once_add_up_exactly_and_a_second_push_sends_nothing(
     let b = sum.buckets;
     assert_eq!(daily, b[0] + b[1] + b[4] + b[5]);
     let by_machine: Vec<(String, i64)> = c
-        .query("SELECT machine, responses FROM tokledger_by_machine ORDER BY machine", &[])
+        .query(
+            "SELECT machine, responses FROM tokledger_by_machine ORDER BY machine",
+            &[],
+        )
         .expect("by machine")
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     assert_eq!(by_machine.len(), 3);
-    assert_eq!(by_machine.iter().map(|(_, n)| n).sum::<i64>(), sum.responses);
+    assert_eq!(
+        by_machine.iter().map(|(_, n)| n).sum::<i64>(),
+        sum.responses
+    );
     let analyses: i64 = c
-        .query_one("SELECT analyses FROM tokledger_by_source WHERE source_id = 'team-check'", &[])
+        .query_one(
+            "SELECT analyses FROM tokledger_by_source WHERE source_id = 'team-check'",
+            &[],
+        )
         .expect("by source")
         .get(0);
     assert_eq!(analyses, 3);
 
     for (i, env) in envs.iter().enumerate() {
         let again = push(env, &url, &format!("m{i}"));
-        assert_eq!((pushed_rows(&again), &again["full"]), (0, &Value::Bool(false)), "{again}");
+        assert_eq!(
+            (pushed_rows(&again), &again["full"]),
+            (0, &Value::Bool(false)),
+            "{again}"
+        );
     }
     assert_eq!(server_totals(&pg, "team", None), sum);
 }
@@ -244,22 +260,36 @@ fn a_push_killed_before_or_after_its_commit_is_repeated_exactly() {
     // the next push sends them again, and nothing is counted twice.
     let session: String = rusqlite::Connection::open(env.db())
         .expect("ledger")
-        .query_row("SELECT session_id FROM sessions WHERE tool = 'claude' LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT session_id FROM sessions WHERE tool = 'claude' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .expect("session");
-    let id = env.start("after-commit", &["--tool", "claude", "--usage-session-id", &session]);
+    let id = env.start(
+        "after-commit",
+        &["--tool", "claude", "--usage-session-id", &session],
+    );
     let before = cursors(&env.db());
     let out = push_cmd(&env, &url, "k", &["--no-read"])
         .env("TOKLEDGER_TEST_PUSH_ABORT", "after-commit")
         .output()
         .expect("run push");
     assert_eq!(out.status.signal(), Some(9), "{}", stderr(&out));
-    assert_eq!(cursors(&env.db()), before, "the cursor moves only after the commit is known");
+    assert_eq!(
+        cursors(&env.db()),
+        before,
+        "the cursor moves only after the commit is known"
+    );
     let again = push(&env, &url, "k");
     assert!(again["pushed"]["analyses"].as_i64() >= Some(1), "{again}");
     assert_eq!(server_totals(&pg, "killed", None), ledger_totals(&env.db()));
     let n: i64 = pg
         .client("killed")
-        .query_one("SELECT count(*) FROM tokledger_analyses WHERE id = $1", &[&id])
+        .query_one(
+            "SELECT count(*) FROM tokledger_analyses WHERE id = $1",
+            &[&id],
+        )
         .expect("analyses")
         .get(0);
     assert_eq!(n, 1);
@@ -279,25 +309,37 @@ fn an_analysis_completed_after_its_push_is_updated_not_duplicated() {
     let url = pg.create_db("updates");
     let env = TestEnv::with_fixtures();
     let id = env.start("doc-7", &["--tool", "claude", "--usage-session-id", SA]);
-    append(&claude_main(&env.home()), claude_line("msg_P", "req_P", (7, 0, 3000, 11)));
+    append(
+        &claude_main(&env.home()),
+        claude_line("msg_P", "req_P", (7, 0, 3000, 11)),
+    );
     ok_stdout(&env.run(&["analysis", "mark", "--id", &id, "--stage", "read"]));
     let first = push(&env, &url, "dev");
     assert_eq!(first["pushed"]["analyses"], 1);
     assert_eq!(first["pushed"]["analysis_snapshots"], 2);
     let mut c = pg.client("updates");
     let status: String = c
-        .query_one("SELECT status FROM tokledger_analyses WHERE id = $1", &[&id])
+        .query_one(
+            "SELECT status FROM tokledger_analyses WHERE id = $1",
+            &[&id],
+        )
         .expect("row")
         .get(0);
     assert_eq!(status, "in_progress");
 
     // The response grows (a merge of a row already sent), and the analysis completes.
-    append(&claude_main(&env.home()), claude_line("msg_P", "req_P", (7, 0, 3000, 40)));
+    append(
+        &claude_main(&env.home()),
+        claude_line("msg_P", "req_P", (7, 0, 3000, 40)),
+    );
     ok_stdout(&env.run(&["analysis", "complete", "--id", &id, "--notes", "done"]));
     let second = push(&env, &url, "dev");
     assert_eq!(second["full"], false);
     assert_eq!(second["pushed"]["analyses"], 1, "{second}");
-    assert_eq!(second["pushed"]["usage"], 1, "the merged response is sent again: {second}");
+    assert_eq!(
+        second["pushed"]["usage"], 1,
+        "the merged response is sent again: {second}"
+    );
     let shown = env.json(&["analysis", "show", "--id", &id, "--json"]);
     let rows = c
         .query(
@@ -316,16 +358,25 @@ fn an_analysis_completed_after_its_push_is_updated_not_duplicated() {
     assert_eq!(r.get::<_, i32>(5), 1);
     assert_eq!(shown["tokens_check"].as_i64(), Some(7 + 3000 + 40));
     let snaps: i64 = c
-        .query_one("SELECT count(*) FROM tokledger_analysis_snapshots WHERE analysis_id = $1", &[&id])
+        .query_one(
+            "SELECT count(*) FROM tokledger_analysis_snapshots WHERE analysis_id = $1",
+            &[&id],
+        )
         .expect("snapshots")
         .get(0);
     assert_eq!(snaps, 3);
     let out: i64 = c
-        .query_one("SELECT output_tokens FROM tokledger_usage WHERE dedup_key LIKE '%msg_P%'", &[])
+        .query_one(
+            "SELECT output_tokens FROM tokledger_usage WHERE dedup_key LIKE '%msg_P%'",
+            &[],
+        )
         .expect("usage")
         .get(0);
     assert_eq!(out, 40);
-    assert_eq!(server_totals(&pg, "updates", None), ledger_totals(&env.db()));
+    assert_eq!(
+        server_totals(&pg, "updates", None),
+        ledger_totals(&env.db())
+    );
     assert_eq!(pushed_rows(&push(&env, &url, "dev")), 0);
 }
 
@@ -380,21 +431,30 @@ fn what_is_sent_of_paths_and_projects() {
     push(&env, &url, "a");
     let mut c = pg.client("privacy");
     let projects: Vec<Option<String>> = c
-        .query("SELECT DISTINCT project FROM tokledger_sessions ORDER BY 1", &[])
+        .query(
+            "SELECT DISTINCT project FROM tokledger_sessions ORDER BY 1",
+            &[],
+        )
         .expect("projects")
         .iter()
         .map(|r| r.get(0))
         .collect();
     assert!(projects.contains(&Some("app".to_owned())), "{projects:?}");
     let paths: Vec<String> = c
-        .query("SELECT file_path FROM tokledger_tool_calls WHERE file_path IS NOT NULL", &[])
+        .query(
+            "SELECT file_path FROM tokledger_tool_calls WHERE file_path IS NOT NULL",
+            &[],
+        )
         .expect("paths")
         .iter()
         .map(|r| r.get(0))
         .collect();
     assert!(!paths.is_empty());
     for p in projects.iter().flatten().chain(&paths) {
-        assert!(!p.starts_with('/') && !p.contains("/home/"), "a full path was sent: {p}");
+        assert!(
+            !p.starts_with('/') && !p.contains("/home/"),
+            "a full path was sent: {p}"
+        );
     }
     // Redacted: none at all (re-sent under another machine name, so every row is new).
     let v = pushed_json(
@@ -430,7 +490,10 @@ fn failed(out: &Output, code: i32, says: &[&str]) -> String {
     for s in says {
         assert!(err.contains(s), "{s:?} in {err}");
     }
-    assert!(!err.contains(PASSWORD) && !err.contains("wrong-pw"), "no password: {err}");
+    assert!(
+        !err.contains(PASSWORD) && !err.contains("wrong-pw"),
+        "no password: {err}"
+    );
     err
 }
 
@@ -450,12 +513,26 @@ fn unreachable_refused_and_newer_servers_say_so_and_leave_the_ledger_alone() {
         .port();
     let dead = format!("postgresql://tl:{PASSWORD}@127.0.0.1:{closed}/errs?connect_timeout=5");
     let out = push_cmd(&env, &dead, "x", &[]).output().expect("push");
-    failed(&out, 75, &[&format!("postgresql://tl@127.0.0.1:{closed}/errs"), "ledger is unchanged"]);
+    failed(
+        &out,
+        75,
+        &[
+            &format!("postgresql://tl@127.0.0.1:{closed}/errs"),
+            "ledger is unchanged",
+        ],
+    );
     assert_eq!(ledger_bytes(&env.db()), before);
 
     let wrong = url.replace(PASSWORD, "wrong-pw");
     let out = push_cmd(&env, &wrong, "x", &[]).output().expect("push");
-    failed(&out, 1, &["authentication failed", &format!("127.0.0.1:{}/errs", pg.port)]);
+    failed(
+        &out,
+        1,
+        &[
+            "authentication failed",
+            &format!("127.0.0.1:{}/errs", pg.port),
+        ],
+    );
     assert_eq!(ledger_bytes(&env.db()), before);
 
     // The same through TOKLEDGER_PUSH_URL.
@@ -466,18 +543,30 @@ fn unreachable_refused_and_newer_servers_say_so_and_leave_the_ledger_alone() {
         .expect("push");
     failed(&out, 1, &["authentication failed"]);
 
-    let out = push_cmd(&env, &format!("{url}?sslmode=require"), "x", &[]).output().expect("push");
+    let out = push_cmd(&env, &format!("{url}?sslmode=require"), "x", &[])
+        .output()
+        .expect("push");
     failed(&out, 2, &["sslmode=require"]);
 
     // A server migrated by a newer tokledger.
     push(&env, &url, "x");
     let after_push = cursors(&env.db());
     pg.client("errs")
-        .batch_execute("INSERT INTO tokledger_schema (version, tokledger_version) VALUES (99, '9.9.9')")
+        .batch_execute(
+            "INSERT INTO tokledger_schema (version, tokledger_version) VALUES (99, '9.9.9')",
+        )
         .expect("newer schema");
     let before = ledger_bytes(&env.db());
     let out = push_cmd(&env, &url, "x", &[]).output().expect("push");
-    failed(&out, 1, &["version 99", "newer than this tokledger", "ledger is unchanged"]);
+    failed(
+        &out,
+        1,
+        &[
+            "version 99",
+            "newer than this tokledger",
+            "ledger is unchanged",
+        ],
+    );
     assert_eq!(ledger_bytes(&env.db()), before);
     assert_eq!(cursors(&env.db()), after_push);
 }
