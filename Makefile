@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
-.PHONY: demo test e2e lint fuzz fixtures bench-ingest bench-report bench-contention bench-statusline assemble-skills check-skills
+.PHONY: demo test e2e lint fuzz fixtures bench-ingest bench-report bench-contention bench-statusline bench-push assemble-skills check-skills
 
 ## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
 demo:
@@ -32,8 +32,10 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 	python3 scripts/module_cycles.py src
-	@! grep -rn 'crate::\(commands\|render\|binding\|read\|anchor\)\b' src/agents src/ingest src/store src/reports src/discover.rs \
+	@! grep -rn 'crate::\(commands\|render\|binding\|read\|anchor\)\b' src/agents src/ingest src/store src/reports src/push src/discover.rs \
 		|| { echo 'a lower layer imports commands, render, binding, read or anchor (docs/ARCHITECTURE.md)'; exit 1; }
+	@! grep -rn 'crate::push\b' src/store src/ingest src/agents src/reports \
+		|| { echo 'the ledger side imports the PostgreSQL client (docs/ARCHITECTURE.md)'; exit 1; }
 
 ## Every parser under a fixed-budget fuzz loop (debug build: overflow checks on);
 ## FUZZ_SECS per parser, TOKLEDGER_FUZZ_SEED to replay (tests/it/fuzz_budget.rs).
@@ -70,3 +72,7 @@ bench-statusline:
 ## Warm `report daily` against ccusage daily on the same history (see docs/PERFORMANCE.md).
 bench-report:
 	scripts/bench_report.sh
+
+## First and no-op `push` of a 400 MB history's ledger to a temporary local PostgreSQL (docs/TEAM.md).
+bench-push:
+	python3 scripts/bench_push.py
