@@ -5,7 +5,7 @@ Usage: scripts/bench_push.py [--mb 400] [--seed 1] [--runs 3] [--no-build]
 
 1. bench-out/home/: the history of scripts/gen_history.py (shared with bench_ingest.sh; reused
    when --mb, --seed and the generator version match).
-2. bench-out/push/ledger.db: read once (`analysis sessions list --all`), not timed as a push.
+2. bench-out/push/ledger.db: read and priced once (`report daily`), not timed as a push.
 3. A temporary PostgreSQL (initdb as an unprivileged user when run as root, 127.0.0.1, a free
    port, default durability settings), stopped at the end by its postmaster's pid.
 4. Per run, into a fresh database: the first push (`push --no-read`: everything), then a
@@ -175,7 +175,8 @@ def main() -> int:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(HOME_DIR), "TOKLEDGER_DB": str(db)}
     t = time.monotonic()
-    subprocess.run([str(exe), "-q", "analysis", "sessions", "list", "--all", "--json"], env=env,
+    # A report reads and prices everything (as a push's own read would).
+    subprocess.run([str(exe), "-q", "report", "daily", "--json"], env=env,
                    stdout=subprocess.DEVNULL, check=True)
     say(f"ledger read in {time.monotonic() - t:.1f} s ({db.stat().st_size / 2**20:.0f} MiB)")
     led = sqlite3.connect(db)

@@ -28,7 +28,8 @@ pub struct Args {
     /// analyses
     #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
     pub redact: Vec<Redact>,
-    /// Push what the ledger holds, without reading the transcripts first
+    /// Push what the ledger holds, without reading the transcripts first (responses not
+    /// priced yet are still priced)
     #[arg(long)]
     pub no_read: bool,
     /// One JSON document: what was pushed, per table, and how long it took
@@ -101,8 +102,10 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
                 progress: true,
             },
         )?;
-        crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
     }
+    // Responses read by small reads (marks, hooks) are priced first, so they are sent with
+    // their cost rather than sent again once priced.
+    crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
     let outcome = session.push(&mut store, &privacy, abort)?;
     if args.json {
         return crate::render::write_json(&mut std::io::stdout().lock(), &outcome);
