@@ -388,8 +388,9 @@ fn a_ledger_from_before_push_sends_its_whole_history() {
     let id = env.start("doc-old", &["--tool", "claude", "--usage-session-id", SA]);
     ok_stdout(&env.run(&["analysis", "complete", "--id", &id]));
     ok_stdout(&env.run(&["report", "daily", "--json"]));
-    // Made a version-6 ledger (the schema before push) by taking out what migration 7 added:
-    // the migrations only ever add, so this is the version-6 schema with its data.
+    // Made a ledger of the version before push by taking out what push's migration added
+    // (the last one): the migrations only ever add, so this is that version's schema, with
+    // its data.
     {
         let c = rusqlite::Connection::open(env.db()).expect("ledger");
         let triggers: Vec<String> = c
@@ -403,11 +404,12 @@ fn a_ledger_from_before_push_sends_its_whole_history() {
         for t in triggers {
             c.execute_batch(&format!("DROP TRIGGER {t}")).expect("drop");
         }
-        c.execute_batch(
+        c.execute_batch(&format!(
             "DROP TABLE push_changes; DROP TABLE push_destinations; DROP TABLE push_ledger;
-             PRAGMA user_version = 6;",
-        )
-        .expect("to version 6");
+             PRAGMA user_version = {};",
+            tokledger::store::SCHEMA_VERSION - 1
+        ))
+        .expect("to the version before push");
     }
     let mine = ledger_totals(&env.db());
     let v = push(&env, &url, "old-laptop");
@@ -419,7 +421,7 @@ fn a_ledger_from_before_push_sends_its_whole_history() {
         .expect("ledger")
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 7);
+    assert_eq!(version, tokledger::store::SCHEMA_VERSION);
     assert_eq!(pushed_rows(&push(&env, &url, "old-laptop")), 0);
 }
 
