@@ -1,5 +1,5 @@
 //! The ledger's side of `tokledger push`: each destination's cursor, and the rows a push
-//! sends (migration 8 explains how changes are found).
+//! sends (migration 9 explains how changes are found).
 
 use anyhow::Result;
 use rusqlite::types::ValueRef;
