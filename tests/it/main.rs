@@ -23,3 +23,4 @@ mod reports;
 mod robustness;
 mod run;
 mod skills;
+mod ux;
