@@ -114,6 +114,13 @@ fn from_agent(ctx: &Ctx, tool: Agent) -> Option<Binding> {
         })
 }
 
+/// Whether the agent itself names `session_id` as its session (its variables, a running
+/// agent among our ancestors, tokledger's hook): the word that vouches for a session whose
+/// transcript is not on disk yet.
+pub fn agent_says(ctx: &Ctx, tool: Agent, session_id: &str) -> bool {
+    from_agent(ctx, tool).is_some_and(|b| b.session_id == session_id)
+}
+
 /// `TOKLEDGER_SESSION_ID`/`_PATH` name a session of `TOKLEDGER_SESSION_TOOL` (the Claude
 /// hook sets it to `claude`): a `--tool codex` analysis started inside that Claude Code
 /// session must not bind to the Claude session. Unset means the caller vouches for any tool.
@@ -166,7 +173,13 @@ const MAX_CANDIDATES_SHOWN: usize = 20;
 /// candidates within the window are ambiguous (exit 3, candidates on stderr).
 fn heuristic(ctx: &Ctx, store: &mut Store, tool: Agent, window_secs: f64) -> Result<Binding> {
     crate::read::read(ctx, store, Scope::Agents(&[tool]), How::default())?;
-    let all = store.sessions(Some(tool), None)?;
+    // A session whose transcript is gone is not the one running now (an agent writes its
+    // transcript as it runs): never chosen, never listed as a candidate.
+    let all: Vec<_> = store
+        .sessions(Some(tool), None)?
+        .into_iter()
+        .filter(|s| s.path.as_deref().is_none_or(|p| Path::new(p).exists()))
+        .collect();
     let cwd = std::env::current_dir().ok();
     let canon = cwd.as_ref().and_then(|c| c.canonicalize().ok());
     let here = |p: &Option<String>| {

@@ -117,7 +117,7 @@ impl Ctx {
             )
             .into());
         }
-        let color = colour(g.color, |name| var(name), std::io::stdout().is_terminal());
+        let color = colour(g.color, var, std::io::stdout().is_terminal());
         crate::render::paint::set_enabled(color);
         let agent = AgentEnv {
             vars: crate::agents::Agent::ALL

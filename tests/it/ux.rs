@@ -71,3 +71,266 @@ fn a_table_holding_a_control_character_is_escaped_not_coloured() {
     let out = ok_stdout(&clean.run(&["--color", "always", "analysis", "list"]));
     assert!(out.contains(ESC), "{out:?}");
 }
+
+fn code(out: &std::process::Output) -> Option<i32> {
+    out.status.code()
+}
+
+#[test]
+fn ccusage_spellings_mean_the_same_as_ours() {
+    let env = TestEnv::with_fixtures();
+    let ours = ok_stdout(&env.run(&[
+        "report",
+        "daily",
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-02",
+        "--tz",
+        "UTC",
+        "--json",
+    ]));
+    for theirs in [
+        &[
+            "report", "daily", "-s", "20260301", "-u", "20260302", "-z", "UTC", "-j",
+        ][..],
+        &[
+            "report",
+            "daily",
+            "--since",
+            "20260301",
+            "--until",
+            "2026-03-02",
+            "--timezone",
+            "UTC",
+            "--json",
+        ],
+    ] {
+        assert_eq!(ok_stdout(&env.run(theirs)), ours, "{theirs:?}");
+    }
+    // --order desc: newest first; the default, oldest first.
+    let periods = |args: &[&str]| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&ok_stdout(&env.run(args))).unwrap();
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["period"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let asc = periods(&["report", "daily", "-z", "UTC", "-j"]);
+    let mut desc = periods(&["report", "daily", "-z", "UTC", "-j", "--order", "desc"]);
+    assert!(asc.len() > 1, "{asc:?}");
+    desc.reverse();
+    assert_eq!(asc, desc);
+    assert_eq!(
+        asc,
+        periods(&["report", "daily", "-z", "UTC", "-j", "-o", "asc"])
+    );
+    // Weeks starting on Sunday, spelled as ccusage does.
+    let v: serde_json::Value = serde_json::from_str(&ok_stdout(&env.run(&[
+        "report",
+        "weekly",
+        "--start-of-week",
+        "sunday",
+        "-z",
+        "UTC",
+        "-j",
+    ])))
+    .unwrap();
+    assert_eq!(v["week_start"], "sunday", "{v}");
+    // Days as words, and the ledger's own status spelling beside clap's.
+    let today = ok_stdout(&env.run(&["report", "daily", "-s", "today", "-u", "today", "-j"]));
+    assert!(today.contains("\"rows\""), "{today}");
+    ok_stdout(&env.run(&[
+        "analysis",
+        "add",
+        "--source-id",
+        "a",
+        "--tool",
+        "manual",
+        "--status",
+        "in_progress",
+    ]));
+    for status in ["in_progress", "in-progress"] {
+        let v = env.json(&["analysis", "list", "--status", status, "-j"]);
+        assert_eq!(v["analyses"].as_array().unwrap().len(), 1, "{status}: {v}");
+        assert_eq!(v["analyses"][0]["status"], "in_progress");
+    }
+    // --started-at takes what --since takes.
+    let v = env.json(&[
+        "analysis",
+        "add",
+        "--source-id",
+        "b",
+        "--tool",
+        "manual",
+        "--started-at",
+        "20260302",
+        "--completed-at",
+        "2026-03-02T10:00:00Z",
+        "--json",
+    ]);
+    assert_eq!(v["started_at"], "2026-03-02T00:00:00.000Z", "{v}");
+}
+
+#[test]
+fn since_after_until_is_a_usage_error() {
+    let env = TestEnv::with_fixtures();
+    for args in [
+        &[
+            "report",
+            "daily",
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-01-01",
+        ][..],
+        &["report", "tools", "-s", "20260201", "-u", "20260101"],
+        &[
+            "analysis",
+            "list",
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-01-01",
+        ],
+        &[
+            "analysis",
+            "export",
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-01-01",
+        ],
+        &[
+            "analysis",
+            "backfill-usage",
+            "--since",
+            "2026-02-01",
+            "--until",
+            "2026-01-01",
+        ],
+    ] {
+        let out = env.run(args);
+        assert_eq!(
+            code(&out),
+            Some(2),
+            "{args:?}: {}",
+            crate::common::stderr(&out)
+        );
+        assert!(
+            crate::common::stderr(&out).contains("is not before --until"),
+            "{args:?}: {}",
+            crate::common::stderr(&out)
+        );
+    }
+    // One day is a range: since and until the same day.
+    ok_stdout(&env.run(&["report", "daily", "-s", "2026-03-02", "-u", "2026-03-02"]));
+}
+
+#[test]
+fn start_refuses_a_session_no_transcript_knows() {
+    let env = TestEnv::with_fixtures();
+    let args = [
+        "analysis",
+        "start",
+        "--source-id",
+        "x",
+        "--tool",
+        "claude",
+        "--usage-session-id",
+        "nope-123",
+    ];
+    let out = env.run(&args);
+    assert_eq!(code(&out), Some(1), "{}", crate::common::stderr(&out));
+    assert!(out.stdout.is_empty());
+    let err = crate::common::stderr(&out);
+    assert!(
+        err.contains("no claude transcript knows session nope-123"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-unseen-session"), "{err}");
+    let v = env.json(&["analysis", "list", "--json"]);
+    assert_eq!(
+        v["analyses"].as_array().unwrap().len(),
+        0,
+        "no row was made"
+    );
+    // Allowed explicitly, or vouched for by the agent's own variable: a row with a warning.
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-unseen-session");
+    let out = env.run(&allowed);
+    assert!(crate::common::stderr(&out).contains("its baseline is 0"));
+    ok_stdout(&out);
+    let out = env
+        .cmd(&args)
+        .env("CLAUDE_CODE_SESSION_ID", "nope-123")
+        .output()
+        .unwrap();
+    ok_stdout(&out);
+    // A known session binds as before.
+    env.start(
+        "y",
+        &["--tool", "claude", "--usage-session-id", crate::common::SA],
+    );
+}
+
+#[test]
+fn add_without_times_is_stamped_now_and_listed_since_today() {
+    let env = TestEnv::empty();
+    let done = env.json(&[
+        "analysis",
+        "add",
+        "--source-id",
+        "a",
+        "--tool",
+        "manual",
+        "--json",
+    ]);
+    assert!(done["started_at"].is_string(), "{done}");
+    assert_eq!(done["started_at"], done["completed_at"]);
+    let running = env.json(&[
+        "analysis",
+        "add",
+        "--source-id",
+        "b",
+        "--tool",
+        "manual",
+        "--status",
+        "in-progress",
+        "--json",
+    ]);
+    assert!(running["started_at"].is_string());
+    assert!(running["completed_at"].is_null(), "{running}");
+    let v = env.json(&["analysis", "list", "--since", "today", "--json"]);
+    assert_eq!(v["analyses"].as_array().unwrap().len(), 2, "{v}");
+}
+
+#[test]
+fn a_deleted_session_is_no_candidate() {
+    let env = TestEnv::with_fixtures();
+    let gone = "99999999-9999-4999-8999-999999999999";
+    let path = env
+        .home()
+        .join(".claude/projects/-home-dev-gone")
+        .join(format!("{gone}.jsonl"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{{\"type\":\"user\",\"sessionId\":\"{gone}\",\"timestamp\":\"2026-03-02T23:59:00Z\",\"message\":{{\"role\":\"user\",\"content\":\"hi\"}}}}\n"
+        ),
+    )
+    .unwrap();
+    assert!(
+        env.sessions().contains_key(gone),
+        "the empty session is read"
+    );
+    std::fs::remove_file(&path).unwrap();
+    let out = env.run(&["analysis", "start", "--source-id", "x", "--tool", "claude"]);
+    let err = crate::common::stderr(&out);
+    assert_eq!(code(&out), Some(3), "{err}");
+    assert!(err.contains("2 claude sessions"), "{err}");
+    assert!(!err.contains(gone), "{err}");
+}

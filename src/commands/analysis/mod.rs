@@ -115,6 +115,8 @@ impl clap::ValueEnum for RowTool {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowStatus {
+    /// The ledger's own spelling; `in-progress` is taken too.
+    #[value(name = "in_progress", alias = "in-progress")]
     InProgress,
     Completed,
     Failed,

@@ -14,7 +14,7 @@ use crate::synthesis::{end_to_end, is_synthesis};
 pub struct Args {
     #[arg(long)]
     pub id: String,
-    #[arg(long)]
+    #[arg(short, long)]
     pub json: bool,
 }
 

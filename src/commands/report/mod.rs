@@ -65,15 +65,22 @@ pub struct Filters {
     /// Only this agent
     #[arg(long, value_enum)]
     pub tool: Option<Agent>,
-    /// From: YYYY-MM-DD (a day in --tz), an RFC 3339 time, or back from now (30m, 24h, 7d, 2w)
-    #[arg(long, value_name = "WHEN")]
+    /// From: a day in --tz (YYYY-MM-DD, YYYYMMDD, today, yesterday), an RFC 3339 time, or back
+    /// from now (30m, 24h, 7d, 2w)
+    #[arg(short, long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Up to: as --since; a date includes its whole day
-    #[arg(long, value_name = "WHEN")]
+    /// Up to: as --since; a day includes its whole day
+    #[arg(short, long, value_name = "WHEN")]
     pub until: Option<String>,
     /// Time zone that days start in: an IANA name (Europe/Paris, UTC) or `local` (TZ, else the
     /// system's)
-    #[arg(long, value_name = "IANA|local", default_value = "local")]
+    #[arg(
+        long,
+        short = 'z',
+        visible_alias = "timezone",
+        value_name = "IANA|local",
+        default_value = "local"
+    )]
     pub tz: String,
     /// Sessions whose working directory is P, is below P, or ends in /P
     #[arg(long, value_name = "P")]
@@ -84,7 +91,7 @@ pub struct Filters {
 #[derive(clap::Args, Debug, Clone)]
 pub struct FormatFlags {
     /// One JSON document
-    #[arg(long, conflicts_with = "csv")]
+    #[arg(short, long, conflicts_with = "csv")]
     pub json: bool,
     /// CSV: a header line, then one line per row
     #[arg(long)]
@@ -118,10 +125,21 @@ pub struct UsageArgs {
     #[command(flatten)]
     pub filters: Filters,
     /// A line per model under each row
-    #[arg(long)]
+    #[arg(short, long)]
     pub breakdown: bool,
+    /// Row order: periods and sessions by time, `asc` (oldest first, the default) or `desc`;
+    /// models by tokens, `desc` (most first, the default) or `asc`
+    #[arg(short, long, value_enum)]
+    pub order: Option<Order>,
     #[command(flatten)]
     pub format: FormatFlags,
+}
+
+/// `--order`, as ccusage spells it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Asc,
+    Desc,
 }
 
 /// A report's ledger, after the incremental read, and its resolved filter.
@@ -159,6 +177,7 @@ pub fn prepare(
         since_ms: bound("--since", &f.since, false)?,
         until_ms: bound("--until", &f.until, true)?,
     };
+    crate::dates::check_range(filter.since_ms, filter.until_ms)?;
     let tools: Vec<Agent> = filter.tool.map_or(Agent::ALL.to_vec(), |t| vec![t]);
     let mut store = ctx.open_store()?;
     crate::read::read(
@@ -192,12 +211,22 @@ pub fn print(report: &impl Report, format: Format) -> Result<()> {
     report.print(format, &mut std::io::stdout().lock())
 }
 
-/// Print a token report, with a note on stderr for the responses it leaves out.
-fn print_usage(ctx: &Ctx, args: &UsageArgs, report: &UsageReport, tz: Tz) -> Result<()> {
-    if let Some(note) = untimed_note(report) {
+/// Print a token report, with a note on stderr for the responses it leaves out. The rows
+/// come in their kind's natural order (time ascending; models by tokens descending);
+/// `--order` the other way reverses them.
+fn print_usage(ctx: &Ctx, args: &UsageArgs, mut report: UsageReport, tz: Tz) -> Result<()> {
+    let natural = if report.kind == UsageKind::Model {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    if args.order.is_some_and(|o| o != natural) {
+        report.rows.reverse();
+    }
+    if let Some(note) = untimed_note(&report) {
         ctx.status(&note);
     }
-    print(report, args.format.format(ctx, tz))
+    print(&report, args.format.format(ctx, tz))
 }
 
 /// The responses in `f`, summed per model and `slot_ms` span.
@@ -219,7 +248,7 @@ pub fn period_report(ctx: &Ctx, args: &UsageArgs, period: Period) -> Result<()> 
         periods.fold(&fine.slots, 1);
     }
     let report = periods.report(usage.untimed, args.breakdown);
-    print_usage(ctx, args, &report, p.tz)
+    print_usage(ctx, args, report, p.tz)
 }
 
 /// session and model: usage per session and model (the unit both are built from).
@@ -234,5 +263,5 @@ pub fn session_model_report(ctx: &Ctx, args: &UsageArgs, kind: UsageKind) -> Res
         usage::session_rows(&cells, &meta, &StoredCosts)
     };
     let report = UsageReport::new(kind, None, rows, None, args.breakdown);
-    print_usage(ctx, args, &report, p.tz)
+    print_usage(ctx, args, report, p.tz)
 }
