@@ -114,6 +114,41 @@ fn from_agent(ctx: &Ctx, tool: Agent) -> Option<Binding> {
         })
 }
 
+/// `--usage-session-id` as typed: the session itself when a transcript knows it, else the
+/// one known session of `tool` it is a unique beginning of (after reading that agent's
+/// transcripts, so a session not read yet can be named too). Several: a usage error listing
+/// them (exit 2: a longer prefix fixes it). None: as given (the caller decides whether an
+/// unseen session is accepted).
+pub fn expand_session_prefix(
+    ctx: &Ctx,
+    store: &mut Store,
+    tool: Agent,
+    given: &str,
+) -> Result<String> {
+    let known = |store: &Store| -> Result<bool> {
+        Ok(!store.session_files(tool, given)?.is_empty()
+            || store.session_known(tool.as_str(), given)?)
+    };
+    if known(store)? {
+        return Ok(given.to_owned());
+    }
+    crate::read::read(ctx, store, Scope::Agents(&[tool]), How::default())?;
+    let ids: Vec<String> = store
+        .sessions_with_prefix(given, Some(tool.as_str()))?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(given.to_owned());
+    }
+    Ok(crate::ids::pick(
+        given,
+        ids,
+        "session",
+        &format!("tokledger analysis sessions list --tool {tool} --all"),
+    )?)
+}
+
 /// Whether the agent itself names `session_id` as its session (its variables, a running
 /// agent among our ancestors, tokledger's hook): the word that vouches for a session whose
 /// transcript is not on disk yet.

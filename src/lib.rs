@@ -25,6 +25,7 @@ pub mod discover;
 pub mod error;
 pub mod format;
 pub mod global;
+pub(crate) mod ids;
 pub mod ingest;
 pub(crate) mod money;
 pub(crate) mod process;

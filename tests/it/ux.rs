@@ -334,3 +334,92 @@ fn a_deleted_session_is_no_candidate() {
     assert!(err.contains("2 claude sessions"), "{err}");
     assert!(!err.contains(gone), "{err}");
 }
+
+#[test]
+fn session_ids_are_taken_by_a_unique_beginning() {
+    let env = TestEnv::with_fixtures();
+    let full = ok_stdout(&env.run(&["report", "tools", "--session", crate::common::SA, "--json"]));
+    assert!(full.contains("\"calls\""), "{full}");
+    assert_eq!(
+        ok_stdout(&env.run(&["report", "tools", "--session", "1111", "--json"])),
+        full
+    );
+    // Unknown: exit 1, said plainly (not "no tool calls in this range").
+    let out = env.run(&["report", "tools", "--session", "7ef4b236"]);
+    assert_eq!(code(&out), Some(1));
+    assert!(
+        crate::common::stderr(&out).contains("no session id is or begins with \"7ef4b236\""),
+        "{}",
+        crate::common::stderr(&out)
+    );
+    // Ambiguous: exit 2, the candidates listed.
+    let out = env.run(&["report", "files", "--session", "T-"]);
+    assert_eq!(code(&out), Some(2));
+    let err = crate::common::stderr(&out);
+    for t in [crate::common::TA, crate::common::TB] {
+        assert!(err.contains(t), "{err}");
+    }
+    // `start` takes one too, and records the whole id.
+    let v = env.json(&[
+        "analysis",
+        "start",
+        "--source-id",
+        "s",
+        "--tool",
+        "claude",
+        "--usage-session-id",
+        "1111",
+        "--json",
+    ]);
+    assert_eq!(v["usage_session_id"], crate::common::SA, "{v}");
+    let out = env.run(&[
+        "analysis",
+        "start",
+        "--source-id",
+        "s",
+        "--tool",
+        "amp",
+        "--usage-session-id",
+        "T-",
+    ]);
+    assert_eq!(code(&out), Some(2), "{}", crate::common::stderr(&out));
+}
+
+#[test]
+fn analysis_ids_are_taken_by_a_unique_beginning() {
+    let env = TestEnv::empty();
+    let mut ids = Vec::new();
+    for s in ["a", "b"] {
+        let v = env.json(&[
+            "analysis",
+            "add",
+            "--source-id",
+            s,
+            "--tool",
+            "manual",
+            "--status",
+            "in_progress",
+            "--json",
+        ]);
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    // `ANALYSIS-` may be left out: `2026-002`.
+    let short = ids[1].trim_start_matches("ANALYSIS-");
+    let v = env.json(&["analysis", "show", "--id", short, "--json"]);
+    assert_eq!(v["id"], ids[1].as_str());
+    let v = env.json(&[
+        "analysis", "mark", "--id", &ids[0], "--stage", "x", "--json",
+    ]);
+    assert_eq!(v["stages_json"].as_array().unwrap().len(), 1);
+    // `ANALYSIS-YYYY-00` begins both: exit 2, both listed, nothing marked.
+    let both = &ids[0][..ids[0].len() - 1];
+    let out = env.run(&["analysis", "mark", "--id", both, "--stage", "y"]);
+    assert_eq!(code(&out), Some(2));
+    let err = crate::common::stderr(&out);
+    assert!(err.contains(&ids[0]) && err.contains(&ids[1]), "{err}");
+    // Unknown stays exit 1.
+    let out = env.run(&["analysis", "complete", "--id", "ANALYSIS-1999-001"]);
+    assert_eq!(code(&out), Some(1));
+    let v = env.json(&["analysis", "complete", "--id", short, "--json"]);
+    assert_eq!(v["status"], "completed");
+}

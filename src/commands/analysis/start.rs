@@ -26,7 +26,8 @@ pub struct StartOptions {
     /// A pass label (1, 2, synthesis, …)
     #[arg(long)]
     pub pass: Option<String>,
-    /// Bind to this session (UUID, Codex thread id or Amp T-… id)
+    /// Bind to this session (UUID, Codex thread id or Amp T-… id), or the one known session
+    /// whose id begins with it
     #[arg(long, conflicts_with = "usage_session_path")]
     pub usage_session_id: Option<String>,
     /// Bind to the session of this transcript file
@@ -150,7 +151,11 @@ pub fn baseline(
 /// call when an agent's tool call runs us (SPEC "What a snapshot counts").
 pub fn start_bound(ctx: &Ctx, store: &mut Store, opts: &StartOptions) -> Result<Analysis> {
     let tool: Agent = opts.tool;
-    let binding = resolve(ctx, store, tool, &opts.explicit(ctx))?;
+    let mut binding = resolve(ctx, store, tool, &opts.explicit(ctx))?;
+    if binding.how == "usage_session_id" {
+        binding.session_id =
+            crate::binding::expand_session_prefix(ctx, store, tool, &binding.session_id)?;
+    }
     let counting = crate::anchor::counting(ctx, store, tool, &binding.session_id)?;
     let snap = baseline(ctx, store, tool, &binding, opts.allow_unseen_session)?;
     let mut row = opts.new_row(Some((&binding, &snap)));

@@ -103,8 +103,9 @@ impl FormatFlags {
         !(self.json || self.csv)
     }
 
-    /// The format asked for; a table shows its times in `tz`.
-    pub fn format(&self, ctx: &Ctx, tz: Tz) -> Format {
+    /// The format asked for; a table shows its times in the report's zone and session ids
+    /// as long as the ledger's need to be told apart.
+    pub fn format(&self, ctx: &Ctx, p: &Prepared) -> Format {
         if self.json {
             Format::Json
         } else if self.csv {
@@ -113,7 +114,8 @@ impl FormatFlags {
             Format::Table(Style {
                 tty: ctx.stdout_is_terminal(),
                 width: None,
-                tz,
+                tz: p.tz,
+                id_len: p.id_len,
             })
         }
     }
@@ -147,6 +149,9 @@ pub struct Prepared {
     pub store: Store,
     pub tz: Tz,
     pub filter: ReportFilter,
+    /// How many characters tell every session id of the ledger apart (a table's short ids
+    /// are then prefixes `--session` takes).
+    pub id_len: usize,
 }
 
 /// Check the arguments (usage errors come before any read), read what changed in the
@@ -170,9 +175,9 @@ pub fn prepare(
             .map(|s| parse_bound_in(flag, s, end, tz, now))
             .transpose()
     };
-    let filter = ReportFilter {
+    let mut filter = ReportFilter {
         tool: f.tool,
-        session_id: session_id.map(str::to_owned),
+        session_id: None,
         project: project_filter(f.project.as_deref())?,
         since_ms: bound("--since", &f.since, false)?,
         until_ms: bound("--until", &f.until, true)?,
@@ -191,7 +196,32 @@ pub fn prepare(
     )?;
     // Responses read by small reads (marks, hooks) are priced now, before they are summed.
     crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
-    Ok(Prepared { store, tz, filter })
+    // After the read, so a session first seen by it can be named by a prefix.
+    if let Some(given) = session_id {
+        filter.session_id = Some(session_by_prefix(&store, given, filter.tool)?);
+    }
+    let id_len = crate::ids::unique_len(&store.session_ids()?, 8);
+    Ok(Prepared {
+        store,
+        tz,
+        filter,
+        id_len,
+    })
+}
+
+/// `--session`: the session whose id is, or uniquely begins with, `given` (of `tool`, when
+/// the report is of one); none is exit 1, several exit 2 (src/ids.rs).
+fn session_by_prefix(store: &Store, given: &str, tool: Option<Agent>) -> Result<String> {
+    let matches = store.sessions_with_prefix(given, tool.map(Agent::as_str))?;
+    // The same id under two agents is one `--session` (the filter keeps both).
+    let mut ids: Vec<String> = matches.into_iter().map(|(_, id)| id).collect();
+    ids.dedup();
+    Ok(crate::ids::pick(
+        given,
+        ids,
+        "session",
+        "tokledger analysis sessions list --all",
+    )?)
 }
 
 /// `--project`: a trailing `/` is dropped (`/` alone matches everything).
@@ -214,7 +244,7 @@ pub fn print(report: &impl Report, format: Format) -> Result<()> {
 /// Print a token report, with a note on stderr for the responses it leaves out. The rows
 /// come in their kind's natural order (time ascending; models by tokens descending);
 /// `--order` the other way reverses them.
-fn print_usage(ctx: &Ctx, args: &UsageArgs, mut report: UsageReport, tz: Tz) -> Result<()> {
+fn print_usage(ctx: &Ctx, args: &UsageArgs, mut report: UsageReport, p: &Prepared) -> Result<()> {
     let natural = if report.kind == UsageKind::Model {
         Order::Desc
     } else {
@@ -226,7 +256,7 @@ fn print_usage(ctx: &Ctx, args: &UsageArgs, mut report: UsageReport, tz: Tz) -> 
     if let Some(note) = untimed_note(&report) {
         ctx.status(&note);
     }
-    print(&report, args.format.format(ctx, tz))
+    print(&report, args.format.format(ctx, p))
 }
 
 /// The responses in `f`, summed per model and `slot_ms` span.
@@ -248,7 +278,7 @@ pub fn period_report(ctx: &Ctx, args: &UsageArgs, period: Period) -> Result<()> 
         periods.fold(&fine.slots, 1);
     }
     let report = periods.report(usage.untimed, args.breakdown);
-    print_usage(ctx, args, report, p.tz)
+    print_usage(ctx, args, report, &p)
 }
 
 /// session and model: usage per session and model (the unit both are built from).
@@ -263,5 +293,5 @@ pub fn session_model_report(ctx: &Ctx, args: &UsageArgs, kind: UsageKind) -> Res
         usage::session_rows(&cells, &meta, &StoredCosts)
     };
     let report = UsageReport::new(kind, None, rows, None, args.breakdown);
-    print_usage(ctx, args, report, p.tz)
+    print_usage(ctx, args, report, &p)
 }
