@@ -16,6 +16,12 @@ pub fn from_nano(n: i64) -> f64 {
     n as f64 / 1e9
 }
 
+/// A cost in USD at whole nano-dollars: what a sum of floats would show as
+/// `4.9509322000000004` shows as `4.9509322`.
+pub fn round_nano(usd: f64) -> f64 {
+    from_nano(to_nano(usd))
+}
+
 /// A stored cost in USD: the sum of the priced responses (`cost_nusd`), unknown (`None`)
 /// when any of them (`unpriced`) has no price.
 pub fn stored_usd(cost_nusd: i64, unpriced: i64) -> Option<f64> {
@@ -32,5 +38,7 @@ mod tests {
         assert_eq!(from_nano(1_750_000_000), 1.75);
         assert_eq!(stored_usd(1_750_000_000, 0), Some(1.75));
         assert_eq!(stored_usd(1_750_000_000, 1), None);
+        assert_eq!(round_nano(0.1 + 0.2), 0.3);
+        assert_eq!(round_nano(4.950_932_200_000_000_4).to_string(), "4.9509322");
     }
 }

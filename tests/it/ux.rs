@@ -423,3 +423,61 @@ fn analysis_ids_are_taken_by_a_unique_beginning() {
     let v = env.json(&["analysis", "complete", "--id", short, "--json"]);
     assert_eq!(v["status"], "completed");
 }
+
+#[test]
+fn export_takes_lists_filters_and_shows_costs_without_float_noise() {
+    let env = TestEnv::empty();
+    for (source, status, cost) in [
+        ("doc-1", "completed", "4.9509322000000004"),
+        ("doc-2", "failed", "0.30000000000000004"),
+        ("doc-1", "in_progress", "1"),
+    ] {
+        ok_stdout(&env.run(&[
+            "analysis",
+            "add",
+            "--source-id",
+            source,
+            "--tool",
+            "manual",
+            "--status",
+            status,
+            "--cost-usd",
+            cost,
+        ]));
+    }
+    let yaml = ok_stdout(&env.run(&["analysis", "export", "--format", "yaml"]));
+    assert!(yaml.contains("cost_usd: 4.9509322\n"), "{yaml}");
+    assert!(yaml.contains("cost_usd: 0.3\n"), "{yaml}");
+    assert!(
+        yaml.starts_with("analyses:\n- id: ANALYSIS-"),
+        "id first: {yaml}"
+    );
+    assert!(
+        !yaml.contains("\n  stages:"),
+        "stages once, as stages_json: {yaml}"
+    );
+    let csv = ok_stdout(&env.run(&["analysis", "export", "--format", "csv"]));
+    assert!(csv.starts_with("id,source_id,pass,status,"), "{csv}");
+    assert!(csv.contains(",4.9509322,"), "{csv}");
+    let rows = |args: &[&str]| -> usize {
+        let mut all = vec!["analysis", "export", "--format", "csv"];
+        all.extend_from_slice(args);
+        ok_stdout(&env.run(&all)).lines().count() - 1
+    };
+    assert_eq!(rows(&[]), 3);
+    assert_eq!(rows(&["--source-id", "doc-1"]), 2);
+    assert_eq!(rows(&["--status", "in_progress"]), 1);
+    assert_eq!(rows(&["--source-id", "doc-1", "--status", "completed"]), 1);
+    assert_eq!(rows(&["--since", "today", "--tool", "manual"]), 3);
+    assert_eq!(rows(&["--until", "2000-01-01"]), 0);
+    // A filter that selects nothing still writes the header.
+    let empty = ok_stdout(&env.run(&[
+        "analysis",
+        "export",
+        "--format",
+        "csv",
+        "--source-id",
+        "none",
+    ]));
+    assert!(empty.starts_with("id,source_id,"), "{empty}");
+}
