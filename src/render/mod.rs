@@ -71,23 +71,15 @@ fn has_control_chars(t: &Table) -> bool {
         .any(|r| r.cell_iter().any(bad))
 }
 
-/// One CSV record (RFC 4180): fields with a comma, quote or line break are quoted.
+/// One CSV record (RFC 4180, by the `csv` crate): fields with a comma, quote or line break
+/// are quoted; lines end in `\n`. Flushed here, so a write error (a closed pipe) is returned,
+/// not lost in a drop.
 pub fn write_csv_line<S: AsRef<str>>(out: &mut dyn Write, fields: &[S]) -> Result<()> {
-    let mut line = String::new();
-    for (i, f) in fields.iter().enumerate() {
-        let f = f.as_ref();
-        if i > 0 {
-            line.push(',');
-        }
-        if f.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&f.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(f);
-        }
-    }
-    writeln!(out, "{line}")?;
+    let mut w = csv::WriterBuilder::new()
+        .buffer_capacity(512)
+        .from_writer(out);
+    w.write_record(fields.iter().map(|f| f.as_ref()))?;
+    w.flush()?;
     Ok(())
 }
 

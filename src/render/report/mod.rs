@@ -257,7 +257,10 @@ mod tests {
             let text = table(&report, style);
             let kind = kind.name();
             for line in text.lines() {
-                assert!(line.chars().count() <= 80, "{kind}: {line:?}\n{text}");
+                assert!(
+                    unicode_width::UnicodeWidthStr::width(line) <= 80,
+                    "{kind}: {line:?}\n{text}"
+                );
             }
             assert!(text.contains("11.1B"), "{kind}: abbreviated\n{text}");
             // One line per row and model: nothing wrapped.
@@ -283,7 +286,11 @@ mod tests {
             totals: Default::default(),
         };
         let text = table(&stats, style);
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80),
+            "{text}"
+        );
 
         let long = "/home/someone/work/a-project/with/deeply/nested/sources/of_a_long_name.rs";
         let call = Call {
@@ -303,7 +310,11 @@ mod tests {
             totals: Default::default(),
         };
         let text = table(&calls, style);
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80),
+            "{text}"
+        );
         let file = FileRow {
             file_path: long.into(),
             reads: 123_456,
@@ -318,7 +329,11 @@ mod tests {
             totals: Default::default(),
         };
         let text = table(&files, style);
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 5, "one line per file:\n{text}");
     }
 
