@@ -41,6 +41,23 @@ pub enum Command {
     /// The agents' skill files, rendered from templates/
     #[command(subcommand)]
     Skills(SkillsCommand),
+    /// A shell's completion script, on stdout (`tokledger completions zsh > ~/.zfunc/_tokledger`)
+    Completions(CompletionsArgs),
+    /// The man page on stdout, or every page (one per subcommand) into a directory
+    Man(ManArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ManArgs {
+    /// Write tokledger.1 and a page per subcommand here (e.g. ~/.local/share/man/man1)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// Whether `args` (argv, program name first) invoke `tokledger hook …`, asked of clap itself

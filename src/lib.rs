@@ -24,6 +24,7 @@ pub(crate) mod dates;
 pub mod discover;
 pub mod error;
 pub mod format;
+pub(crate) mod generate;
 pub mod global;
 pub(crate) mod ids;
 pub mod ingest;

@@ -481,3 +481,49 @@ fn export_takes_lists_filters_and_shows_costs_without_float_noise() {
     ]));
     assert!(empty.starts_with("id,source_id,"), "{empty}");
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_cli_definition() {
+    let env = TestEnv::empty();
+    for (shell, needle) in [
+        ("bash", "complete -F _tokledger"),
+        ("zsh", "#compdef tokledger"),
+        ("fish", "complete -c tokledger"),
+        ("elvish", "tokledger"),
+        ("powershell", "tokledger"),
+    ] {
+        let out = ok_stdout(&env.run(&["completions", shell]));
+        assert!(out.contains(needle), "{shell}: {out}");
+        // Subcommands and their flags are in it, as the parser knows them.
+        assert!(
+            out.contains("backfill-usage") && out.contains("--usage-session-id"),
+            "{shell}"
+        );
+    }
+    let out = env.run(&["completions", "tcsh"]);
+    assert_eq!(code(&out), Some(2));
+    let page = ok_stdout(&env.run(&["man"]));
+    assert!(
+        page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH tokledger"),
+        "{page}"
+    );
+    assert!(
+        page.contains("analysis") && page.contains("Exit codes"),
+        "{page}"
+    );
+    let dir = env.dir.path().join("man1");
+    let out = env.run(&["man", "--out", dir.to_str().unwrap()]);
+    ok_stdout(&out);
+    for page in [
+        "tokledger.1",
+        "tokledger-analysis.1",
+        "tokledger-analysis-start.1",
+        "tokledger-report-daily.1",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let start = std::fs::read_to_string(dir.join("tokledger-analysis-start.1")).unwrap();
+    assert!(start.contains("allow\\-unseen\\-session"), "{start}");
+}
