@@ -26,7 +26,9 @@ session=11111111-1111-4111-8111-111111111111
 transcript="$HOME/.claude/projects/-home-dev-app/$session.jsonl"
 
 run() {
-    printf '\n$ tokledger %s\n' "$*"
+    printf '\n$ tokledger'
+    printf ' %q' "$@"
+    printf '\n'
     "$bin" "$@"
 }
 
@@ -39,7 +41,7 @@ respond() {
 }
 
 echo "(the two warnings of the first read are expected: the fixtures hold a malformed line and a line with invalid UTF-8 on purpose)"
-printf '\n$ id=$(tokledger analysis start --source-id PR-42 --tool claude --usage-session-id %s)\n' "$session"
+printf '\n$ id=$(tokledger analysis start --source-id PR-42 --tool claude --usage-session-id %s --pass 1)\n' "$session"
 id=$("$bin" analysis start --source-id PR-42 --tool claude --usage-session-id "$session" --pass 1)
 echo "$id"
 respond read 40 12000 5554 900

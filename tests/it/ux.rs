@@ -527,3 +527,37 @@ fn completions_and_man_pages_come_from_the_cli_definition() {
     let start = std::fs::read_to_string(dir.join("tokledger-analysis-start.1")).unwrap();
     assert!(start.contains("allow\\-unseen\\-session"), "{start}");
 }
+
+/// `make demo` runs scripts/demo.sh on the built binary: it must show an analysis with its
+/// stages and cost, the daily and tools reports, and leave nothing behind.
+#[test]
+fn the_demo_shows_an_analysis_with_stages_and_cost_and_the_reports() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(root.join("scripts/demo.sh"))
+        .arg(env!("CARGO_BIN_EXE_tokledger"))
+        .current_dir(root)
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    let text = ok_stdout(&out);
+    for want in [
+        "$ tokledger analysis mark --id ANALYSIS-",
+        " read    ",
+        " review  ",
+        "tokens_check  41,473",
+        "cost_usd  0.1129",
+        "$ tokledger report daily",
+        "$ tokledger report tools",
+        "shell_command",
+        "$ tokledger analysis sessions list --all",
+    ] {
+        assert!(text.contains(want), "{want:?} in:\n{text}");
+    }
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "cleaned up"
+    );
+}
