@@ -1,17 +1,13 @@
 # The two commands of the README: `make demo` and `make test`.
 CARGO ?= cargo
-DEMO_DB := $(shell mktemp -u /tmp/tokledger-demo-XXXXXX).db
 
 .PHONY: demo test e2e lint fuzz fixtures bench-ingest bench-report bench-contention bench-statusline bench-push assemble-skills check-skills
 
-## Read the bundled fixture transcripts into a throwaway ledger and list their sessions.
+## On the bundled fixtures, in a throwaway HOME and ledger: an analysis with stages and its
+## cost, the daily report, the tools report and the sessions (scripts/demo.sh).
 demo:
 	$(CARGO) build --release --quiet
-	@echo "(the two warnings below are expected: the fixtures hold a malformed line and a line with invalid UTF-8 on purpose)"
-	HOME=$(CURDIR)/fixtures/home XDG_CONFIG_HOME= XDG_DATA_HOME= CLAUDE_CONFIG_DIR= CODEX_HOME= AMP_DATA_DIR= \
-		OPENCODE_DB= GEMINI_CLI_HOME= \
-		./target/release/tokledger --db $(DEMO_DB) analysis sessions list --all
-	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	@scripts/demo.sh ./target/release/tokledger
 
 ## Formatting, lints, every test (the slow ones a plain `cargo test` skips too), then the
 ## real-agent suite.

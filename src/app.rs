@@ -16,5 +16,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Skills(cmd) => commands::skills::run(&Ctx::new(&cli.global)?, &cmd),
         Command::Report(cmd) => commands::report::run(&Ctx::new(&cli.global)?, cmd),
         Command::Push(args) => commands::push::run(&Ctx::new(&cli.global)?, &args),
+        // From the clap definition alone: no ledger, no settings.
+        Command::Completions(a) => {
+            crate::generate::completions(a.shell, &mut std::io::stdout().lock())
+        }
+        Command::Man(a) => {
+            let n = crate::generate::man(a.out.as_deref(), &mut std::io::stdout().lock())?;
+            if let Some(dir) = &a.out
+                && !cli.global.quiet
+            {
+                eprintln!("wrote {n} man pages into {}", dir.display());
+            }
+            Ok(())
+        }
     }
 }

@@ -114,6 +114,48 @@ fn from_agent(ctx: &Ctx, tool: Agent) -> Option<Binding> {
         })
 }
 
+/// `--usage-session-id` as typed: the session itself when a transcript knows it, else the
+/// one known session of `tool` it is a unique beginning of (after reading that agent's
+/// transcripts, so a session not read yet can be named too). Several: a usage error listing
+/// them (exit 2: a longer prefix fixes it). None: as given (the caller decides whether an
+/// unseen session is accepted).
+pub fn expand_session_prefix(
+    ctx: &Ctx,
+    store: &mut Store,
+    tool: Agent,
+    given: &str,
+) -> Result<String> {
+    let known = |store: &Store| -> Result<bool> {
+        Ok(!store.session_files(tool, given)?.is_empty()
+            || store.session_known(tool.as_str(), given)?)
+    };
+    if known(store)? {
+        return Ok(given.to_owned());
+    }
+    crate::read::read(ctx, store, Scope::Agents(&[tool]), How::default())?;
+    let ids: Vec<String> = store
+        .sessions_with_prefix(given, Some(tool.as_str()))?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(given.to_owned());
+    }
+    Ok(crate::ids::pick(
+        given,
+        ids,
+        "session",
+        &format!("tokledger analysis sessions list --tool {tool} --all"),
+    )?)
+}
+
+/// Whether the agent itself names `session_id` as its session (its variables, a running
+/// agent among our ancestors, tokledger's hook): the word that vouches for a session whose
+/// transcript is not on disk yet.
+pub fn agent_says(ctx: &Ctx, tool: Agent, session_id: &str) -> bool {
+    from_agent(ctx, tool).is_some_and(|b| b.session_id == session_id)
+}
+
 /// `TOKLEDGER_SESSION_ID`/`_PATH` name a session of `TOKLEDGER_SESSION_TOOL` (the Claude
 /// hook sets it to `claude`): a `--tool codex` analysis started inside that Claude Code
 /// session must not bind to the Claude session. Unset means the caller vouches for any tool.
@@ -166,7 +208,13 @@ const MAX_CANDIDATES_SHOWN: usize = 20;
 /// candidates within the window are ambiguous (exit 3, candidates on stderr).
 fn heuristic(ctx: &Ctx, store: &mut Store, tool: Agent, window_secs: f64) -> Result<Binding> {
     crate::read::read(ctx, store, Scope::Agents(&[tool]), How::default())?;
-    let all = store.sessions(Some(tool), None)?;
+    // A session whose transcript is gone is not the one running now (an agent writes its
+    // transcript as it runs): never chosen, never listed as a candidate.
+    let all: Vec<_> = store
+        .sessions(Some(tool), None)?
+        .into_iter()
+        .filter(|s| s.path.as_deref().is_none_or(|p| Path::new(p).exists()))
+        .collect();
     let cwd = std::env::current_dir().ok();
     let canon = cwd.as_ref().and_then(|c| c.canonicalize().ok());
     let here = |p: &Option<String>| {

@@ -47,22 +47,35 @@ pub enum Command {
     /// The agents' skill files, rendered from templates/
     #[command(subcommand)]
     Skills(SkillsCommand),
+    /// A shell's completion script, on stdout (`tokledger completions zsh > ~/.zfunc/_tokledger`)
+    Completions(CompletionsArgs),
+    /// The man page on stdout, or every page (one per subcommand) into a directory
+    Man(ManArgs),
 }
 
-/// Whether `args` (argv, program name first) invoke `tokledger hook …`: the first word that
-/// is neither an option nor the value of a global option is `hook`. Used only when the
-/// arguments failed to parse, so the hook can still exit 0.
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ManArgs {
+    /// Write tokledger.1 and a page per subcommand here (e.g. ~/.local/share/man/man1)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// Whether `args` (argv, program name first) invoke `tokledger hook …`, asked of clap itself
+/// with its errors ignored (it then parses what it can): so every global option, with its
+/// value in either spelling, is skipped as the parser would. Used only when the arguments
+/// failed to parse, so the hook can still exit 0.
 pub fn is_hook_invocation(args: &[std::ffi::OsString]) -> bool {
-    const TAKES_VALUE: [&str; 4] = ["--db", "--busy-timeout", "--color", "--prices"];
-    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
-    while let Some(w) = words.next() {
-        if TAKES_VALUE.contains(&w.as_ref()) {
-            words.next();
-        } else if !w.starts_with('-') {
-            return w == "hook";
-        }
-    }
-    false
+    use clap::CommandFactory;
+    Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .is_ok_and(|m| m.subcommand_name() == Some("hook"))
 }
 
 impl ValueEnum for crate::agents::Agent {
@@ -72,5 +85,54 @@ impl ValueEnum for crate::agents::Agent {
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
         Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(args: &[&str]) -> bool {
+        let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        is_hook_invocation(&args)
+    }
+
+    #[test]
+    fn a_hook_is_told_apart_whatever_comes_before_or_after_it() {
+        assert!(hook(&["tokledger", "hook", "claude", "--no-such-flag"]));
+        assert!(hook(&[
+            "tokledger",
+            "--anchor-wait",
+            "5",
+            "hook",
+            "claude",
+            "--x"
+        ]));
+        assert!(hook(&[
+            "tokledger",
+            "--db=/tmp/l.db",
+            "-q",
+            "hook",
+            "claude",
+            "x"
+        ]));
+        assert!(hook(&[
+            "tokledger",
+            "--busy-timeout",
+            "soon",
+            "hook",
+            "claude"
+        ]));
+        assert!(hook(&["tokledger", "hook"]));
+        assert!(!hook(&["tokledger", "report", "daily", "--no-such-flag"]));
+        assert!(!hook(&[
+            "tokledger",
+            "--db",
+            "hook",
+            "report",
+            "daily",
+            "--x"
+        ]));
+        assert!(!hook(&["tokledger"]));
     }
 }

@@ -74,6 +74,21 @@ pub fn state_dir() -> Option<PathBuf> {
         .map(|d| d.join("tokledger"))
 }
 
+/// Whether tables are coloured: `--color always|never` decide; `auto` follows the
+/// conventions `NO_COLOR` (set: never; it wins, being the stronger wish), `CLICOLOR_FORCE`
+/// (set and not `0`: always, even piped), `CLICOLOR=0` (never), else whether stdout is a
+/// terminal.
+fn colour(choice: ColorChoice, var: impl Fn(&str) -> Option<String>, tty: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if var("NO_COLOR").is_some() => false,
+        ColorChoice::Auto if var("CLICOLOR_FORCE").is_some_and(|v| v.trim() != "0") => true,
+        ColorChoice::Auto if var("CLICOLOR").is_some_and(|v| v.trim() == "0") => false,
+        ColorChoice::Auto => tty,
+    }
+}
+
 impl Ctx {
     pub fn new(g: &GlobalArgs) -> Result<Ctx> {
         let env = Env::new(var("HOME").map(PathBuf::from).or_else(dirs::home_dir), var);
@@ -102,11 +117,8 @@ impl Ctx {
             )
             .into());
         }
-        let color = match g.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => var("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
-        };
+        let color = colour(g.color, var, std::io::stdout().is_terminal());
+        crate::render::paint::set_enabled(color);
         let agent = AgentEnv {
             vars: crate::agents::Agent::ALL
                 .iter()
@@ -170,5 +182,51 @@ impl Ctx {
 
     pub fn stdout_is_terminal(&self) -> bool {
         std::io::stdout().is_terminal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_flag_then_the_conventions() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert!(colour(
+            ColorChoice::Always,
+            env(&[("NO_COLOR", "1")]),
+            false
+        ));
+        assert!(!colour(
+            ColorChoice::Never,
+            env(&[("CLICOLOR_FORCE", "1")]),
+            true
+        ));
+        assert!(colour(ColorChoice::Auto, env(&[]), true));
+        assert!(!colour(ColorChoice::Auto, env(&[]), false));
+        assert!(!colour(ColorChoice::Auto, env(&[("NO_COLOR", "1")]), true));
+        assert!(colour(
+            ColorChoice::Auto,
+            env(&[("CLICOLOR_FORCE", "1")]),
+            false
+        ));
+        assert!(!colour(
+            ColorChoice::Auto,
+            env(&[("CLICOLOR_FORCE", "0")]),
+            false
+        ));
+        assert!(!colour(ColorChoice::Auto, env(&[("CLICOLOR", "0")]), true));
+        assert!(!colour(
+            ColorChoice::Auto,
+            env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]),
+            true
+        ));
     }
 }

@@ -17,9 +17,9 @@ pub fn parse_time(flag: &str, s: &str) -> Result<i64, Error> {
         })
 }
 
-/// `YYYY-MM-DD` (a whole UTC day), an RFC 3339 time or a relative `7d`, as the instant a range
-/// starts at (`end = false`) or ends before (`end = true`: a date's next midnight, a time's
-/// next ms).
+/// A day (`YYYY-MM-DD`, ccusage's `YYYYMMDD`, `today`, `yesterday`: a whole UTC day), an RFC
+/// 3339 time or a relative `7d`, as the instant a range starts at (`end = false`) or ends
+/// before (`end = true`: a day's next midnight, a time's next ms).
 pub fn parse_bound(flag: &str, s: &str, end: bool) -> Result<i64, Error> {
     parse_bound_in(flag, s, end, Tz::UTC, Utc::now().timestamp_millis())
 }
@@ -28,7 +28,7 @@ pub fn parse_bound(flag: &str, s: &str, end: bool) -> Result<i64, Error> {
 /// `now_ms`. A relative bound is an instant, like an RFC 3339 time.
 pub fn parse_bound_in(flag: &str, s: &str, end: bool, tz: Tz, now_ms: i64) -> Result<i64, Error> {
     let s = s.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+    if let Some(d) = day(s, tz, now_ms) {
         let day = if end { d.succ_opt() } else { Some(d) };
         return day
             .and_then(|d| day_start_ms(tz, d))
@@ -40,11 +40,43 @@ pub fn parse_bound_in(flag: &str, s: &str, end: bool, tz: Tz, now_ms: i64) -> Re
     };
     let t = t.ok_or_else(|| {
         Error::Usage(format!(
-            "{flag} takes YYYY-MM-DD, an RFC 3339 time like 2026-05-01T10:00:00Z, or a time \
-             back from now like 30m, 24h, 7d or 2w; not {s:?}"
+            "{flag} takes a day (YYYY-MM-DD, YYYYMMDD, today, yesterday), an RFC 3339 time like \
+             2026-05-01T10:00:00Z, or a time back from now like 30m, 24h, 7d or 2w; not {s:?}"
         ))
     })?;
     Ok(if end { t.saturating_add(1) } else { t })
+}
+
+/// A calendar day: `YYYY-MM-DD`, `YYYYMMDD` (ccusage's spelling), or `today`/`yesterday` in
+/// `tz` at `now_ms`.
+fn day(s: &str, tz: Tz, now_ms: i64) -> Option<NaiveDate> {
+    let word = |back: u64| {
+        local_date(tz, now_ms).and_then(|d| d.checked_sub_days(chrono::Days::new(back)))
+    };
+    if s.eq_ignore_ascii_case("today") {
+        return word(0);
+    }
+    if s.eq_ignore_ascii_case("yesterday") {
+        return word(1);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().or_else(|| {
+        (s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| NaiveDate::parse_from_str(s, "%Y%m%d").ok())
+            .flatten()
+    })
+}
+
+/// A range's bounds (`since` inclusive, `until` exclusive, as [`parse_bound_in`] gives
+/// them): an empty range is a usage error, not "no usage in this range".
+pub fn check_range(since: Option<i64>, until: Option<i64>) -> Result<(), Error> {
+    match (since, until) {
+        (Some(s), Some(u)) if s >= u => Err(Error::Usage(format!(
+            "--since ({}) is not before --until ({}): the range is empty",
+            format_ts_ms(s),
+            format_ts_ms(u.saturating_sub(1))
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// `30m`, `24h`, `7d`, `2w` as milliseconds; `None` for anything else.
@@ -122,13 +154,10 @@ pub fn started_range(
 ) -> Result<(Option<String>, Option<String>), Error> {
     let since = since
         .map(|s| parse_bound("--since", s, false))
-        .transpose()?
-        .map(bound_string);
-    let until = until
-        .map(|s| parse_bound("--until", s, true))
-        .transpose()?
-        .map(bound_string);
-    Ok((since, until))
+        .transpose()?;
+    let until = until.map(|s| parse_bound("--until", s, true)).transpose()?;
+    check_range(since, until)?;
+    Ok((since.map(bound_string), until.map(bound_string)))
 }
 
 /// The stored form of a bound (times compare as these strings).
@@ -160,7 +189,7 @@ mod tests {
             "2026-03-02T08:00:00.000Z"
         );
         assert!(matches!(
-            parse_bound("--since", "yesterday", false),
+            parse_bound("--since", "the day before", false),
             Err(Error::Usage(_))
         ));
         assert!(matches!(
@@ -186,7 +215,25 @@ mod tests {
         assert_eq!(b("30m", false, la), "2026-03-10T11:30:00.000Z");
         assert_eq!(b("2w", false, la), "2026-02-24T12:00:00.000Z");
         assert_eq!(b("1d", true, la), "2026-03-09T12:00:00.001Z");
-        for bad in ["7", "d", "-1d", "7y", "1.5d", "2026-13-01", ""] {
+        // ccusage's spellings: YYYYMMDD, today, yesterday (days in the zone).
+        assert_eq!(b("20260302", false, la), "2026-03-02T08:00:00.000Z");
+        assert_eq!(b("today", false, la), "2026-03-10T07:00:00.000Z");
+        assert_eq!(b("Yesterday", false, la), "2026-03-09T07:00:00.000Z");
+        assert_eq!(b("yesterday", true, la), "2026-03-10T07:00:00.000Z");
+        assert!(check_range(Some(2), Some(1)).is_err());
+        assert!(check_range(Some(1), Some(1)).is_err());
+        assert!(check_range(Some(1), Some(2)).is_ok());
+        for bad in [
+            "7",
+            "d",
+            "-1d",
+            "7y",
+            "1.5d",
+            "2026-13-01",
+            "",
+            "20261301",
+            "2026030",
+        ] {
             assert!(
                 matches!(
                     parse_bound_in("--since", bad, false, la, now),

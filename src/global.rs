@@ -39,7 +39,15 @@ pub struct GlobalArgs {
     /// Print more detail on stderr
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    /// Colour tables: `auto` on a terminal (unless NO_COLOR is set; CLICOLOR_FORCE forces
+    /// it), `always`, `never`. JSON and CSV are never coloured
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto
+    )]
     pub color: ColorChoice,
 }
 

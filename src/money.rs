@@ -37,5 +37,7 @@ mod tests {
         assert_eq!(from_nano(1_750_000_000), 1.75);
         assert_eq!(stored_usd(1_750_000_000, 0), Some(1.75));
         assert_eq!(stored_usd(1_750_000_000, 1), None);
+        assert_eq!(round_nano(0.1 + 0.2), 0.3);
+        assert_eq!(round_nano(4.950_932_200_000_000_4).to_string(), "4.9509322");
     }
 }

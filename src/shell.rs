@@ -1,23 +1,19 @@
 //! POSIX shell quoting for what tokledger writes for a shell to read (the hook's env file)
-//! or shows a person as a command line.
+//! or shows a person as a command line: `shlex`'s, which also quotes what an interactive
+//! shell treats specially (`!`, `^`, braces, `~`).
 
 use std::borrow::Cow;
 
-/// `s` as one shell word: unchanged when it holds only characters no shell treats
-/// specially, else in single quotes (a `'` inside becomes `'\''`).
+/// `s` as one shell word: unchanged when no shell treats any of it specially, else quoted.
 pub fn quote(s: &str) -> Cow<'_, str> {
-    let plain = !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'%' | b'+' | b',' | b'='
-                )
-        });
-    if plain {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(format!("'{}'", s.replace('\'', r"'\''")))
+    match shlex::try_quote(s) {
+        Ok(q) => q,
+        // No shell word holds a NUL (neither argv nor the environment can): dropped.
+        Err(_) => Cow::Owned(
+            shlex::try_quote(&s.replace('\0', ""))
+                .map(Cow::into_owned)
+                .unwrap_or_default(),
+        ),
     }
 }
 
@@ -35,7 +31,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_words_stay_bare_and_others_are_single_quoted() {
+    fn plain_words_stay_bare_and_others_are_quoted_so_a_shell_reads_them_back() {
         assert_eq!(
             quote("11111111-1111-4111-8111-111111111111"),
             "11111111-1111-4111-8111-111111111111"
@@ -45,8 +41,18 @@ mod tests {
             "/home/dev/.claude/projects/-a/x.jsonl"
         );
         assert_eq!(quote("/tmp/with space/x"), "'/tmp/with space/x'");
-        assert_eq!(quote("it's $HOME"), r"'it'\''s $HOME'");
         assert_eq!(quote(""), "''");
         assert_eq!(join(&["sh", "-c", "exit 3"]), "sh -c 'exit 3'");
+        for s in [
+            "it's $HOME",
+            "a\"b`c`\\d",
+            "!event ^x {a,b} ~",
+            "tab\there\nline",
+            "x\0y",
+        ] {
+            let q = quote(s);
+            let back = shlex::split(&q).expect("one word");
+            assert_eq!(back, vec![s.replace('\0', "")], "{s:?} → {q}");
+        }
     }
 }

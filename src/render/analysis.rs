@@ -280,19 +280,24 @@ pub fn table(out: &mut dyn Write, rows: &[Analysis], tty: bool) -> Result<()> {
         tty,
     );
     for a in rows {
+        use comfy_table::Cell;
         t.add_row(vec![
-            a.id.clone(),
-            super::human::tail(&a.source_id, 28),
-            opt(a.pass.as_deref()),
-            a.status.clone(),
-            a.tool.clone(),
-            a.started_at
-                .as_deref()
-                .map_or("-", |s| s.get(..16).unwrap_or(s))
-                .replace('T', " "),
-            opt_num(a.total_tokens),
-            a.cost_usd
-                .map_or_else(|| "-".into(), |c| format!("${c:.2}")),
+            Cell::new(&a.id),
+            Cell::new(super::human::tail(&a.source_id, 28)),
+            Cell::new(opt(a.pass.as_deref())),
+            super::paint::status(&a.status),
+            Cell::new(&a.tool),
+            Cell::new(
+                a.started_at
+                    .as_deref()
+                    .map_or("-", |s| s.get(..16).unwrap_or(s))
+                    .replace('T', " "),
+            ),
+            Cell::new(opt_num(a.total_tokens)),
+            Cell::new(
+                a.cost_usd
+                    .map_or_else(|| "-".into(), |c| format!("${c:.2}")),
+            ),
         ]);
     }
     super::write_table(out, &t)

@@ -10,86 +10,91 @@ use super::human::thousands;
 use crate::store::analyses::{Analysis, model_rows};
 use crate::synthesis::{end_to_end, is_synthesis};
 
-/// The rows as their JSON objects (the one field list every format follows).
-fn objects(rows: &[Analysis]) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+/// The rows of YAML and CSV: every field of the JSON row object, in its order (`id` first),
+/// without `stages` (JSON repeats `stages_json` under that name for its readers; a table of
+/// columns needs it once), with costs at whole nano-dollars (the ledger's unit), so a sum of
+/// floats shows no `0.30000000000000004`.
+fn rows_in_order(rows: &[Analysis]) -> Result<Vec<serde_norway::Mapping>> {
     rows.iter()
-        .map(|a| match serde_json::to_value(AnalysisJson::from(a))? {
-            serde_json::Value::Object(m) => Ok(m),
-            _ => anyhow::bail!("an analysis row did not serialise to an object"),
+        .map(|a| {
+            // serde_norway's mapping keeps the struct's field order (serde_json's map sorts).
+            let mut m = match serde_norway::to_value(AnalysisJson::from(a))? {
+                serde_norway::Value::Mapping(m) => m,
+                _ => anyhow::bail!("an analysis row did not serialise to a mapping"),
+            };
+            m.shift_remove("stages");
+            let mut v = serde_norway::Value::Mapping(m);
+            round_costs(&mut v);
+            match v {
+                serde_norway::Value::Mapping(m) => Ok(m),
+                _ => unreachable!("still the mapping it was"),
+            }
         })
         .collect()
 }
 
-pub fn json(out: &mut dyn Write, rows: &[Analysis]) -> Result<()> {
-    super::analysis::json_list(out, rows)
-}
-
-/// A YAML scalar: JSON's own text for numbers, booleans and null; strings double-quoted with
-/// JSON escapes, which YAML reads the same way.
-fn yaml_scalar(v: &serde_json::Value) -> Result<String> {
-    Ok(serde_json::to_string(v)?)
-}
-
-fn yaml_value(out: &mut dyn Write, v: &serde_json::Value, indent: usize) -> Result<()> {
-    let pad = " ".repeat(indent);
+/// Every `…_usd` number, at any depth, rounded to whole nano-dollars.
+fn round_costs(v: &mut serde_norway::Value) {
     match v {
-        serde_json::Value::Array(items) if items.is_empty() => writeln!(out, " []")?,
-        serde_json::Value::Array(items) => {
-            writeln!(out)?;
-            for item in items {
-                match item {
-                    serde_json::Value::Object(m) if !m.is_empty() => {
-                        let mut first = true;
-                        for (k, v) in m {
-                            let lead = if first {
-                                format!("{pad}- ")
-                            } else {
-                                format!("{pad}  ")
-                            };
-                            first = false;
-                            write!(out, "{lead}{k}:")?;
-                            yaml_value(out, v, indent + 4)?;
-                        }
-                    }
-                    other => writeln!(out, "{pad}- {}", yaml_scalar(other)?)?,
+        serde_norway::Value::Mapping(m) => {
+            for (k, v) in m.iter_mut() {
+                if k.as_str().is_some_and(|k| k.ends_with("_usd"))
+                    && let Some(x) = v.as_f64()
+                {
+                    *v = serde_norway::Value::from(crate::money::round_nano(x));
+                } else {
+                    round_costs(v);
                 }
             }
         }
-        serde_json::Value::Object(m) if m.is_empty() => writeln!(out, " {{}}")?,
-        serde_json::Value::Object(m) => {
-            writeln!(out)?;
-            for (k, v) in m {
-                write!(out, "{pad}{k}:")?;
-                yaml_value(out, v, indent + 2)?;
-            }
-        }
-        scalar => writeln!(out, " {}", yaml_scalar(scalar)?)?,
+        serde_norway::Value::Sequence(items) => items.iter_mut().for_each(round_costs),
+        _ => {}
     }
-    Ok(())
+}
+
+/// As `list --json` (the same document), costs rounded as in YAML and CSV.
+pub fn json(out: &mut dyn Write, rows: &[Analysis]) -> Result<()> {
+    let rows: Vec<serde_norway::Value> = rows
+        .iter()
+        .map(|a| {
+            let mut v = serde_norway::to_value(AnalysisJson::from(a))?;
+            round_costs(&mut v);
+            Ok(v)
+        })
+        .collect::<Result<_>>()?;
+    // Written straight from the ordered values: a `serde_json::Value` would sort the keys.
+    #[derive(serde::Serialize)]
+    struct Doc {
+        analyses: Vec<serde_norway::Value>,
+    }
+    super::write_json(out, &Doc { analyses: rows })
 }
 
 pub fn yaml(out: &mut dyn Write, rows: &[Analysis]) -> Result<()> {
-    writeln!(out, "analyses:{}", if rows.is_empty() { " []" } else { "" })?;
-    for obj in objects(rows)? {
-        let mut first = true;
-        for (k, v) in &obj {
-            write!(out, "{}{k}:", if first { "  - " } else { "    " })?;
-            first = false;
-            yaml_value(out, v, 6)?;
-        }
+    #[derive(serde::Serialize)]
+    struct Doc {
+        analyses: Vec<serde_norway::Mapping>,
     }
+    let text = serde_norway::to_string(&Doc {
+        analyses: rows_in_order(rows)?,
+    })?;
+    out.write_all(text.as_bytes())?;
     Ok(())
 }
 
-/// One row per analysis, one column per field; lists and nested values as JSON text.
+/// One row per analysis, one column per field in the order of YAML; lists and nested values
+/// as JSON text, none as an empty cell.
 pub fn csv(out: &mut dyn Write, rows: &[Analysis]) -> Result<()> {
-    let objs = objects(rows)?;
+    let objs = rows_in_order(rows)?;
     let header: Vec<String> = match objs.first() {
-        Some(o) => o.keys().cloned().collect(),
-        None => objects(&[Analysis::default()])?
+        Some(o) => o
+            .keys()
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect(),
+        None => rows_in_order(&[Analysis::default()])?
             .remove(0)
             .keys()
-            .cloned()
+            .filter_map(|k| k.as_str().map(str::to_owned))
             .collect(),
     };
     let mut w = ::csv::Writer::from_writer(out);
@@ -97,12 +102,12 @@ pub fn csv(out: &mut dyn Write, rows: &[Analysis]) -> Result<()> {
     for o in &objs {
         let cells: Vec<String> = header
             .iter()
-            .map(|k| match o.get(k) {
-                None | Some(serde_json::Value::Null) => String::new(),
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(v) => v.to_string(),
+            .map(|k| match o.get(k.as_str()) {
+                None | Some(serde_norway::Value::Null) => Ok(String::new()),
+                Some(serde_norway::Value::String(s)) => Ok(s.clone()),
+                Some(v) => serde_json::to_string(v),
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         w.write_record(&cells)?;
     }
     w.flush()?;

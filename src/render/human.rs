@@ -37,14 +37,25 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
-/// Shorten a path-like string from the left to `max` characters.
+/// Shorten a path-like string from the left to `max` terminal columns (display width: a CJK
+/// character takes two, a combining mark none).
 pub fn tail(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    if n <= max {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if s.width() <= max {
         return s.to_owned();
     }
-    let keep: String = s.chars().skip(n - max.saturating_sub(1)).collect();
-    format!("…{keep}")
+    let room = max.saturating_sub(1); // the `…`
+    let mut used = 0;
+    let mut start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        start = i;
+    }
+    format!("…{}", &s[start..])
 }
 
 #[cfg(test)]
@@ -85,5 +96,9 @@ mod tests {
     fn tail_keeps_the_end() {
         assert_eq!(tail("/home/me/project", 8), "…project");
         assert_eq!(tail("short", 8), "short");
+        // By columns, not characters: each of these takes two.
+        assert_eq!(tail("/home/项目/代码库", 8), "…/代码库");
+        assert_eq!(tail("/home/项目/代码库", 7), "…代码库");
+        assert_eq!(tail("项目", 4), "项目");
     }
 }

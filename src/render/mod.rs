@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod export;
 pub mod human;
+pub mod paint;
 pub mod report;
 pub mod sessions;
 pub mod statusline;
@@ -31,36 +32,56 @@ pub fn new_table(header: &[&str], tty: bool) -> Table {
     } else {
         t.load_preset(presets::NOTHING).force_no_tty();
     }
-    t.set_header(header.iter().copied());
+    t.set_header(header.iter().map(|h| paint::header(h)));
     t
 }
 
-/// Every table goes out through here: cells hold text from transcripts and arguments, so
-/// control characters are shown escaped (JSON and CSV keep the text as it is).
+/// Every table goes out through here, coloured when the run says so (`paint`). Cells hold
+/// text from transcripts and arguments, so control characters are shown escaped (JSON and
+/// CSV keep the text as it is); a table holding any is written without colour, since its
+/// escapes could not then be told from ours.
 pub fn write_table(out: &mut dyn Write, t: &Table) -> Result<()> {
+    let mut t = t.clone();
+    let colour = paint::enabled() && !has_control_chars(&t);
+    if colour {
+        t.enforce_styling();
+        t.style_text_only();
+    } else {
+        // Styled cells print plain only when comfy-table takes stdout for no terminal; it
+        // then no longer asks the terminal for its width, so give it the width first.
+        if let Some(w) = t.width() {
+            t.set_width(w);
+        }
+        t.force_no_tty();
+    }
     for line in t.lines() {
-        writeln!(out, "{}", crate::format::printable(line.trim_end(), false))?;
+        if colour {
+            writeln!(out, "{}", line.trim_end())?;
+        } else {
+            writeln!(out, "{}", crate::format::printable(line.trim_end(), false))?;
+        }
     }
     Ok(())
 }
 
-/// One CSV record (RFC 4180): fields with a comma, quote or line break are quoted.
+fn has_control_chars(t: &Table) -> bool {
+    // A line break in a cell is a line of the table, not a character on the terminal.
+    let bad = |c: &comfy_table::Cell| c.content().chars().any(|c| c.is_control() && c != '\n');
+    t.header()
+        .into_iter()
+        .chain(t.row_iter())
+        .any(|r| r.cell_iter().any(bad))
+}
+
+/// One CSV record (RFC 4180, by the `csv` crate): fields with a comma, quote or line break
+/// are quoted; lines end in `\n`. Flushed here, so a write error (a closed pipe) is returned,
+/// not lost in a drop.
 pub fn write_csv_line<S: AsRef<str>>(out: &mut dyn Write, fields: &[S]) -> Result<()> {
-    let mut line = String::new();
-    for (i, f) in fields.iter().enumerate() {
-        let f = f.as_ref();
-        if i > 0 {
-            line.push(',');
-        }
-        if f.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&f.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(f);
-        }
-    }
-    writeln!(out, "{line}")?;
+    let mut w = csv::WriterBuilder::new()
+        .buffer_capacity(512)
+        .from_writer(out);
+    w.write_record(fields.iter().map(|f| f.as_ref()))?;
+    w.flush()?;
     Ok(())
 }
 

@@ -158,14 +158,14 @@ pub fn markdown(out: &mut dyn Write, w: &WorkReport, md: impl Fn(&str) -> String
     let t = &w.by_name.totals;
     writeln!(
         out,
-        "\n**Tool calls**: {} ({} failed)\n",
+        "\n**Tool calls**: {} ({} failed)",
         thousands(t.calls),
         thousands(t.failures)
     )?;
     if t.calls == 0 {
         return Ok(());
     }
-    writeln!(out, "| tool | calls | failed |\n|---|---:|---:|")?;
+    writeln!(out, "\n| tool | calls | failed |\n|---|---:|---:|")?;
     for r in &w.by_name.rows {
         writeln!(
             out,

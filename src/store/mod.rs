@@ -6,6 +6,7 @@
 
 pub mod analyses;
 mod health;
+pub mod ids;
 mod migrate;
 mod prices;
 pub mod push;

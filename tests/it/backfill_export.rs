@@ -395,16 +395,45 @@ fn every_export_format_parses_back_with_every_row_and_field() {
     let listed = env.json(&["analysis", "list", "--json"]);
     let want = listed["analyses"].as_array().expect("arr").clone();
     assert_eq!(want.len(), 5);
+    // The field order of `list --json` (a YAML reader keeps a document's key order).
+    let text = ok_stdout(&env.run(&["analysis", "list", "--json"]));
+    let ordered: serde_norway::Value = serde_norway::from_str(&text).expect("JSON is YAML");
+    let order: Vec<String> = ordered["analyses"][0]
+        .as_mapping()
+        .expect("row")
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(order[0], "id");
+    // YAML and CSV: every field once (`stages` only as `stages_json`), in that order.
+    let columns: Vec<String> = order.iter().filter(|k| *k != "stages").cloned().collect();
+    let without_stages: Vec<Value> = want
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.as_object_mut().expect("obj").remove("stages");
+            r
+        })
+        .collect();
 
     let json = env.json(&["analysis", "export", "--format", "json"]);
     assert_eq!(json["analyses"].as_array().expect("arr"), &want);
+    let json_text = ok_stdout(&env.run(&["analysis", "export", "--format", "json"]));
+    assert_eq!(json_text, text, "export json is list --json");
 
     let yaml = ok_stdout(&env.run(&["analysis", "export", "--format", "yaml"]));
-    let y: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("valid YAML");
+    let y: serde_norway::Value = serde_norway::from_str(&yaml).expect("valid YAML");
+    let keys: Vec<String> = y["analyses"][0]
+        .as_mapping()
+        .expect("row")
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(keys, columns, "YAML keys in JSON's order");
     let y_json: Value = serde_json::to_value(&y).expect("to json");
     assert_eq!(
         y_json["analyses"].as_array().expect("arr"),
-        &want,
+        &without_stages,
         "YAML holds the same rows and values"
     );
 
@@ -424,18 +453,21 @@ fn every_export_format_parses_back_with_every_row_and_field() {
         .iter()
         .map(str::to_owned)
         .collect();
-    let first = want[0].as_object().expect("obj");
-    assert_eq!(header, first.keys().cloned().collect::<Vec<_>>());
+    assert_eq!(header, columns, "CSV columns in JSON's order");
     let records: Vec<csv::StringRecord> = r.records().collect::<Result<_, _>>().expect("records");
     assert_eq!(records.len(), want.len());
-    for (rec, row) in records.iter().zip(&want) {
+    for (rec, row) in records.iter().zip(&without_stages) {
         for (k, cell) in header.iter().zip(rec.iter()) {
-            let expected = match &row[k] {
-                Value::Null => String::new(),
-                Value::String(s) => s.clone(),
-                v => v.to_string(),
-            };
-            assert_eq!(cell, expected, "{k}");
+            match &row[k] {
+                Value::Null => assert_eq!(cell, "", "{k}"),
+                Value::String(s) => assert_eq!(cell, s, "{k}"),
+                // Numbers, lists and objects as JSON text (keys in the row's order).
+                v => assert_eq!(
+                    &serde_json::from_str::<Value>(cell).expect("JSON cell"),
+                    v,
+                    "{k}"
+                ),
+            }
         }
     }
 

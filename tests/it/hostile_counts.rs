@@ -277,7 +277,7 @@ fn export_out_never_replaces_a_link_or_fifo_and_concurrent_exports_do_not_mix() 
     assert!(
         std::fs::read_to_string(&csv)
             .unwrap()
-            .starts_with("claims_extracted,")
+            .starts_with("id,source_id,")
     );
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

@@ -612,7 +612,7 @@ fn add_with_manual_tokens_and_with_a_transcript() {
             "--tool",
             "manual",
             "--started-at",
-            "yesterday",
+            "the day before",
         ],
         vec!["analysis", "add", "--source-id", "x", "--tool", "robot"],
         vec!["analysis", "add", "--tool", "manual"],

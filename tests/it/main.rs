@@ -27,4 +27,5 @@ mod robustness;
 mod run;
 mod skills;
 mod statusline;
+mod ux;
 mod work_tools;

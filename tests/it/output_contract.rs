@@ -903,7 +903,7 @@ fn errors_and_exit_codes() {
     snap(
         &env,
         "error_usage_list_since",
-        &["analysis", "list", "--since", "yesterday"],
+        &["analysis", "list", "--since", "last tuesday"],
     );
     snap(
         &env,

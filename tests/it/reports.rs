@@ -411,7 +411,7 @@ fn since_and_until() {
     assert_eq!(tokyo(&["--until", "2026-03-01"]), p(&[("2026-02-20", 750)]));
 
     for bad in [
-        &["daily", "--since", "yesterday"][..],
+        &["daily", "--since", "the day before"][..],
         &["daily", "--until", "2026-02-30", "--tz", "UTC"],
         &["daily", "--tz", "Mars/Olympus_Mons"],
         &["tools", "--since", "7y"],

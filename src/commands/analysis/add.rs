@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::agents::Agent;
 use crate::ctx::Ctx;
-use crate::dates::parse_time;
+use crate::dates::parse_bound;
 use crate::error::Error;
 use crate::store::analyses::NewAnalysis;
 use crate::usage::format_ts_ms;
@@ -32,11 +32,14 @@ pub struct Args {
     /// The session the work ran in (for a later backfill)
     #[arg(long, conflicts_with = "usage_from")]
     pub usage_session_id: Option<String>,
-    /// RFC 3339
-    #[arg(long)]
+    /// When the work started: what --since takes (an RFC 3339 time; a UTC day, YYYY-MM-DD,
+    /// YYYYMMDD, today or yesterday, as its midnight; 30m, 2h back from now) [default: now,
+    /// when --completed-at is not given either]
+    #[arg(long, value_name = "WHEN")]
     pub started_at: Option<String>,
-    /// RFC 3339
-    #[arg(long)]
+    /// When it ended, as --started-at [default: now, when --started-at is not given either
+    /// and the status is not in_progress]
+    #[arg(long, value_name = "WHEN")]
     pub completed_at: Option<String>,
     #[arg(long, value_enum, default_value_t = super::RowStatus::Completed)]
     pub status: super::RowStatus,
@@ -102,12 +105,26 @@ fn cost(s: &str) -> Result<f64, String> {
 }
 
 fn time_arg(flag: &str, v: Option<&String>) -> Result<Option<String>, Error> {
-    v.map(|s| parse_time(flag, s).map(format_ts_ms)).transpose()
+    v.map(|s| parse_bound(flag, s, false).map(format_ts_ms))
+        .transpose()
+}
+
+/// The row's times. Given neither, the row happened now: it is stamped now (and completed
+/// now unless it is in progress), so `list --since` finds it. Given one, the other stays
+/// unset: inventing it would open a backfill window the caller never named.
+fn times(args: &Args) -> Result<(Option<String>, Option<String>), Error> {
+    let started_at = time_arg("--started-at", args.started_at.as_ref())?;
+    let completed_at = time_arg("--completed-at", args.completed_at.as_ref())?;
+    if started_at.is_none() && completed_at.is_none() {
+        let now = crate::usage::now_rfc3339();
+        let done = args.status != super::RowStatus::InProgress;
+        return Ok((Some(now.clone()), done.then_some(now)));
+    }
+    Ok((started_at, completed_at))
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let started_at = time_arg("--started-at", args.started_at.as_ref())?;
-    let completed_at = time_arg("--completed-at", args.completed_at.as_ref())?;
+    let (started_at, completed_at) = times(args)?;
     if let (Some(a), Some(b)) = (&started_at, &completed_at)
         && b < a
     {

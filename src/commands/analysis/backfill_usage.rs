@@ -16,11 +16,12 @@ pub struct Args {
     /// Only rows of this agent
     #[arg(long, value_enum)]
     pub tool: Option<Agent>,
-    /// Rows started at or after (YYYY-MM-DD or RFC 3339)
-    #[arg(long)]
+    /// Rows started at or after: a UTC day (YYYY-MM-DD, YYYYMMDD, today, yesterday), an RFC
+    /// 3339 time, or back from now (30m, 24h, 7d, 2w)
+    #[arg(short, long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Rows started before the end of (YYYY-MM-DD) or at/before (RFC 3339)
-    #[arg(long)]
+    /// Rows started before the end of a day, or at/before a time (as --since)
+    #[arg(short, long, value_name = "WHEN")]
     pub until: Option<String>,
     /// Report what would be filled; change no row
     #[arg(long)]
@@ -31,7 +32,7 @@ pub struct Args {
     /// Recompute rows that already have usage
     #[arg(long)]
     pub force: bool,
-    #[arg(long)]
+    #[arg(short, long)]
     pub json: bool,
 }
 

@@ -14,6 +14,7 @@ pub enum FinalStatus {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The analysis: its id, or a unique beginning of it (`ANALYSIS-` may be left out)
     #[arg(long)]
     pub id: String,
     #[arg(long, value_enum, default_value_t = FinalStatus::Completed)]
@@ -31,13 +32,14 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut store = ctx.open_store()?;
-    let (mode, how) = super::prepare_completion(ctx, &mut store, &args.id)?;
+    let id = super::analysis_id(&store, &args.id)?;
+    let (mode, how) = super::prepare_completion(ctx, &mut store, &id)?;
     let status = match args.status {
         FinalStatus::Completed => "completed",
         FinalStatus::Failed => "failed",
     };
     let row = store.complete_analysis(
-        &args.id,
+        &id,
         &Completion {
             status: status.into(),
             notes: args.notes.clone(),

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::ctx::Ctx;
-use crate::store::analyses::AnalysisFilter;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -23,11 +22,14 @@ pub struct Args {
     /// Write here instead of stdout
     #[arg(long)]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub filters: super::list::Filters,
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let filter = args.filters.filter()?;
     let store = ctx.open_store()?;
-    let rows = store.analyses(&AnalysisFilter::default())?;
+    let rows = store.analyses(&filter)?;
     let mut buf: Vec<u8> = Vec::new();
     let w: &mut dyn Write = &mut buf;
     match args.format {

@@ -5,33 +5,48 @@ use anyhow::Result;
 use crate::ctx::Ctx;
 use crate::store::analyses::AnalysisFilter;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
+/// Which rows: `list` and `export` take the same filters.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Filters {
     #[arg(long)]
     pub source_id: Option<String>,
     #[arg(long, value_enum)]
     pub tool: Option<super::RowTool>,
     #[arg(long, value_enum)]
     pub status: Option<super::RowStatus>,
-    /// Rows started at or after (YYYY-MM-DD or RFC 3339)
-    #[arg(long)]
+    /// Rows started at or after: a UTC day (YYYY-MM-DD, YYYYMMDD, today, yesterday), an RFC
+    /// 3339 time, or back from now (30m, 24h, 7d, 2w)
+    #[arg(short, long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Rows started before the end of (YYYY-MM-DD) or at/before (RFC 3339)
-    #[arg(long)]
+    /// Rows started before the end of a day, or at/before a time (as --since)
+    #[arg(short, long, value_name = "WHEN")]
     pub until: Option<String>,
-    #[arg(long)]
+}
+
+impl Filters {
+    pub fn filter(&self) -> Result<AnalysisFilter> {
+        let (since, until) =
+            crate::dates::started_range(self.since.as_deref(), self.until.as_deref())?;
+        Ok(AnalysisFilter {
+            source_id: self.source_id.clone(),
+            tool: self.tool.map(|t| t.as_str().to_owned()),
+            status: self.status.map(|s| s.as_str().to_owned()),
+            since,
+            until,
+        })
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub filters: Filters,
+    #[arg(short, long)]
     pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (since, until) = crate::dates::started_range(args.since.as_deref(), args.until.as_deref())?;
-    let filter = AnalysisFilter {
-        source_id: args.source_id.clone(),
-        tool: args.tool.map(|t| t.as_str().to_owned()),
-        status: args.status.map(|s| s.as_str().to_owned()),
-        since,
-        until,
-    };
+    let filter = args.filters.filter()?;
     let store = ctx.open_store()?;
     let rows = store.analyses(&filter)?;
     let mut out = std::io::stdout().lock();

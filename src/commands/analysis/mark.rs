@@ -7,6 +7,7 @@ use crate::usage::now_rfc3339;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The analysis: its id, or a unique beginning of it (`ANALYSIS-` may be left out)
     #[arg(long)]
     pub id: String,
     /// The stage's name
@@ -19,8 +20,9 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut store = ctx.open_store()?;
-    let (_, how) = super::read_bound_session(ctx, &mut store, &args.id, "mark")?;
-    let row = store.mark_analysis(&args.id, &args.stage, &now_rfc3339(), &how)?;
+    let id = super::analysis_id(&store, &args.id)?;
+    let (_, how) = super::read_bound_session(ctx, &mut store, &id, "mark")?;
+    let row = store.mark_analysis(&id, &args.stage, &now_rfc3339(), &how)?;
     if args.json {
         return crate::render::analysis::json(&mut std::io::stdout().lock(), &row);
     }

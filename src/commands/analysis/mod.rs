@@ -116,6 +116,8 @@ impl clap::ValueEnum for RowTool {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowStatus {
+    /// The ledger's own spelling; `in-progress` is taken too.
+    #[value(name = "in_progress", alias = "in-progress")]
     InProgress,
     Completed,
     Failed,
@@ -129,6 +131,27 @@ impl RowStatus {
             RowStatus::Failed => "failed",
         }
     }
+}
+
+/// The analysis `given` names: its id, or a unique beginning of one (`ANALYSIS-` may be
+/// left out: `2026-007`). Several: a usage error listing them (src/ids.rs). None: `given`
+/// as it is, for the caller's own "no analysis" error.
+pub(crate) fn analysis_id(store: &Store, given: &str) -> Result<String> {
+    let mut matches = store.analysis_ids_with_prefix(given)?;
+    let mut target = given.to_owned();
+    if matches.is_empty() && !given.to_ascii_uppercase().starts_with("ANALYSIS-") {
+        target = format!("ANALYSIS-{given}");
+        matches = store.analysis_ids_with_prefix(&target)?;
+    }
+    if matches.is_empty() {
+        return Ok(given.to_owned());
+    }
+    Ok(crate::ids::pick(
+        &target,
+        matches,
+        "analysis",
+        "tokledger analysis list",
+    )?)
 }
 
 /// `start` and `add` print the new id alone (for `id=$(…)`), or the row with `--json`.

@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long)]
     pub all: bool,
     /// One JSON document on stdout
-    #[arg(long)]
+    #[arg(short, long)]
     pub json: bool,
 }
 

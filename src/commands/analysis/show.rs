@@ -12,15 +12,16 @@ use crate::synthesis::{end_to_end, is_synthesis};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The analysis: its id, or a unique beginning of it (`ANALYSIS-` may be left out)
     #[arg(long)]
     pub id: String,
-    #[arg(long)]
+    #[arg(short, long)]
     pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let store = ctx.open_store()?;
-    let row = store.analysis(&args.id)?;
+    let row = store.analysis(&super::analysis_id(&store, &args.id)?)?;
     // A synthesis also shows its end-to-end totals: itself plus its inputs, recursively.
     let e2e = if is_synthesis(&row) {
         let all: BTreeMap<_, _> = store

@@ -26,7 +26,8 @@ pub struct StartOptions {
     /// A pass label (1, 2, synthesis, …)
     #[arg(long)]
     pub pass: Option<String>,
-    /// Bind to this session (UUID, Codex thread id or Amp T-… id)
+    /// Bind to this session (UUID, Codex thread id or Amp T-… id), or the one known session
+    /// whose id begins with it
     #[arg(long, conflicts_with = "usage_session_path")]
     pub usage_session_id: Option<String>,
     /// Bind to the session of this transcript file
@@ -40,6 +41,10 @@ pub struct StartOptions {
     pub inputs_analysis_ids: Option<Vec<String>>,
     #[arg(long)]
     pub notes: Option<String>,
+    /// Accept a --usage-session-id that no transcript knows yet (its baseline is then 0):
+    /// for a session whose transcript will appear later
+    #[arg(long)]
+    pub allow_unseen_session: bool,
     /// Sessions modified within this many seconds of the newest are ambiguous
     #[arg(
         long,
@@ -109,10 +114,32 @@ impl StartOptions {
 
 /// The session's baseline now, warning when it has no transcript yet. Its responses are
 /// priced first, so the cost at completion is exactly what came after.
-pub fn baseline(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> Result<Snapshot> {
+///
+/// A session no transcript knows, named by `--usage-session-id` and by nothing the agent
+/// itself says, is refused (exit 1): a typo would otherwise make a row bound to nothing that
+/// counts 0 for ever. `--allow-unseen-session` accepts it, for a transcript that will appear
+/// later; the agent's own word (its variables, a running Claude Code above us) is trusted
+/// the same way, since its transcript may not be on disk yet.
+pub fn baseline(
+    ctx: &Ctx,
+    store: &mut Store,
+    tool: Agent,
+    binding: &Binding,
+    allow_unseen: bool,
+) -> Result<Snapshot> {
+    let session_id = binding.session_id.as_str();
     crate::ingest::settle_costs(store, &ctx.pricer, Some((tool, session_id)))?;
     let baseline = store.session_snapshot(tool.as_str(), session_id)?;
     if baseline.0.is_empty() && store.session_files(tool, session_id)?.is_empty() {
+        let vouched = allow_unseen
+            || binding.how != "usage_session_id"
+            || crate::binding::agent_says(ctx, tool, session_id);
+        if !vouched {
+            return Err(crate::error::Error::NotFound(format!(
+                "no {tool} transcript knows session {session_id}: check the id (`tokledger analysis sessions list --tool {tool}`), or pass --allow-unseen-session if its transcript will appear later"
+            ))
+            .into());
+        }
         ctx.warn(&format!(
             "no {tool} transcript for session {session_id} yet: its baseline is 0"
         ));
@@ -124,9 +151,13 @@ pub fn baseline(ctx: &Ctx, store: &mut Store, tool: Agent, session_id: &str) -> 
 /// call when an agent's tool call runs us (SPEC "What a snapshot counts").
 pub fn start_bound(ctx: &Ctx, store: &mut Store, opts: &StartOptions) -> Result<Analysis> {
     let tool: Agent = opts.tool;
-    let binding = resolve(ctx, store, tool, &opts.explicit(ctx))?;
+    let mut binding = resolve(ctx, store, tool, &opts.explicit(ctx))?;
+    if binding.how == "usage_session_id" {
+        binding.session_id =
+            crate::binding::expand_session_prefix(ctx, store, tool, &binding.session_id)?;
+    }
     let counting = crate::anchor::counting(ctx, store, tool, &binding.session_id)?;
-    let snap = baseline(ctx, store, tool, &binding.session_id)?;
+    let snap = baseline(ctx, store, tool, &binding, opts.allow_unseen_session)?;
     let mut row = opts.new_row(Some((&binding, &snap)));
     row.counting = Some(counting);
     store.create_analysis(&row, crate::dates::year_now())

@@ -13,7 +13,7 @@ use crate::synthesis::is_synthesis;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    #[arg(long)]
+    #[arg(short, long)]
     pub json: bool,
 }
 

@@ -264,7 +264,7 @@ mod tests {
         );
         assert_eq!(
             env_file_lines("it's", None),
-            "export TOKLEDGER_SESSION_ID='it'\\''s'\nexport TOKLEDGER_SESSION_TOOL=claude\n"
+            "export TOKLEDGER_SESSION_ID=\"it's\"\nexport TOKLEDGER_SESSION_TOOL=claude\n"
         );
     }
 }

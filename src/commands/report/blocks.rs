@@ -30,5 +30,5 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         chrono::Utc::now().timestamp_millis(),
         args.active,
     );
-    super::print(&report, args.format.format(ctx, p.tz))
+    super::print(&report, args.format.format(ctx, &p))
 }

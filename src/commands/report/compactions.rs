@@ -9,7 +9,7 @@ use crate::reports::compactions;
 pub struct Args {
     #[command(flatten)]
     pub filters: super::Filters,
-    /// Only this session (its full id)
+    /// Only this session: its id, or a unique beginning of it
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
     #[command(flatten)]
@@ -24,5 +24,5 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         args.format.table(),
     )?;
     let report = compactions::by_session(&p.store.compaction_rows(&p.filter)?);
-    super::print(&report, args.format.format(ctx, p.tz))
+    super::print(&report, args.format.format(ctx, &p))
 }

@@ -9,7 +9,7 @@ use crate::reports::files::FileStats;
 pub struct Args {
     #[command(flatten)]
     pub filters: super::Filters,
-    /// Only this session (its full id)
+    /// Only this session: its id, or a unique beginning of it
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
     /// How many files to show
@@ -28,5 +28,5 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     p.store
         .for_each_tool_call(&p.filter, None, |c| files.add(c))?;
     let report = files.finish((!args.all).then_some(args.limit));
-    super::print(&report, args.format.format(ctx, p.tz))
+    super::print(&report, args.format.format(ctx, &p))
 }

@@ -69,15 +69,22 @@ pub struct Filters {
     /// Only this agent
     #[arg(long, value_enum)]
     pub tool: Option<Agent>,
-    /// From: YYYY-MM-DD (a day in --tz), an RFC 3339 time, or back from now (30m, 24h, 7d, 2w)
-    #[arg(long, value_name = "WHEN")]
+    /// From: a day in --tz (YYYY-MM-DD, YYYYMMDD, today, yesterday), an RFC 3339 time, or back
+    /// from now (30m, 24h, 7d, 2w)
+    #[arg(short, long, value_name = "WHEN")]
     pub since: Option<String>,
-    /// Up to: as --since; a date includes its whole day
-    #[arg(long, value_name = "WHEN")]
+    /// Up to: as --since; a day includes its whole day
+    #[arg(short, long, value_name = "WHEN")]
     pub until: Option<String>,
     /// Time zone that days start in: an IANA name (Europe/Paris, UTC) or `local` (TZ, else the
     /// system's)
-    #[arg(long, value_name = "IANA|local", default_value = "local")]
+    #[arg(
+        long,
+        short = 'z',
+        visible_alias = "timezone",
+        value_name = "IANA|local",
+        default_value = "local"
+    )]
     pub tz: String,
     /// Sessions whose working directory is P, is below P, or ends in /P
     #[arg(long, value_name = "P")]
@@ -88,7 +95,7 @@ pub struct Filters {
 #[derive(clap::Args, Debug, Clone)]
 pub struct FormatFlags {
     /// One JSON document
-    #[arg(long, conflicts_with = "csv")]
+    #[arg(short, long, conflicts_with = "csv")]
     pub json: bool,
     /// CSV: a header line, then one line per row
     #[arg(long)]
@@ -100,8 +107,9 @@ impl FormatFlags {
         !(self.json || self.csv)
     }
 
-    /// The format asked for; a table shows its times in `tz`.
-    pub fn format(&self, ctx: &Ctx, tz: Tz) -> Format {
+    /// The format asked for; a table shows its times in the report's zone and session ids
+    /// as long as the ledger's need to be told apart.
+    pub fn format(&self, ctx: &Ctx, p: &Prepared) -> Format {
         if self.json {
             Format::Json
         } else if self.csv {
@@ -110,7 +118,8 @@ impl FormatFlags {
             Format::Table(Style {
                 tty: ctx.stdout_is_terminal(),
                 width: None,
-                tz,
+                tz: p.tz,
+                id_len: p.id_len,
             })
         }
     }
@@ -122,10 +131,21 @@ pub struct UsageArgs {
     #[command(flatten)]
     pub filters: Filters,
     /// A line per model under each row
-    #[arg(long)]
+    #[arg(short, long)]
     pub breakdown: bool,
+    /// Row order: periods and sessions by time, `asc` (oldest first, the default) or `desc`;
+    /// models by tokens, `desc` (most first, the default) or `asc`
+    #[arg(short, long, value_enum)]
+    pub order: Option<Order>,
     #[command(flatten)]
     pub format: FormatFlags,
+}
+
+/// `--order`, as ccusage spells it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Asc,
+    Desc,
 }
 
 /// A report's ledger, after the incremental read, and its resolved filter.
@@ -133,6 +153,9 @@ pub struct Prepared {
     pub store: Store,
     pub tz: Tz,
     pub filter: ReportFilter,
+    /// How many characters tell every session id of the ledger apart (a table's short ids
+    /// are then prefixes `--session` takes).
+    pub id_len: usize,
 }
 
 /// Check the arguments (usage errors come before any read), read what changed in the
@@ -156,13 +179,14 @@ pub fn prepare(
             .map(|s| parse_bound_in(flag, s, end, tz, now))
             .transpose()
     };
-    let filter = ReportFilter {
+    let mut filter = ReportFilter {
         tool: f.tool,
-        session_id: session_id.map(str::to_owned),
+        session_id: None,
         project: project_filter(f.project.as_deref())?,
         since_ms: bound("--since", &f.since, false)?,
         until_ms: bound("--until", &f.until, true)?,
     };
+    crate::dates::check_range(filter.since_ms, filter.until_ms)?;
     let tools: Vec<Agent> = filter.tool.map_or(Agent::ALL.to_vec(), |t| vec![t]);
     let mut store = ctx.open_store()?;
     crate::read::read(
@@ -176,7 +200,32 @@ pub fn prepare(
     )?;
     // Responses read by small reads (marks, hooks) are priced now, before they are summed.
     crate::ingest::settle_costs(&mut store, &ctx.pricer, None)?;
-    Ok(Prepared { store, tz, filter })
+    // After the read, so a session first seen by it can be named by a prefix.
+    if let Some(given) = session_id {
+        filter.session_id = Some(session_by_prefix(&store, given, filter.tool)?);
+    }
+    let id_len = crate::ids::unique_len(&store.session_ids()?, 8);
+    Ok(Prepared {
+        store,
+        tz,
+        filter,
+        id_len,
+    })
+}
+
+/// `--session`: the session whose id is, or uniquely begins with, `given` (of `tool`, when
+/// the report is of one); none is exit 1, several exit 2 (src/ids.rs).
+fn session_by_prefix(store: &Store, given: &str, tool: Option<Agent>) -> Result<String> {
+    let matches = store.sessions_with_prefix(given, tool.map(Agent::as_str))?;
+    // The same id under two agents is one `--session` (the filter keeps both).
+    let mut ids: Vec<String> = matches.into_iter().map(|(_, id)| id).collect();
+    ids.dedup();
+    Ok(crate::ids::pick(
+        given,
+        ids,
+        "session",
+        "tokledger analysis sessions list --all",
+    )?)
 }
 
 /// `--project`: a trailing `/` is dropped (`/` alone matches everything).
@@ -196,15 +245,25 @@ pub fn print(report: &impl Report, format: Format) -> Result<()> {
     report.print(format, &mut std::io::stdout().lock())
 }
 
-/// Print a token report, with a note on stderr for the responses it leaves out.
-fn print_usage(ctx: &Ctx, args: &UsageArgs, report: &UsageReport, tz: Tz) -> Result<()> {
-    if let Some(note) = untimed_note(report) {
+/// Print a token report, with a note on stderr for the responses it leaves out. The rows
+/// come in their kind's natural order (time ascending; models by tokens descending);
+/// `--order` the other way reverses them.
+fn print_usage(ctx: &Ctx, args: &UsageArgs, mut report: UsageReport, p: &Prepared) -> Result<()> {
+    let natural = if report.kind == UsageKind::Model {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    if args.order.is_some_and(|o| o != natural) {
+        report.rows.reverse();
+    }
+    if let Some(note) = untimed_note(&report) {
         ctx.status(&note);
     }
-    if let Some(note) = unpriced_note(report) {
+    if let Some(note) = unpriced_note(&report) {
         ctx.status(&note);
     }
-    print(report, args.format.format(ctx, tz))
+    print(&report, args.format.format(ctx, p))
 }
 
 /// The responses in `f`, summed per model and `slot_ms` span.
@@ -226,7 +285,7 @@ pub fn period_report(ctx: &Ctx, args: &UsageArgs, period: Period) -> Result<()> 
         periods.fold(&fine.slots, 1);
     }
     let report = periods.report(usage.untimed, args.breakdown);
-    print_usage(ctx, args, &report, p.tz)
+    print_usage(ctx, args, report, &p)
 }
 
 /// session and model: usage per session and model (the unit both are built from).
@@ -241,5 +300,5 @@ pub fn session_model_report(ctx: &Ctx, args: &UsageArgs, kind: UsageKind) -> Res
         usage::session_rows(&cells, &meta, &StoredCosts)
     };
     let report = UsageReport::new(kind, None, rows, None, args.breakdown);
-    print_usage(ctx, args, &report, p.tz)
+    print_usage(ctx, args, report, &p)
 }

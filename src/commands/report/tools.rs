@@ -18,7 +18,7 @@ pub enum By {
 pub struct Args {
     #[command(flatten)]
     pub filters: super::Filters,
-    /// Only this session (its full id)
+    /// Only this session: its id, or a unique beginning of it
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
     /// Only calls of this tool name (`Read`, `shell_command`; any case)
@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     // Tables show times in the zone; JSON and CSV in UTC.
     let times = args.calls && args.format.table();
     let p = super::prepare(ctx, &args.filters, args.session.as_deref(), times)?;
-    let format = args.format.format(ctx, p.tz);
+    let format = args.format.format(ctx, &p);
     let name = args.name.as_deref();
     if args.calls {
         let mut log = CallLog::default();

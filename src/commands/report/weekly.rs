@@ -35,8 +35,13 @@ impl WeekStart {
 pub struct Args {
     #[command(flatten)]
     pub usage: super::UsageArgs,
-    /// The first day of a week
-    #[arg(long, value_enum, default_value_t = WeekStart::Monday)]
+    /// The first day of a week (`--start-of-week`, as ccusage spells it, too)
+    #[arg(
+        long,
+        visible_alias = "start-of-week",
+        value_enum,
+        default_value_t = WeekStart::Monday
+    )]
     pub week_start: WeekStart,
 }
 

@@ -124,7 +124,7 @@ impl Report for CompactionsReport {
                 style.time(r.last_ms),
             ]);
         }
-        t.add_row(vec![
+        t.add_row(crate::render::paint::total_row([
             "total".to_owned(),
             String::new(),
             format!("{} sessions", self.totals.sessions),
@@ -132,7 +132,7 @@ impl Report for CompactionsReport {
             String::new(),
             String::new(),
             String::new(),
-        ]);
+        ]));
         numeric(&mut t, 3..6);
         write_table(out, &t)
     }

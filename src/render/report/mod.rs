@@ -58,7 +58,13 @@ pub struct Style {
     pub tty: bool,
     pub width: Option<u16>,
     pub tz: Tz,
+    /// How many characters of a session id a table shows: enough to tell the ledger's
+    /// sessions apart (at least 8), so what it shows can be typed back as `--session`.
+    pub id_len: usize,
 }
+
+/// From this many columns, tables show whole session ids.
+const WIDE: u16 = 160;
 
 impl Style {
     /// `2026-03-02 09:33` in the report's zone.
@@ -93,12 +99,17 @@ impl Style {
         }
     }
 
-    /// Session ids on a terminal: their first 8 characters (after Amp's `T-`), enough to tell
-    /// sessions apart and to find them in `--json`.
+    /// Session ids on a terminal: as git shows hashes, the first characters that tell the
+    /// ledger's sessions apart (`id_len`, at least 8 after Amp's `T-`), which `--session`
+    /// takes back; whole on a terminal of 160 columns or more, and when piped.
     fn id(self, id: &str) -> String {
-        if self.tty {
-            let keep = if id.starts_with("T-") { 10 } else { 8 };
-            id.chars().take(keep).collect()
+        let wide = self
+            .width
+            .or_else(|| Table::new().width())
+            .is_some_and(|w| w >= WIDE);
+        if self.tty && !wide {
+            let min = if id.starts_with("T-") { 10 } else { 8 };
+            id.chars().take(self.id_len.max(min)).collect()
         } else {
             id.to_owned()
         }
@@ -232,6 +243,7 @@ mod tests {
             tty: true,
             width: Some(80),
             tz: Tz::UTC,
+            id_len: 8,
         };
         let all = rows();
         for (kind, row) in [
@@ -247,7 +259,10 @@ mod tests {
             let text = table(&report, style);
             let kind = kind.name();
             for line in text.lines() {
-                assert!(line.chars().count() <= 80, "{kind}: {line:?}\n{text}");
+                assert!(
+                    unicode_width::UnicodeWidthStr::width(line) <= 80,
+                    "{kind}: {line:?}\n{text}"
+                );
             }
             assert!(text.contains("11.1B"), "{kind}: abbreviated\n{text}");
             // One line per row and model: nothing wrapped.
@@ -274,7 +289,11 @@ mod tests {
             totals: Default::default(),
         };
         let text = table(&stats, style);
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80),
+            "{text}"
+        );
 
         let long = "/home/someone/work/a-project/with/deeply/nested/sources/of_a_long_name.rs";
         let call = Call {
@@ -294,7 +313,11 @@ mod tests {
             totals: Default::default(),
         };
         let text = table(&calls, style);
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80),
+            "{text}"
+        );
         let file = FileRow {
             file_path: long.into(),
             reads: 123_456,
@@ -309,8 +332,32 @@ mod tests {
             totals: Default::default(),
         };
         let text = table(&files, style);
-        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 5, "one line per file:\n{text}");
+    }
+
+    #[test]
+    fn session_ids_are_as_long_as_the_ledger_needs_and_whole_when_wide() {
+        let id = "11111111-1111-4111-8111-111111111111";
+        let at = |width, id_len| Style {
+            tty: true,
+            width: Some(width),
+            tz: Tz::UTC,
+            id_len,
+        };
+        assert_eq!(at(80, 8).id(id), "11111111");
+        assert_eq!(at(80, 13).id(id), "11111111-1111");
+        assert_eq!(at(80, 8).id("T-55555555-5555"), "T-55555555");
+        assert_eq!(at(200, 8).id(id), id);
+        let piped = Style {
+            tty: false,
+            ..at(80, 8)
+        };
+        assert_eq!(piped.id(id), id);
     }
 
     #[test]
@@ -319,6 +366,7 @@ mod tests {
             tty: false,
             width: None,
             tz: Tz::UTC,
+            id_len: 8,
         };
         let rows = rows();
         let report = UsageReport::new(

@@ -3,12 +3,12 @@
 use std::io::Write;
 
 use anyhow::Result;
-use comfy_table::{CellAlignment, ColumnConstraint};
+use comfy_table::{Cell, CellAlignment, ColumnConstraint};
 use serde::Serialize;
 
 use super::{Report, Style, numeric, opt_string, utc};
 use crate::render::human::duration;
-use crate::render::{write_csv_line, write_json, write_table};
+use crate::render::{paint, write_csv_line, write_json, write_table};
 use crate::reports::tools::{Call, CallsReport, ToolStatsRow, ToolTotals, ToolsBy, ToolsReport};
 
 /// A row: `name` is the tool's name, or with `--by command`, `command` the program.
@@ -144,16 +144,16 @@ impl Report for ToolsReport {
         let mut t = style.table(&header);
         let line = |agent: &str, name: &str, calls, failures, unk, rate, median: String| {
             let mut v = vec![
-                agent.to_owned(),
-                name.to_owned(),
-                style.num(calls),
-                style.num(failures),
-                percent(rate),
+                Cell::new(agent),
+                Cell::new(name),
+                Cell::new(style.num(calls)),
+                paint::failures(style.num(failures), failures),
+                Cell::new(percent(rate)),
             ];
             if unknown {
-                v.push(style.num(unk));
+                v.push(Cell::new(style.num(unk)));
             }
-            v.push(median);
+            v.push(Cell::new(median));
             v
         };
         for r in rows {
@@ -170,7 +170,7 @@ impl Report for ToolsReport {
                 r.median_duration_ms.map_or_else(|| "-".into(), duration),
             ));
         }
-        t.add_row(line(
+        let total = line(
             "total",
             "",
             totals.calls,
@@ -178,7 +178,8 @@ impl Report for ToolsReport {
             totals.unknown,
             totals.error_rate,
             String::new(),
-        ));
+        );
+        t.add_row(paint::total_row(total.iter().map(Cell::content)));
         numeric(&mut t, 2..header.len());
         write_table(out, &t)
     }
@@ -296,15 +297,15 @@ impl Report for CallsReport {
             if narrow && time.len() > 5 {
                 time = time.split_off(5);
             }
-            let mut row = vec![time, c.tool.clone()];
+            let mut row = vec![Cell::new(time), Cell::new(&c.tool)];
             if !narrow {
-                row.push(style.id(&c.session_id));
+                row.push(Cell::new(style.id(&c.session_id)));
             }
             row.extend([
-                c.name.clone().unwrap_or_else(|| "(unnamed)".into()),
-                outcome(c.failed).to_owned(),
-                c.duration_ms.map_or_else(|| "-".into(), duration),
-                style.path(c.file_path.as_deref(), if narrow { 20 } else { 32 }),
+                Cell::new(c.name.as_deref().unwrap_or("(unnamed)")),
+                paint::status(outcome(c.failed)),
+                Cell::new(c.duration_ms.map_or_else(|| "-".into(), duration)),
+                Cell::new(style.path(c.file_path.as_deref(), if narrow { 20 } else { 32 })),
             ]);
             t.add_row(row);
         }

@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use anyhow::Result;
-use comfy_table::Cell;
 use serde::Serialize;
 
 use super::{Report, Style, numeric, utc};
@@ -425,7 +424,7 @@ impl Report for UsageReport {
         let mut total = vec![String::new(); keys];
         total[0] = "total".into();
         total.extend(amounts(&self.totals.tokens, Cost::of_totals(&self.totals)));
-        t.add_row(total.into_iter().map(Cell::new).collect::<Vec<_>>());
+        t.add_row(crate::render::paint::total_row(total));
         numeric(&mut t, keys..header.len());
         crate::render::write_table(out, &t)
     }
