@@ -43,7 +43,10 @@ pub fn explain(path: &Path, e: &rusqlite::Error, read_only_why: Option<&str>) ->
             open_cause(path)
         ),
         ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => damaged(path, &detail),
-        ErrorCode::PermissionDenied | ErrorCode::FileLockingProtocolFailed => format!(
+        ErrorCode::PermissionDenied => {
+            format!("the system refused access to the ledger {p} ({detail}); nothing was written")
+        }
+        ErrorCode::FileLockingProtocolFailed => format!(
             "the ledger {p} could not be locked ({detail}): is it on a network file system? \
              Keep the ledger on a local disk (--db)"
         ),
@@ -214,4 +217,38 @@ pub fn check_tables(conn: &Connection, tables: &[&str]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(extended: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(extended), None)
+    }
+
+    #[test]
+    fn each_file_error_names_the_ledger_and_its_cause() {
+        let p = Path::new("/l/ledger.db");
+        let say = |code| explain(p, &failure(code), None).expect("a file error");
+        assert!(say(ffi::SQLITE_FULL).contains("the disk holding the ledger /l/ledger.db is full"));
+        assert!(
+            say(ffi::SQLITE_IOERR_SHMSIZE).contains("/l/ledger.db-shm: the disk is probably full")
+        );
+        assert!(say(ffi::SQLITE_IOERR_WRITE).contains("an I/O error on the ledger /l/ledger.db"));
+        assert!(say(ffi::SQLITE_READONLY_DIRECTORY).contains("its folder /l is not writable"));
+        assert!(
+            say(ffi::SQLITE_CORRUPT).contains("is damaged")
+                && say(ffi::SQLITE_NOTADB).contains(".recover")
+        );
+        assert!(say(ffi::SQLITE_PERM).contains("refused access"));
+        assert!(say(ffi::SQLITE_PROTOCOL).contains("network file system"));
+        assert_eq!(
+            explain(p, &failure(ffi::SQLITE_READONLY), Some("the disk holding it is full")),
+            Some("the ledger /l/ledger.db cannot be written: the disk holding it is full; nothing was written (fix that, or pass --db or TOKLEDGER_DB another ledger)".into())
+        );
+        // Not about the file: the error keeps its own message.
+        assert!(explain(p, &failure(ffi::SQLITE_CONSTRAINT), None).is_none());
+        assert!(explain(p, &rusqlite::Error::QueryReturnedNoRows, None).is_none());
+    }
 }
