@@ -316,21 +316,33 @@ impl Pricer {
     /// The model a response is priced as: its own name through the price file's aliases,
     /// or, when it names none, the one the price file gives its agent.
     fn priced_as<'a>(&'a self, tool: Option<Agent>, model: Option<&'a str>) -> Option<&'a str> {
-        let named = match model.filter(|m| !m.is_empty()) {
-            Some(m) => m,
+        self.named(tool, model).map(|m| self.alias_of(m))
+    }
+
+    /// The response's model name, or the one the price file gives its agent when it names
+    /// none.
+    fn named<'a>(&'a self, tool: Option<Agent>, model: Option<&'a str>) -> Option<&'a str> {
+        match model.filter(|m| !m.is_empty()) {
+            Some(m) => Some(m),
             None => self
                 .file
                 .agents
                 .get(tool?.as_str())?
                 .missing_model
-                .as_deref()?,
-        };
-        let alias = self
-            .file
+                .as_deref(),
+        }
+    }
+
+    /// The model `named` is priced as through the price file's `[aliases]`.
+    fn alias_of<'a>(&'a self, named: &'a str) -> &'a str {
+        if self.file.aliases.is_empty() {
+            return named;
+        }
+        self.file
             .aliases
             .get(named)
-            .or_else(|| self.file.aliases.get(&normalize(named)));
-        Some(alias.map_or(named, String::as_str))
+            .or_else(|| self.file.aliases.get(&normalize(named)))
+            .map_or(named, String::as_str)
     }
 
     pub fn new(file: PriceFile) -> Pricer {
@@ -413,7 +425,9 @@ impl Pricer {
             })
     }
 
+    /// What prices `raw` (through `[aliases]`): built once per model name (`price` caches it).
     fn entry(&self, raw: &str) -> ModelEntry {
+        let raw = self.alias_of(raw);
         let normalized = normalize(raw);
         let file = self.file_entry(raw, &normalized).map(|(_, r)| *r);
         let fast_multiplier = FAST_MULTIPLIERS
@@ -466,7 +480,8 @@ impl Pricer {
         speed: Option<&str>,
         at_ms: i64,
     ) -> Option<f64> {
-        let model = self.priced_as(Some(tool), model)?;
+        // The cache is keyed by the name as written; `entry` applies the aliases once.
+        let model = self.named(Some(tool), model)?;
         let mut cache = self.cache.lock().ok()?;
         if !cache.contains_key(model) {
             let e = self.entry(model);

@@ -87,10 +87,6 @@ pub fn discover_all(env: &Env, formats: &[&dyn AgentSpec]) -> (Vec<SourceFile>, 
     (out, skipped)
 }
 
-pub fn walk_root(fmt: &dyn AgentSpec, dir: &Path, archived: bool, out: &mut Vec<SourceFile>) {
-    walk_below(fmt, dir, dir, archived, out, &mut Vec::new());
-}
-
 /// Walk `start`, a directory inside the root `dir`, classifying paths relative to `dir`.
 fn walk_below(
     fmt: &dyn AgentSpec,

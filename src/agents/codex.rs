@@ -402,16 +402,21 @@ impl AgentSpec for Codex {
                 .and_then(|k| k.kind);
             let payload_kind = pk.as_deref().unwrap_or("");
             let json = raw_payload.get();
-            let kinds = (env_kind, payload_kind, was_compacted);
-            let (e, p, c) = kinds;
-            let mut ok = on_payload(&mut st, &mut out, &session, ts, e, p, c, json);
+            let line = LineCtx {
+                session: &session,
+                ts,
+                env_kind,
+                payload_kind,
+                was_compacted,
+            };
+            let mut ok = on_payload(&mut st, &mut out, line, json);
             // A payload repeating a key (the envelope's parse cannot see inside it): read
             // again with the last value of each key, as the envelope was.
             if !ok
                 && crate::agents::lenient::repeats_a_key(json)
                 && let Ok(v) = serde_json::from_str::<serde_json::Value>(json)
             {
-                ok = on_payload(&mut st, &mut out, &session, ts, e, p, c, &v.to_string());
+                ok = on_payload(&mut st, &mut out, line, &v.to_string());
             }
             if !ok {
                 out.malformed += 1;
@@ -729,18 +734,26 @@ fn secs_to_ms(s: f64) -> i64 {
     (s * 1000.0).round() as i64
 }
 
-/// One line's payload into the state and the output; false when it is malformed.
-#[allow(clippy::too_many_arguments)]
-fn on_payload(
-    st: &mut State,
-    out: &mut Parsed,
-    session: &str,
+/// What a payload's handling needs of its line besides the payload itself.
+#[derive(Clone, Copy)]
+struct LineCtx<'a> {
+    session: &'a str,
     ts: Option<i64>,
-    env_kind: &str,
-    payload_kind: &str,
+    env_kind: &'a str,
+    payload_kind: &'a str,
+    /// The line before was a `compacted` item.
     was_compacted: bool,
-    json: &str,
-) -> bool {
+}
+
+/// One line's payload into the state and the output; false when it is malformed.
+fn on_payload(st: &mut State, out: &mut Parsed, line: LineCtx<'_>, json: &str) -> bool {
+    let LineCtx {
+        session,
+        ts,
+        env_kind,
+        payload_kind,
+        was_compacted,
+    } = line;
     match (env_kind, payload_kind) {
         ("session_meta", _) => serde_json::from_str(json)
             .map(|p| on_session_meta(st, out, session, p))

@@ -218,16 +218,7 @@ fn a_damaged_ledger_takes_no_writes_and_validate_says_so() {
     overwrite(&db, start + page - 2000, &[0xff; 2000]);
     let before = bytes_of(&[&db, &wal(&db)]);
     for args in [
-        &[
-            "analysis",
-            "add",
-            "--tool",
-            "claude",
-            "--source-id",
-            "c",
-            "--tokens-in",
-            "1",
-        ][..],
+        ADD_C,
         &[
             "analysis",
             "start",

@@ -184,51 +184,25 @@ fn session_start(ctx: &Ctx, p: &Payload) -> Result<()> {
 /// Only this session's files: the transcript the payload names, or the files the ledger
 /// already ties to its session id.
 pub(crate) fn read_transcript(ctx: &Ctx, p: &Payload) -> Result<()> {
-    match (&p.transcript_path, &p.session_id) {
+    let scope = match (&p.transcript_path, &p.session_id) {
         // Claude Code creates the transcript with the first message: nothing to read yet.
-        (Some(path), _) if !path.is_file() => Ok(()),
+        (Some(path), _) if !path.is_file() => return Ok(()),
         // A payload may name any file: only Claude Code's own transcripts are read (a
         // payload naming /etc/shadow must not make it a session). Its session id still is.
-        (Some(path), session)
-            if crate::discover::source_for_path(Agent::Claude.spec(), &ctx.env, path).is_none() =>
+        (Some(path), _)
+            if crate::discover::source_for_path(Agent::Claude.spec(), &ctx.env, path).is_some() =>
         {
-            let Some(id) = session else {
-                bail!(
-                    "transcript_path {} is not below Claude Code's projects folders; not read",
-                    path.display()
-                );
-            };
-            let mut store = ctx.open_store()?;
-            read(
-                ctx,
-                &mut store,
-                Scope::Session(Agent::Claude, id),
-                How::default(),
-            )
-            .map(|_| ())
+            Scope::Path(Agent::Claude, path)
         }
-        (Some(path), _) => {
-            let mut store = ctx.open_store()?;
-            read(
-                ctx,
-                &mut store,
-                Scope::Path(Agent::Claude, path),
-                How::default(),
-            )
-            .map(|_| ())
-        }
-        (None, Some(id)) => {
-            let mut store = ctx.open_store()?;
-            read(
-                ctx,
-                &mut store,
-                Scope::Session(Agent::Claude, id),
-                How::default(),
-            )
-            .map(|_| ())
-        }
+        (Some(path), None) => bail!(
+            "transcript_path {} is not below Claude Code's projects folders; not read",
+            path.display()
+        ),
+        (_, Some(id)) => Scope::Session(Agent::Claude, id),
         (None, None) => bail!("the payload names neither transcript_path nor session_id"),
-    }
+    };
+    let mut store = ctx.open_store()?;
+    read(ctx, &mut store, scope, How::default()).map(|_| ())
 }
 
 #[cfg(test)]
