@@ -99,6 +99,13 @@ pub fn program_of(command: &str) -> Option<String> {
             _ => (Some(word), false),
         };
         segment.extend(word);
+        // A heredoc runs to kilobytes of words: once the first few settle the answer, the
+        // rest of the line cannot change it.
+        if segment.len() == SETTLE_WORDS
+            && let (Some(p), true) = judge(&segment)
+        {
+            return Some(p);
+        }
         if ends {
             if let Some(p) = of_simple(&segment) {
                 return Some(p);
@@ -129,8 +136,17 @@ fn looks_like_subcommand(w: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
 }
 
+/// Words of a simple command judged before its end is reached.
+const SETTLE_WORDS: usize = 8;
+
 /// The program (and subcommand) of one simple command; `None` for set-up or nothing.
 fn of_simple(words: &[String]) -> Option<String> {
+    judge(words).0
+}
+
+/// [`of_simple`], and whether the answer would stay the same for any words after these
+/// (false when the rule looked past the last word).
+fn judge(words: &[String]) -> (Option<String>, bool) {
     let mut i = 0;
     while i < words.len() {
         let w = words[i].as_str();
@@ -157,21 +173,25 @@ fn of_simple(words: &[String]) -> Option<String> {
             break;
         }
     }
-    let first = words.get(i)?;
+    let Some(first) = words.get(i) else {
+        return (None, false);
+    };
     let program = file_name(first);
     if program.is_empty() || SETUP.contains(&program) {
-        return None;
+        return (None, true);
     }
     let rest = &words[i + 1..];
-    if matches!(program, "python" | "python3")
-        && let [flag, module, ..] = rest
-        && flag == "-m"
-        && looks_like_subcommand(module)
-    {
-        return Some(format!("{program} -m {module}"));
+    if matches!(program, "python" | "python3") {
+        if let [flag, module, ..] = rest {
+            if flag == "-m" && looks_like_subcommand(module) {
+                return (Some(format!("{program} -m {module}")), true);
+            }
+        } else {
+            return (Some(program.to_owned()), false);
+        }
     }
     if !WITH_SUBCOMMANDS.contains(&program) {
-        return Some(program.to_owned());
+        return (Some(program.to_owned()), true);
     }
     let mut j = 0;
     while j < rest.len() {
@@ -185,8 +205,9 @@ fn of_simple(words: &[String]) -> Option<String> {
         }
     }
     match rest.get(j) {
-        Some(sub) if looks_like_subcommand(sub) => Some(format!("{program} {sub}")),
-        _ => Some(program.to_owned()),
+        Some(sub) if looks_like_subcommand(sub) => (Some(format!("{program} {sub}")), true),
+        Some(_) => (Some(program.to_owned()), true),
+        None => (Some(program.to_owned()), false),
     }
 }
 
@@ -232,5 +253,40 @@ mod tests {
     fn a_huge_command_is_read_from_its_head_only() {
         let cmd = format!("cat <<'EOF' > x\n{}\nEOF", "y ".repeat(1 << 20));
         assert_eq!(program_of(&cmd).as_deref(), Some("cat"));
+    }
+
+    /// Settling after a few words gives what judging the whole line gives.
+    #[test]
+    fn settling_early_changes_no_answer() {
+        use proptest::prelude::*;
+        let word = prop::sample::select(vec![
+            "git", "cargo", "python", "python3", "-m", "pytest", "sudo", "-u", "root", "env",
+            "A=1", "timeout", "60", "-C", "dir", "cd", "make", "V=1", "--x", "+nightly", "&&", ";",
+            "|", "test", "'a b'", "x;", "ls", "nice", "-n", "5", "npm", "install", "./run",
+        ]);
+        let whole = |line: &str| {
+            let mut segment: Vec<String> = Vec::new();
+            for w in shlex::Shlex::new(line) {
+                let (w, ends) = match w.as_str() {
+                    "&&" | "||" | ";" | "|" | "&" | "|&" => (None, true),
+                    x if x.len() > 1 && x.ends_with(';') => {
+                        (Some(x[..x.len() - 1].to_owned()), true)
+                    }
+                    _ => (Some(w), false),
+                };
+                segment.extend(w);
+                if ends {
+                    if let Some(p) = super::of_simple(&segment) {
+                        return Some(p);
+                    }
+                    segment.clear();
+                }
+            }
+            super::of_simple(&segment)
+        };
+        proptest!(ProptestConfig::with_cases(4000), |(words in prop::collection::vec(word, 0..30))| {
+            let line = words.join(" ");
+            prop_assert_eq!(program_of(&line), whole(&line), "{}", line);
+        });
     }
 }

@@ -145,18 +145,131 @@ struct Envelope<'a> {
     #[serde(rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    payload: Option<&'a RawValue>,
+    payload: Option<Payload<'a>>,
 }
 
-/// Payloads are read in two steps (their `type`, then the fields that type has), so an
-/// unknown event whose fields clash with ours in type cannot spoil a line.
-#[derive(Deserialize)]
-struct Kind<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
+/// A payload, read in the envelope's one pass over the line. Its `type` is known only once
+/// the pass is over, so every field any kind we read has is kept raw and parsed by the
+/// kind's handler: a field of an event we ignore may then have any shape, and the bulky
+/// values no rule reads (reasoning, messages) are skipped once instead of three times.
+enum Payload<'a> {
+    Object(Box<Fields<'a>>),
+    /// A string, number or array: only the envelope's kind can say what it was.
+    Other,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+struct Fields<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Present<'a>,
+    #[serde(default, borrow)]
+    id: Present<'a>,
+    #[serde(default, borrow)]
+    cwd: Present<'a>,
+    #[serde(default, borrow)]
+    cli_version: Present<'a>,
+    #[serde(default, borrow)]
+    git: Present<'a>,
+    #[serde(default, borrow)]
+    forked_from_id: Present<'a>,
+    #[serde(default, borrow)]
+    source: Present<'a>,
+    #[serde(default, borrow)]
+    model: Present<'a>,
+    #[serde(default, borrow)]
+    info: Present<'a>,
+    #[serde(default, borrow)]
+    call_id: Present<'a>,
+    #[serde(default, borrow)]
+    name: Present<'a>,
+    #[serde(default, borrow)]
+    arguments: Present<'a>,
+    #[serde(default, borrow)]
+    input: Present<'a>,
+    #[serde(default, borrow)]
+    output: Present<'a>,
+    #[serde(default, borrow)]
+    exit_code: Present<'a>,
+    #[serde(default, borrow)]
+    duration: Present<'a>,
+    #[serde(default, borrow)]
+    success: Present<'a>,
+    #[serde(default, borrow)]
+    usage: Present<'a>,
+    #[serde(default, borrow)]
+    thread_token_usage: Present<'a>,
+    #[serde(default, borrow)]
+    item: Present<'a>,
+}
+
+/// A field's raw JSON when the key is there, `null` included (a `Value::get` sees a null).
+#[derive(Default, Clone, Copy)]
+struct Present<'a>(Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Present<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(d).map(|r| Present(Some(r)))
+    }
+}
+
+impl<'a> Present<'a> {
+    /// The value as `T`; `null` and absence are `None`. Repeated keys inside keep the last
+    /// value. Err: the value is not a `T`.
+    fn get<T: serde::de::DeserializeOwned>(self) -> Result<Option<T>, ()> {
+        let Some(raw) = self.0 else { return Ok(None) };
+        let mut rewritten = String::new();
+        crate::agents::lenient::from_json::<Option<T>>(raw.get(), &mut rewritten).map_err(|_| ())
+    }
+
+    /// The value when it is a string (borrowed unless it has escapes).
+    fn str(self) -> Option<Cow<'a, str>> {
+        let raw = self.0?.get();
+        raw.starts_with('"')
+            .then(|| serde_json::from_str::<Cow<'a, str>>(raw).ok())?
+    }
+
+    fn raw(self) -> Option<&'a RawValue> {
+        self.0.filter(|r| r.get() != "null")
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Payload<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer};
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Payload<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a payload")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Payload<'a>, A::Error> {
+                Fields::deserialize(MapAccessDeserializer::new(map))
+                    .map(|f| Payload::Object(Box::new(f)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Payload<'a>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Payload::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Payload<'a>, E> {
+                Ok(Payload::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Payload<'a>, E> {
+                Ok(Payload::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Payload<'a>, E> {
+                Ok(Payload::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Payload<'a>, E> {
+                Ok(Payload::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Payload<'a>, E> {
+                Ok(Payload::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
 struct SessionMeta {
     id: Option<String>,
     cwd: Option<String>,
@@ -166,19 +279,20 @@ struct SessionMeta {
     source: Option<serde_json::Value>,
 }
 
-#[derive(Deserialize)]
-struct TurnContext {
-    model: Option<String>,
-    cwd: Option<String>,
+impl SessionMeta {
+    fn of(f: &Fields<'_>) -> Result<Self, ()> {
+        Ok(SessionMeta {
+            id: f.id.get()?,
+            cwd: f.cwd.get()?,
+            cli_version: f.cli_version.get()?,
+            git: f.git.get()?,
+            forked_from_id: f.forked_from_id.get()?,
+            source: f.source.get()?,
+        })
+    }
 }
 
-#[derive(Deserialize)]
-struct TokenCount {
-    info: Option<Info>,
-    model: Option<String>,
-}
-
-#[derive(Deserialize)]
+/// A `function_call`, `custom_tool_call` or `local_shell_call`.
 struct CallItem {
     call_id: Option<String>,
     name: Option<String>,
@@ -186,19 +300,29 @@ struct CallItem {
     input: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct OutputItem<'a> {
-    call_id: Option<String>,
-    #[serde(borrow)]
-    output: Option<&'a RawValue>,
+impl CallItem {
+    fn of(f: &Fields<'_>) -> Result<Self, ()> {
+        Ok(CallItem {
+            call_id: f.call_id.get()?,
+            name: f.name.get()?,
+            arguments: f.arguments.get()?,
+            input: f.input.get()?,
+        })
+    }
 }
 
-#[derive(Deserialize)]
-struct ToolEnd {
-    call_id: Option<String>,
-    exit_code: Option<i64>,
-    duration: Option<Duration>,
-    success: Option<bool>,
+/// What a call's arguments say about its command and file (a `Value::get` each before:
+/// present-but-null keys are kept, so `command: null` still hides `cmd`).
+#[derive(Deserialize, Default)]
+struct CallArgs<'a> {
+    #[serde(default, borrow)]
+    command: Present<'a>,
+    #[serde(default, borrow)]
+    cmd: Present<'a>,
+    #[serde(default, borrow)]
+    file_path: Present<'a>,
+    #[serde(default, borrow)]
+    path: Present<'a>,
 }
 
 #[derive(Deserialize)]
@@ -219,20 +343,6 @@ impl Duration {
             .saturating_mul(1000)
             .saturating_add(self.nanos.unwrap_or(0) / 1_000_000)
     }
-}
-
-/// Codex 0.171's record of one response, written before its tool runs; `thread_token_usage`
-/// is the total the response's later `token_count` repeats.
-#[derive(Deserialize)]
-struct UsageRecord {
-    usage: Option<Counters>,
-    thread_token_usage: Option<Counters>,
-}
-
-/// Codex 0.171's `event_msg/item_completed`: a command's or a patch's outcome.
-#[derive(Deserialize)]
-struct ItemCompleted {
-    item: Option<CompletedItem>,
 }
 
 #[derive(Deserialize)]
@@ -382,6 +492,12 @@ impl AgentSpec for Codex {
             if raw.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            if let Some(ts) = unread_line_time(raw) {
+                out.lossy_utf8 += usize::from(simdutf8::basic::from_utf8(raw).is_err());
+                out.session_mut(&session).saw_time(ts);
+                st.last_was_compacted = false;
+                continue;
+            }
             let (text, lossy) = utf8_line(raw);
             let mut rewritten = String::new();
             let Ok(env) = crate::agents::lenient::from_json::<Envelope<'_>>(&text, &mut rewritten)
@@ -392,33 +508,23 @@ impl AgentSpec for Codex {
             out.lossy_utf8 += usize::from(lossy);
             let ts = env.timestamp.as_deref().and_then(parse_ts_ms);
             out.session_mut(&session).saw_time(ts);
-            let Some(raw_payload) = env.payload else {
+            let Some(payload) = &env.payload else {
                 continue;
             };
             let was_compacted = std::mem::take(&mut st.last_was_compacted);
-            let env_kind = env.kind.as_deref().unwrap_or("");
-            let pk = serde_json::from_str::<Kind<'_>>(raw_payload.get())
-                .ok()
-                .and_then(|k| k.kind);
-            let payload_kind = pk.as_deref().unwrap_or("");
-            let json = raw_payload.get();
+            let fields = match payload {
+                Payload::Object(f) => Some(&**f),
+                Payload::Other => None,
+            };
+            let payload_kind = fields.and_then(|f| f.kind.str());
             let line = LineCtx {
                 session: &session,
                 ts,
-                env_kind,
-                payload_kind,
+                env_kind: env.kind.as_deref().unwrap_or(""),
+                payload_kind: payload_kind.as_deref().unwrap_or(""),
                 was_compacted,
             };
-            let mut ok = on_payload(&mut st, &mut out, line, json);
-            // A payload repeating a key (the envelope's parse cannot see inside it): read
-            // again with the last value of each key, as the envelope was.
-            if !ok
-                && crate::agents::lenient::repeats_a_key(json)
-                && let Ok(v) = serde_json::from_str::<serde_json::Value>(json)
-            {
-                ok = on_payload(&mut st, &mut out, line, &v.to_string());
-            }
-            if !ok {
+            if !on_payload(&mut st, &mut out, line, fields) {
                 out.malformed += 1;
             }
         }
@@ -469,15 +575,15 @@ fn tool_result(
 
 /// The command line of a shell call's arguments: `shell`'s `command` array (the script of
 /// `bash -lc SCRIPT`, else the words joined), `shell_command`'s `command` string or
-/// `exec_command`'s `cmd`.
-fn shell_command(args: &serde_json::Value) -> Option<String> {
+/// `exec_command`'s `cmd` (given that value).
+fn shell_command(command: &serde_json::Value) -> Option<String> {
     let words = |v: &serde_json::Value| -> Option<Vec<String>> {
         v.as_array()?
             .iter()
             .map(|w| w.as_str().map(str::to_owned))
             .collect()
     };
-    match args.get("command").or_else(|| args.get("cmd"))? {
+    match command {
         serde_json::Value::String(s) => Some(s.clone()),
         v => {
             let w = words(v)?;
@@ -522,26 +628,29 @@ fn on_call(
     let name = p
         .name
         .or_else(|| (kind == "local_shell_call").then(|| "local_shell".to_owned()));
-    let args: Option<serde_json::Value> = p
+    let mut rewritten = String::new();
+    let args = p
         .arguments
         .as_deref()
-        .and_then(|a| serde_json::from_str(a).ok());
+        // An array would fill the fields by position: only an object has named arguments.
+        .filter(|a| a.trim_start().starts_with('{'))
+        .and_then(|a| crate::agents::lenient::from_json::<CallArgs<'_>>(a, &mut rewritten).ok());
     let file_path = p.input.as_deref().and_then(patch_path).or_else(|| {
-        Some(
-            args.as_ref()?
-                .get("file_path")
-                .or_else(|| args.as_ref()?.get("path"))?
-                .as_str()?
-                .to_owned(),
-        )
+        let args = args.as_ref()?;
+        let v = args.file_path.0.or(args.path.0)?;
+        serde_json::from_str::<Cow<'_, str>>(v.get())
+            .ok()
+            .map(Cow::into_owned)
     });
+    let command = args.as_ref().and_then(|a| a.command.0.or(a.cmd.0));
     out.tools.push(ToolCall {
         call_id: id,
         session_id: session.to_owned(),
         name,
         called_at_ms: ts,
         file_path,
-        program: args
+        program: command
+            .and_then(|c| serde_json::from_str::<serde_json::Value>(c.get()).ok())
             .as_ref()
             .and_then(shell_command)
             .and_then(|c| crate::program::program_of(&c)),
@@ -681,11 +790,84 @@ fn patch_path(body: &str) -> Option<String> {
 /// legacy `{"output", "metadata": {"exit_code", "duration_seconds"}}` JSON, and the
 /// failure texts of apply_patch and MCP.
 fn judge_output(output: &RawValue) -> (Option<bool>, Option<i64>) {
-    let Ok(text) = serde_json::from_str::<Cow<'_, str>>(output.get()) else {
+    // Outputs run to hundreds of KiB and only their first lines are read: decode those.
+    let head = string_head(output.get(), JUDGED_LINES);
+    let Some(text) = head.or_else(|| serde_json::from_str::<Cow<'_, str>>(output.get()).ok())
+    else {
         return (None, None);
     };
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
-        && let Some(meta) = v.get("metadata")
+    judge_text(&text)
+}
+
+const JUDGED_LINES: usize = 8;
+
+/// The start of a JSON string up to and including its `lines`-th newline (all of it when it
+/// has fewer), when that start settles the verdict: not when it may be a JSON document (the
+/// legacy format's metadata comes last) or is blank (the verdict is further on). `None`:
+/// decode the whole string instead (also for anything unusual, e.g. a lone surrogate).
+fn string_head(raw: &str, lines: usize) -> Option<Cow<'_, str>> {
+    let body_text = raw.strip_prefix('"')?;
+    let body = body_text.as_bytes();
+    let mut out = String::new();
+    let mut newlines = 0;
+    let mut i = 0;
+    let complete = loop {
+        let run = memchr::memchr2(b'"', b'\\', &body[i..])?;
+        // Both ends are ASCII bytes, so this slices on character boundaries.
+        let text = &body_text[i..i + run];
+        newlines += memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        out.push_str(text);
+        i += run;
+        if body[i] == b'"' {
+            break true;
+        }
+        let (c, len) = match *body.get(i + 1)? {
+            b'n' => ('\n', 2),
+            b't' => ('\t', 2),
+            b'r' => ('\r', 2),
+            b'"' => ('"', 2),
+            b'\\' => ('\\', 2),
+            b'/' => ('/', 2),
+            b'b' => ('\u{8}', 2),
+            b'f' => ('\u{c}', 2),
+            b'u' => {
+                let hex = std::str::from_utf8(body.get(i + 2..i + 6)?).ok()?;
+                // Surrogates (and their pairs) go the whole way: serde's rules apply.
+                (char::from_u32(u32::from_str_radix(hex, 16).ok()?)?, 6)
+            }
+            _ => return None,
+        };
+        newlines += usize::from(c == '\n');
+        out.push(c);
+        i += len;
+        if newlines >= lines {
+            break false;
+        }
+    };
+    let start = out.trim_start_matches([' ', '\t', '\n', '\r']);
+    if start.starts_with('{') || (!complete && out.trim().is_empty()) {
+        return None;
+    }
+    Some(Cow::Owned(out))
+}
+
+/// The legacy output document: its `output` is skipped, not copied.
+#[derive(Deserialize)]
+struct LegacyOutput<'a> {
+    #[serde(default, borrow)]
+    metadata: Present<'a>,
+}
+
+fn judge_text(text: &str) -> (Option<bool>, Option<i64>) {
+    let mut rewritten = String::new();
+    // An object only: a struct would read an array's items by position.
+    let legacy = text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+        .then(|| crate::agents::lenient::from_json::<LegacyOutput<'_>>(text, &mut rewritten).ok())
+        .flatten();
+    if let Some(raw) = legacy.and_then(|l| l.metadata.0)
+        && let Ok(meta) = serde_json::from_str::<serde_json::Value>(raw.get())
     {
         let failed = meta
             .get("exit_code")
@@ -745,8 +927,70 @@ struct LineCtx<'a> {
     was_compacted: bool,
 }
 
-/// One line's payload into the state and the output; false when it is malformed.
-fn on_payload(st: &mut State, out: &mut Parsed, line: LineCtx<'_>, json: &str) -> bool {
+/// Of a line no rule reads (reasoning, messages, most events: most of a rollout's bytes), its
+/// time, found without parsing it. Only for the shape Codex writes, `{"timestamp":"…",
+/// "type":"…","payload":{"type":"…"` with no escapes in those strings, ending in `}}`;
+/// anything else (`None`) is parsed whole. Such a line's damage further in goes unreported:
+/// it held nothing that counts.
+fn unread_line_time(line: &[u8]) -> Option<Option<i64>> {
+    fn string<'a>(rest: &'a [u8], key: &[u8]) -> Option<(&'a str, &'a [u8])> {
+        let rest = rest.strip_prefix(key)?;
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        Some((std::str::from_utf8(&rest[..end]).ok()?, &rest[end + 1..]))
+    }
+    let (ts, rest) = string(line, br#"{"timestamp":""#)?;
+    let (env_kind, rest) = string(rest, br#","type":""#)?;
+    let (payload_kind, _) = string(rest, br#","payload":{"type":""#)?;
+    let read = match env_kind {
+        "response_item" => matches!(
+            payload_kind,
+            "function_call"
+                | "custom_tool_call"
+                | "local_shell_call"
+                | "function_call_output"
+                | "custom_tool_call_output"
+        ),
+        "event_msg" => matches!(
+            payload_kind,
+            "token_count"
+                | "item_completed"
+                | "exec_command_end"
+                | "patch_apply_end"
+                | "mcp_tool_call_end"
+                | "context_compacted"
+        ),
+        _ => true,
+    };
+    let closed = line.trim_ascii_end().ends_with(b"}}");
+    (!read && closed).then(|| parse_ts_ms(ts))
+}
+
+/// One line's payload into the state and the output; false when it is malformed. `None`:
+/// the payload is not an object.
+fn on_payload(st: &mut State, out: &mut Parsed, line: LineCtx<'_>, f: Option<&Fields<'_>>) -> bool {
+    let env_kind = line.env_kind;
+    // Not an object: its payload kind is "", so only the envelope's kind can want fields.
+    let handled = matches!(
+        env_kind,
+        "session_meta" | "turn_context" | "token_usage_record"
+    );
+    let f = match f {
+        Some(f) => f,
+        None if handled => return false,
+        None => &Fields::default(),
+    };
+    on_fields(st, out, line, f).is_ok()
+}
+
+fn on_fields(
+    st: &mut State,
+    out: &mut Parsed,
+    line: LineCtx<'_>,
+    f: &Fields<'_>,
+) -> Result<(), ()> {
     let LineCtx {
         session,
         ts,
@@ -755,94 +999,87 @@ fn on_payload(st: &mut State, out: &mut Parsed, line: LineCtx<'_>, json: &str) -
         was_compacted,
     } = line;
     match (env_kind, payload_kind) {
-        ("session_meta", _) => serde_json::from_str(json)
-            .map(|p| on_session_meta(st, out, session, p))
-            .is_ok(),
-        ("turn_context", _) => serde_json::from_str(json)
-            .map(|p: TurnContext| {
-                if let Some(m) = p.model.as_deref().filter(|m| !m.is_empty()) {
-                    st.model = Some(m.to_owned());
-                }
-                SessionInfo::set_if_some(&mut out.session_mut(session).cwd, p.cwd.as_deref());
-            })
-            .is_ok(),
-        // A counter below zero is damage, not usage: the line is malformed.
-        ("event_msg", "token_count") => serde_json::from_str(json).is_ok_and(|p: TokenCount| {
-            let Some(info) = &p.info else { return true };
-            if !info.valid() {
-                return false;
+        ("session_meta", _) => on_session_meta(st, out, session, SessionMeta::of(f)?),
+        ("turn_context", _) => {
+            let model: Option<String> = f.model.get()?;
+            let cwd: Option<String> = f.cwd.get()?;
+            if let Some(m) = model.filter(|m| !m.is_empty()) {
+                st.model = Some(m);
             }
-            let model = st.model.clone().or_else(|| info.model.clone()).or(p.model);
+            SessionInfo::set_if_some(&mut out.session_mut(session).cwd, cwd.as_deref());
+        }
+        // A counter below zero is damage, not usage: the line is malformed.
+        ("event_msg", "token_count") => {
+            let info: Option<Info> = f.info.get()?;
+            let model: Option<String> = f.model.get()?;
+            let Some(info) = &info else { return Ok(()) };
+            if !info.valid() {
+                return Err(());
+            }
+            let model = st.model.clone().or_else(|| info.model.clone()).or(model);
             if let Some(ev) = count(st, info, ts, session, model) {
                 claim_calls(st, out, session, &ev.dedup_key);
                 out.usage.push(ev);
             }
-            true
-        }),
-        ("token_usage_record", _) => serde_json::from_str(json).is_ok_and(|p: UsageRecord| {
+        }
+        ("token_usage_record", _) => {
             let info = Info {
-                total_token_usage: p.thread_token_usage,
-                last_token_usage: p.usage,
+                total_token_usage: f.thread_token_usage.get()?,
+                last_token_usage: f.usage.get()?,
                 model: None,
             };
             if !info.valid() {
-                return false;
+                return Err(());
             }
             let model = st.model.clone();
             if let Some(ev) = count(st, &info, ts, session, model) {
                 claim_calls(st, out, session, &ev.dedup_key);
                 out.usage.push(ev);
             }
-            true
-        }),
-        ("event_msg", "item_completed") => serde_json::from_str(json)
-            .map(|p: ItemCompleted| {
-                let Some(item) = p.item else { return };
-                if !matches!(
-                    item.kind.as_deref(),
-                    Some("CommandExecution" | "FileChange" | "McpToolCall")
-                ) {
-                    return;
-                }
-                let Some(id) = item.id else { return };
-                let failed = item
-                    .exit_code
-                    .map(|c| c != 0)
-                    .or(match item.status.as_deref() {
-                        Some("completed") => Some(false),
-                        Some("failed" | "declined") => Some(true),
-                        _ => None,
-                    });
-                let duration_ms = item.duration.map(|d| d.ms());
-                out.tools
-                    .push(tool_result(id, session, ts, failed, duration_ms));
-            })
-            .is_ok(),
+        }
+        ("event_msg", "item_completed") => {
+            let Some(item) = f.item.get::<CompletedItem>()? else {
+                return Ok(());
+            };
+            if !matches!(
+                item.kind.as_deref(),
+                Some("CommandExecution" | "FileChange" | "McpToolCall")
+            ) {
+                return Ok(());
+            }
+            let Some(id) = item.id else { return Ok(()) };
+            let failed = item
+                .exit_code
+                .map(|c| c != 0)
+                .or(match item.status.as_deref() {
+                    Some("completed") => Some(false),
+                    Some("failed" | "declined") => Some(true),
+                    _ => None,
+                });
+            let duration_ms = item.duration.map(|d| d.ms());
+            out.tools
+                .push(tool_result(id, session, ts, failed, duration_ms));
+        }
         ("response_item", k @ ("function_call" | "custom_tool_call" | "local_shell_call")) => {
-            serde_json::from_str(json)
-                .map(|p: CallItem| on_call(st, out, session, ts, k, p))
-                .is_ok()
+            on_call(st, out, session, ts, k, CallItem::of(f)?);
         }
         ("response_item", "function_call_output" | "custom_tool_call_output") => {
-            serde_json::from_str(json)
-                .map(|p: OutputItem<'_>| {
-                    let Some(id) = p.call_id else { return };
-                    let (failed, duration_ms) = p.output.map_or((None, None), judge_output);
-                    out.tools
-                        .push(tool_result(id, session, ts, failed, duration_ms));
-                })
-                .is_ok()
+            let call_id: Option<String> = f.call_id.get()?;
+            let Some(id) = call_id else { return Ok(()) };
+            let (failed, duration_ms) = f.output.raw().map_or((None, None), judge_output);
+            out.tools
+                .push(tool_result(id, session, ts, failed, duration_ms));
         }
         ("event_msg", "exec_command_end" | "patch_apply_end" | "mcp_tool_call_end") => {
-            serde_json::from_str(json)
-                .map(|p: ToolEnd| {
-                    let Some(id) = p.call_id else { return };
-                    let failed = p.exit_code.map(|c| c != 0).or(p.success.map(|s| !s));
-                    let duration_ms = p.duration.map(|d| d.ms());
-                    out.tools
-                        .push(tool_result(id, session, ts, failed, duration_ms));
-                })
-                .is_ok()
+            let call_id: Option<String> = f.call_id.get()?;
+            let exit_code: Option<i64> = f.exit_code.get()?;
+            let duration: Option<Duration> = f.duration.get()?;
+            let success: Option<bool> = f.success.get()?;
+            let Some(id) = call_id else { return Ok(()) };
+            let failed = exit_code.map(|c| c != 0).or(success.map(|s| !s));
+            let duration_ms = duration.map(|d| d.ms());
+            out.tools
+                .push(tool_result(id, session, ts, failed, duration_ms));
         }
         ("compacted", _) | ("event_msg", "context_compacted") => {
             // Codex writes a `compacted` item and a `context_compacted` event for one
@@ -863,15 +1100,54 @@ fn on_payload(st: &mut State, out: &mut Parsed, line: LineCtx<'_>, json: &str) -
                     pre_tokens: None,
                 });
             }
-            true
         }
-        _ => true,
+        _ => {}
     }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::shell_command;
+    use super::{JUDGED_LINES, judge_output, judge_text, shell_command, string_head};
+    use proptest::prelude::*;
+
+    /// The verdict from an output's first lines is the verdict from all of it.
+    #[test]
+    fn judging_the_head_of_an_output_equals_judging_it_whole() {
+        let piece = prop::sample::select(vec![
+            "Exit code: 0",
+            "Exit code: 3",
+            "Process exited with code 1",
+            "Wall time: 0.5 seconds",
+            "Success.",
+            "err: x",
+            "apply_patch verification failed",
+            "Output:",
+            "",
+            " ",
+            "\n",
+            "\r\n",
+            "\t",
+            "{",
+            "}",
+            "\"",
+            "\\",
+            "é",
+            "\u{1F600}",
+            "\u{7}",
+            "{\"metadata\":{\"exit_code\":1}}",
+            "{\"output\":\"x\",\"metadata\":{\"exit_code\":0,\"duration_seconds\":1.5}}",
+        ]);
+        proptest!(ProptestConfig::with_cases(4000), |(parts in prop::collection::vec(piece, 0..24))| {
+            let text: String = parts.concat();
+            let raw = serde_json::to_string(&text).unwrap();
+            let output = serde_json::value::RawValue::from_string(raw.clone()).unwrap();
+            prop_assert_eq!(judge_output(&output), judge_text(&text), "{}", raw);
+            if let Some(head) = string_head(&raw, JUDGED_LINES) {
+                prop_assert!(text.starts_with(&*head), "{}", raw);
+            }
+        });
+    }
     use serde_json::json;
 
     #[test]
@@ -894,7 +1170,11 @@ mod tests {
             (json!({"command": [1, 2]}), None),
         ];
         for (args, want) in cases {
-            assert_eq!(shell_command(&args).as_deref(), want, "{args}");
+            let got = args
+                .get("command")
+                .or_else(|| args.get("cmd"))
+                .and_then(shell_command);
+            assert_eq!(got.as_deref(), want, "{args}");
         }
     }
 }

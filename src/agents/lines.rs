@@ -49,7 +49,8 @@ pub fn utf8_line(line: &[u8]) -> (Cow<'_, str>, bool) {
     let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
     // NULs before a line (a crash left a sparse block, then the agent wrote on) are not JSON.
     let line = &line[line.iter().take_while(|b| **b == 0).count()..];
-    match std::str::from_utf8(line) {
+    // SIMD validation: on long tool results std's check was ~14% of a Claude read.
+    match simdutf8::basic::from_utf8(line) {
         Ok(s) => (Cow::Borrowed(s), false),
         Err(_) => (String::from_utf8_lossy(line), true),
     }
