@@ -24,6 +24,8 @@ Shapes (sizes in MiB, deterministic for a given shape, --mb and --seed):
                 rollouts over many days.
   real          the published transcripts in ../shared/real replicated under fresh ids until the
                 size is reached (see Real below).
+  user          a user-like mix (bench_scale.py's default): 60 % real, 25 % claude-tools,
+                15 % small, by bytes.
 
 expected.json has the format of gen_history.py (per tool: input_tokens (uncached; Codex input -
 cached), cache_creation_tokens, cache_read_tokens, output_tokens, reasoning_tokens, total_tokens,
@@ -72,6 +74,10 @@ from gen_history import CLAUDE_MODELS, CODEX_MODEL, PATH_PARTS, T_SPAN_MS, T_STA
 # gen_history.GENERATOR_VERSION). A generated HOME is reused only when the versions match.
 SHAPES_VERSION = 1
 SHAPES = ("mixed", "codex", "claude-tools", "small", "real")
+# `user`: a user-like mix for the scale benchmark, by bytes: 60 % real replication (itself about
+# half Codex, half Claude, a little Amp), 25 % claude-tools, 15 % small; each part with its own seed.
+USER_MIX = (("real", 0.60), ("claude-tools", 0.25), ("small", 0.15))
+ALL_SHAPES = SHAPES + ("user",)
 REAL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "real")
 
 CODEX_MODELS = ("gpt-5-codex", "gpt-5.1-codex", "gpt-5.2-codex")
@@ -692,12 +698,43 @@ def gen_real(out, mb, seed, tokledger, ccusage, real_dir):
     }
 
 
+def merge(parts):
+    """One expected.json of several parts written into the same HOME (their ids are distinct)."""
+    exp = {"notes": "sum of the parts: " + " | ".join(p["notes"] for p in parts), "bytes": 0, "tools": {},
+           "models": {}, "sessions": {}, "parts": []}
+    for p in parts:
+        exp["bytes"] += p["bytes"]
+        exp["parts"].append({k: p[k] for k in ("generator", "bytes", "files") if k in p})
+        for tool, t in p["tools"].items():
+            d = exp["tools"].setdefault(tool, dict.fromkeys(t, 0))
+            for k, v in t.items():
+                d[k] += v
+        for tool, ss in p["sessions"].items():
+            dst = exp["sessions"].setdefault(tool, {})
+            if set(dst) & set(ss):
+                raise SystemExit("gen_shapes: session ids collide between parts")
+            dst.update(ss)
+        for tool, ms in p.get("models", {}).items():
+            for m, t in ms.items():
+                d = exp["models"].setdefault(tool, {}).setdefault(m, dict.fromkeys(t, 0))
+                for k, v in t.items():
+                    d[k] += v
+        if "ccusage_agrees" in p:
+            exp["ccusage_agrees"] = p["ccusage_agrees"]
+    return exp
+
+
 def generate(out, shape, mb, seed, tokledger=None, ccusage=None, real_dir=REAL_DIR):
     os.makedirs(out, exist_ok=True)
     if shape == "mixed":
         return gen_history.Gen(out, mb, seed).run()  # writes its own expected.json
     if shape == "real":
         exp = gen_real(out, mb, seed, tokledger, ccusage, real_dir)
+    elif shape == "user":
+        exp = merge([gen_real(out, mb * f, seed * 10 + i, tokledger, ccusage, real_dir) if part == "real" else
+                     Shapes(out, mb * f, seed * 10 + i, part).run() for i, (part, f) in enumerate(USER_MIX)])
+        exp["generator"] = {"script": "scripts/gen_shapes.py", "shape": "user", "version": SHAPES_VERSION,
+                            "mb": mb, "seed": seed, "mix": USER_MIX}
     else:
         exp = Shapes(out, mb, seed, shape).run()
     with open(os.path.join(out, "expected.json"), "w") as f:
@@ -709,7 +746,7 @@ def generate(out, shape, mb, seed, tokledger=None, ccusage=None, real_dir=REAL_D
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out_home", metavar="OUT_HOME")
-    ap.add_argument("--shape", choices=SHAPES, required=True)
+    ap.add_argument("--shape", choices=ALL_SHAPES, required=True)
     ap.add_argument("--mb", type=float, default=400)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tokledger", help="tokledger binary (needed by --shape real)")
