@@ -159,6 +159,7 @@ def bench_size(mb, a, tok):
         with open(transcript, "wb") as f:
             f.write(backup)  # the history stays as generated, so it can be reused
     mark_walls = [r["wall"] for r in marks if r["rc"] == 0]
+    mark_cpu = [r["cpu"] for r in marks if r["rc"] == 0]
     statuses = status_new + status_same
     out = {
         "mb": mb, "bytes": nbytes, "gib": gib, "files": len(files), "totals_exact": ok,
@@ -168,6 +169,7 @@ def bench_size(mb, a, tok):
         "start_s": st["wall"] if st["rc"] == 0 else None, "complete_s": cp["wall"] if cp["rc"] == 0 else None,
         "mark_median_s": bl.med(mark_walls), "mark_max_s": max(mark_walls) if mark_walls else None,
         "mark_new_median_s": bl.med(marks_new), "mark_same_median_s": bl.med(marks_same),
+        "mark_cpu_median_s": bl.med(mark_cpu), "start_cpu_s": st["cpu"],
         "mark_deltas_exact": mark_ok, "marks_failed": sum(1 for r in marks if r["rc"] != 0),
         "statusline_median_s": bl.med(statuses), "statusline_max_s": max(statuses) if statuses else None,
         "statusline_new_median_s": bl.med(status_new), "statusline_same_median_s": bl.med(status_same),
@@ -181,9 +183,11 @@ def bench_size(mb, a, tok):
     print(bl.fmt_row("first report daily after cold", f))
     print("  ledger %.1f MB (+ wal %.1f MB): %.1f MB per GB of history" % (ledger / 1048576, wal / 1048576,
                                                                         out["ledger_mb_per_gb"]))
-    print("  start %s; mark median %s (max %s; after a new response %s, nothing new %s), deltas %s; complete %s"
-          % (ms(out["start_s"]), ms(out["mark_median_s"]), ms(out["mark_max_s"]), ms(out["mark_new_median_s"]),
-             ms(out["mark_same_median_s"]), "exact" if mark_ok else "WRONG (%s)" % got, ms(out["complete_s"])))
+    print("  start %s (cpu %s); mark median %s (cpu %s, max %s; after a new response %s, nothing new %s), deltas %s;"
+          " complete %s" % (ms(out["start_s"]), ms(out["start_cpu_s"]), ms(out["mark_median_s"]),
+                            ms(out["mark_cpu_median_s"]), ms(out["mark_max_s"]), ms(out["mark_new_median_s"]),
+                            ms(out["mark_same_median_s"]), "exact" if mark_ok else "WRONG (%s)" % got,
+                            ms(out["complete_s"])))
     print("  statusline median %s (max %s; after a new response %s, nothing new %s), exit codes %s" % (
         ms(out["statusline_median_s"]), ms(out["statusline_max_s"]), ms(out["statusline_new_median_s"]),
         ms(out["statusline_same_median_s"]), out["statusline_codes"]))
