@@ -158,9 +158,9 @@ def main():
     ap.add_argument("--strict", action="store_true")
     a = ap.parse_args()
     shapes = [s.strip() for s in a.shapes.split(",") if s.strip()]
-    bad = [s for s in shapes if s not in bl.gen_shapes.SHAPES]
+    bad = [s for s in shapes if s not in bl.gen_shapes.ALL_SHAPES]
     if bad or a.runs < 1 or a.mb <= 0:
-        ap.error("unknown shape(s) %s (known: %s)" % (bad, ", ".join(bl.gen_shapes.SHAPES)) if bad else
+        ap.error("unknown shape(s) %s (known: %s)" % (bad, ", ".join(bl.gen_shapes.ALL_SHAPES)) if bad else
                  "--runs and --mb must be positive")
     os.makedirs(bl.LOGS, exist_ok=True)
     bl.ensure_gnu_time()

@@ -47,6 +47,8 @@ totals are copy 0's times the number of copies. So the benchmark's check is one 
 replication must neither merge nor lose responses. With --ccusage, ccusage reads copy 0 as well
 and expected.json records whether its Claude totals agree with tokledger's ("ccusage_agrees"):
 only then does a ccusage Claude mismatch on the whole set count as a failure.
+Because the expectation is tokledger's own count, regenerate (delete the HOME) after a deliberate
+change of its counting rules.
 
 Python 3.11, standard library only.
 """
