@@ -740,7 +740,8 @@ def generate(out, shape, mb, seed, tokledger=None, ccusage=None, real_dir=REAL_D
     else:
         exp = Shapes(out, mb, seed, shape).run()
     with open(os.path.join(out, "expected.json"), "w") as f:
-        json.dump(exp, f, indent=1)
+        # sorted: tokledger lists sessions newest first, by the scratch copy's file times
+        json.dump(exp, f, indent=1, sort_keys=shape in ("real", "user"))
         f.write("\n")
     return exp
 
