@@ -1,7 +1,7 @@
 # The two commands of the README: `make demo` and `make test`.
 CARGO ?= cargo
 
-.PHONY: demo test e2e lint fuzz fixtures bench-ingest bench-report bench-contention bench-statusline bench-push assemble-skills check-skills
+.PHONY: demo test e2e lint fuzz fixtures bench-ingest bench-scale bench-report bench-contention bench-statusline bench-push assemble-skills check-skills
 
 ## On the bundled fixtures, in a throwaway HOME and ledger: an analysis with stages and its
 ## cost, the daily report, the tools report and the sessions (scripts/demo.sh).
@@ -51,9 +51,17 @@ check-skills:
 fixtures:
 	python3 scripts/make_fixtures.py
 
-## Cold/warm ingest benchmark against ccusage (see docs/PERFORMANCE.md).
+## Cold/warm ingest against ccusage and a plain scan, on every history shape of
+## scripts/gen_shapes.py (docs/PERFORMANCE.md). BENCH_ARGS e.g. "--mb 40 --runs 2 --shapes codex".
+BENCH_ARGS ?=
 bench-ingest:
-	scripts/bench_ingest.sh
+	python3 scripts/bench_ingest.py $(BENCH_ARGS)
+
+## 0.4 / 1.6 / 4 GB histories: cold/warm read, RSS, ledger size, report, mark and statusline
+## latency on the resulting ledger (docs/PERFORMANCE.md). SCALE_ARGS e.g. "--sizes 400 --runs 1".
+SCALE_ARGS ?=
+bench-scale:
+	python3 scripts/bench_scale.py $(SCALE_ARGS)
 
 ## 128 concurrent marks, 8 first reads of a 300 MiB history and hooks on one ledger (docs/RELIABILITY.md).
 bench-contention:

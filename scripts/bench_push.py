@@ -3,7 +3,7 @@
 
 Usage: scripts/bench_push.py [--mb 400] [--seed 1] [--runs 3] [--no-build]
 
-1. bench-out/home/: the history of scripts/gen_history.py (shared with bench_ingest.sh; reused
+1. bench-out/home/: the history of scripts/gen_history.py (shared with bench_report.sh; reused
    when --mb, --seed and the generator version match).
 2. bench-out/push/ledger.db: read and priced once (`report daily`), not timed as a push.
 3. A temporary PostgreSQL (initdb as an unprivileged user when run as root, 127.0.0.1, a free

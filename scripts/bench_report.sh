@@ -8,7 +8,7 @@
 #
 #   --runs N          timed runs per command (default 5); medians are reported
 #   --mb N, --seed N  the history scripts/gen_history.py writes when --home is not given
-#                     (as scripts/bench_ingest.sh; an existing bench-out/home of that size is reused)
+#                     (an existing bench-out/home of that size is reused)
 #   --home DIR        use this generated HOME instead (read only; it needs DIR/expected.json),
 #                     e.g. another checkout's bench-out/home
 #   --ccusage-dir DIR where ccusage is installed (default bench-out/ccusage; installed with npm
