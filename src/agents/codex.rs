@@ -12,6 +12,7 @@ use std::path::{Component, Path};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::lenient::{NotA, ObjOr, Present};
 use super::lines::{Lines, utf8_line};
 use super::{
     Agent, AgentSpec, Anchoring, Env, FileRole, Parsed, Root, Source, json_line_with, non_blank,
@@ -152,11 +153,8 @@ struct Envelope<'a> {
 /// the pass is over, so every field any kind we read has is kept raw and parsed by the
 /// kind's handler: a field of an event we ignore may then have any shape, and the bulky
 /// values no rule reads (reasoning, messages) are skipped once instead of three times.
-enum Payload<'a> {
-    Object(Box<Fields<'a>>),
-    /// A string, number or array: only the envelope's kind can say what it was.
-    Other,
-}
+/// A payload that is not an object: only the envelope's kind can say what it was.
+type Payload<'a> = ObjOr<Box<Fields<'a>>>;
 
 #[derive(Deserialize, Default)]
 struct Fields<'a> {
@@ -202,74 +200,6 @@ struct Fields<'a> {
     item: Present<'a>,
 }
 
-/// A field's raw JSON when the key is there, `null` included (a `Value::get` sees a null).
-#[derive(Default, Clone, Copy)]
-struct Present<'a>(Option<&'a RawValue>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Present<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <&'a RawValue>::deserialize(d).map(|r| Present(Some(r)))
-    }
-}
-
-impl<'a> Present<'a> {
-    /// The value as `T`; `null` and absence are `None`. Repeated keys inside keep the last
-    /// value. Err: the value is not a `T`.
-    fn get<T: serde::de::DeserializeOwned>(self) -> Result<Option<T>, ()> {
-        let Some(raw) = self.0 else { return Ok(None) };
-        let mut rewritten = String::new();
-        crate::agents::lenient::from_json::<Option<T>>(raw.get(), &mut rewritten).map_err(|_| ())
-    }
-
-    /// The value when it is a string (borrowed unless it has escapes).
-    fn str(self) -> Option<Cow<'a, str>> {
-        let raw = self.0?.get();
-        raw.starts_with('"')
-            .then(|| serde_json::from_str::<Cow<'a, str>>(raw).ok())?
-    }
-
-    fn raw(self) -> Option<&'a RawValue> {
-        self.0.filter(|r| r.get() != "null")
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Payload<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer};
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Payload<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a payload")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Payload<'a>, A::Error> {
-                Fields::deserialize(MapAccessDeserializer::new(map))
-                    .map(|f| Payload::Object(Box::new(f)))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Payload<'a>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Payload::Other)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Payload<'a>, E> {
-                Ok(Payload::Other)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Payload<'a>, E> {
-                Ok(Payload::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Payload<'a>, E> {
-                Ok(Payload::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Payload<'a>, E> {
-                Ok(Payload::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Payload<'a>, E> {
-                Ok(Payload::Other)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
 struct SessionMeta {
     id: Option<String>,
     cwd: Option<String>,
@@ -280,7 +210,7 @@ struct SessionMeta {
 }
 
 impl SessionMeta {
-    fn of(f: &Fields<'_>) -> Result<Self, ()> {
+    fn of(f: &Fields<'_>) -> Result<Self, NotA> {
         Ok(SessionMeta {
             id: f.id.get()?,
             cwd: f.cwd.get()?,
@@ -301,7 +231,7 @@ struct CallItem {
 }
 
 impl CallItem {
-    fn of(f: &Fields<'_>) -> Result<Self, ()> {
+    fn of(f: &Fields<'_>) -> Result<Self, NotA> {
         Ok(CallItem {
             call_id: f.call_id.get()?,
             name: f.name.get()?,
@@ -512,10 +442,7 @@ impl AgentSpec for Codex {
                 continue;
             };
             let was_compacted = std::mem::take(&mut st.last_was_compacted);
-            let fields = match payload {
-                Payload::Object(f) => Some(&**f),
-                Payload::Other => None,
-            };
+            let fields = payload.object().map(|f| &**f);
             let payload_kind = fields.and_then(|f| f.kind.str());
             let line = LineCtx {
                 session: &session,
@@ -990,7 +917,7 @@ fn on_fields(
     out: &mut Parsed,
     line: LineCtx<'_>,
     f: &Fields<'_>,
-) -> Result<(), ()> {
+) -> Result<(), NotA> {
     let LineCtx {
         session,
         ts,
@@ -1014,7 +941,7 @@ fn on_fields(
             let model: Option<String> = f.model.get()?;
             let Some(info) = &info else { return Ok(()) };
             if !info.valid() {
-                return Err(());
+                return Err(NotA);
             }
             let model = st.model.clone().or_else(|| info.model.clone()).or(model);
             if let Some(ev) = count(st, info, ts, session, model) {
@@ -1029,7 +956,7 @@ fn on_fields(
                 model: None,
             };
             if !info.valid() {
-                return Err(());
+                return Err(NotA);
             }
             let model = st.model.clone();
             if let Some(ev) = count(st, &info, ts, session, model) {

@@ -8,10 +8,14 @@
 //! without `tokens`; each counts once. Buckets (docs/FORMATS.md, Gemini CLI): input =
 //! prompt − cached + tool-use prompt, cache reads = cached, output = candidates + thoughts.
 
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::lenient::{ObjOr, Present};
 
 use super::lines::{Lines, utf8_line};
 use super::{Agent, AgentSpec, Anchoring, Env, FileRole, Parsed, Root, Source};
@@ -59,9 +63,15 @@ fn workspace_of(text: &str) -> Option<&str> {
 }
 
 /// A failed shell command is recorded as `success`; its exit code is only in the result
-/// text (`Exit Code: N`).
-fn exit_code(result: &Value) -> Option<i64> {
-    let text = result.to_string();
+/// text (`Exit Code: N`), searched in the result's JSON as `Value` prints it.
+fn exit_code(result: &RawValue) -> Option<i64> {
+    let raw = result.get();
+    // Printing decodes only `\u` escapes into other text: without them and without the
+    // phrase, the printed form holds no exit code either.
+    if !raw.contains("Exit Code: ") && !raw.contains("\\u") {
+        return None;
+    }
+    let text = serde_json::from_str::<Value>(raw).ok()?.to_string();
     let at = text.find("Exit Code: ")?;
     text[at + "Exit Code: ".len()..]
         .chars()
@@ -71,23 +81,103 @@ fn exit_code(result: &Value) -> Option<i64> {
         .ok()
 }
 
+/// A line (a header, a `$set`, a `$rewindTo` or a message) or an item of `$set.messages`;
+/// fields kept raw (any may be of any type: `Value::get` and `as_str` read them before).
+#[derive(Deserialize, Default, Clone, Copy)]
+struct Message<'a> {
+    #[serde(rename = "sessionId", default, borrow)]
+    session_id: Present<'a>,
+    #[serde(default, borrow)]
+    kind: Present<'a>,
+    #[serde(rename = "$set", default, borrow)]
+    set: Present<'a>,
+    #[serde(rename = "$rewindTo", default, borrow)]
+    rewind_to: Present<'a>,
+    #[serde(rename = "type", default, borrow)]
+    message_type: Present<'a>,
+    #[serde(default, borrow)]
+    id: Present<'a>,
+    #[serde(default, borrow)]
+    timestamp: Present<'a>,
+    #[serde(default, borrow)]
+    model: Present<'a>,
+    #[serde(default, borrow)]
+    tokens: Present<'a>,
+    #[serde(default, borrow)]
+    content: Present<'a>,
+    #[serde(rename = "toolCalls", default, borrow)]
+    tool_calls: Present<'a>,
+}
+
+#[derive(Deserialize)]
+struct SetMessages<'a> {
+    #[serde(default, borrow)]
+    messages: Present<'a>,
+}
+
+#[derive(Deserialize)]
+struct Call<'a> {
+    #[serde(default, borrow)]
+    id: Present<'a>,
+    #[serde(default, borrow)]
+    args: Present<'a>,
+    #[serde(default, borrow)]
+    status: Present<'a>,
+    #[serde(default, borrow)]
+    result: Present<'a>,
+    #[serde(default, borrow)]
+    timestamp: Present<'a>,
+    #[serde(default, borrow)]
+    name: Present<'a>,
+    #[serde(rename = "agentId", default, borrow)]
+    agent_id: Present<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct CallArgs<'a> {
+    #[serde(default, borrow)]
+    file_path: Present<'a>,
+    #[serde(default, borrow)]
+    path: Present<'a>,
+    #[serde(default, borrow)]
+    command: Present<'a>,
+}
+
+/// A list's items (`None` when the value is not a list).
+fn items<'a, T: Deserialize<'a>>(v: Present<'a>, rewritten: &'a mut String) -> Option<Vec<T>> {
+    let raw = v.0?.get();
+    raw.starts_with('[')
+        .then(|| crate::agents::lenient::from_json::<Vec<T>>(raw, rewritten).ok())?
+}
+
+/// An object's fields (`None` when the value is not an object).
+fn fields<'a, T: Deserialize<'a>>(v: Present<'a>, rewritten: &'a mut String) -> Option<T> {
+    let raw = v.0?.get();
+    raw.starts_with('{')
+        .then(|| crate::agents::lenient::from_json::<T>(raw, rewritten).ok())?
+}
+
 struct Reader<'a> {
     out: &'a mut Parsed,
     session: &'a str,
 }
 
 impl Reader<'_> {
-    /// One message, from a line or from a `$set.messages` list.
-    fn message(&mut self, m: &Value) {
-        let text = |k: &str| m.get(k).and_then(Value::as_str);
-        let ts = text("timestamp").and_then(parse_ts_ms);
+    /// One message, from a line or from a `$set.messages` list (`None`: not an object).
+    fn message(&mut self, m: Option<&Message<'_>>) {
+        let m = m.copied().unwrap_or_default();
+        let ts = m.timestamp.str().as_deref().and_then(parse_ts_ms);
         let session = self.session.to_owned();
         let info = self.out.session_mut(&session);
         info.saw_time(ts);
-        match text("type") {
+        match m.message_type.str().as_deref() {
             Some("user") => {
-                let context = m
-                    .get("content")
+                let content = m
+                    .content
+                    .raw()
+                    .and_then(|c| serde_json::from_str::<Value>(c.get()).ok());
+                let context = content
+                    .as_ref()
                     .and_then(Value::as_array)
                     .and_then(|c| c.first())
                     .and_then(|c| c.get("text"))
@@ -98,9 +188,12 @@ impl Reader<'_> {
                 }
             }
             Some("gemini") => {
-                let Some(id) = text("id") else { return };
-                if let Some(t) = m.get("tokens") {
-                    let Ok(t) = serde_json::from_value::<GeminiTokens>(t.clone()) else {
+                let Some(id) = m.id.str() else { return };
+                if let Some(t) = m.tokens.0 {
+                    let mut rewritten = String::new();
+                    let Ok(t) =
+                        crate::agents::lenient::from_json::<GeminiTokens>(t.get(), &mut rewritten)
+                    else {
                         self.out.malformed += 1;
                         return;
                     };
@@ -109,7 +202,7 @@ impl Reader<'_> {
                         session_id: session.clone(),
                         request_id: None,
                         timestamp_ms: ts,
-                        model: text("model").map(str::to_owned),
+                        model: m.model.str().map(Cow::into_owned),
                         tokens: tokens_of(&t),
                         sidechain: false,
                         speed: None,
@@ -117,39 +210,40 @@ impl Reader<'_> {
                         cost_nusd: None,
                     });
                 }
-                for call in m
-                    .get("toolCalls")
-                    .and_then(Value::as_array)
+                let mut rewritten = String::new();
+                for call in items::<ObjOr<Call<'_>>>(m.tool_calls, &mut rewritten)
                     .into_iter()
                     .flatten()
                 {
-                    self.tool_call(id, ts, call);
+                    if let Some(c) = call.object() {
+                        self.tool_call(&id, ts, c);
+                    }
                 }
             }
             _ => {}
         }
     }
 
-    fn tool_call(&mut self, response: &str, called: Option<i64>, c: &Value) {
-        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let Some(call_id) = text(c, "id") else { return };
-        let args = c.get("args").unwrap_or(&Value::Null);
-        let status = text(c, "status");
+    fn tool_call(&mut self, response: &str, called: Option<i64>, c: &Call<'_>) {
+        let text = |v: Present<'_>| v.str().map(Cow::into_owned);
+        let Some(call_id) = text(c.id) else { return };
+        let mut rewritten = String::new();
+        let args: CallArgs<'_> = fields(c.args, &mut rewritten).unwrap_or_default();
+        let status = text(c.status);
         let failed = match status.as_deref() {
-            Some("success") => Some(c.get("result").and_then(exit_code).is_some_and(|e| e != 0)),
+            Some("success") => Some(c.result.0.and_then(exit_code).is_some_and(|e| e != 0)),
             Some("error" | "cancelled") => Some(true),
             _ => None,
         };
-        let result_at = failed
-            .and(text(c, "timestamp"))
-            .and_then(|t| parse_ts_ms(&t));
+        let result_at = failed.and(text(c.timestamp)).and_then(|t| parse_ts_ms(&t));
+        let command = text(args.command);
         self.out.tools.push(ToolCall {
             call_id,
             scope: String::new(),
             session_id: self.session.to_owned(),
-            name: text(c, "name"),
+            name: text(c.name),
             called_at_ms: called,
-            file_path: text(args, "file_path").or_else(|| text(args, "path")),
+            file_path: text(args.file_path).or_else(|| text(args.path)),
             result_at_ms: result_at,
             failed,
             // Gemini states none: from the response to the call's result.
@@ -158,11 +252,12 @@ impl Reader<'_> {
                 _ => None,
             },
             response_key: Some(format!("gemini:{response}")),
-            command: text(args, "command")
-                .map(|c| command_key(&c))
+            command: command
+                .as_deref()
+                .map(command_key)
                 .filter(|c| !c.is_empty()),
-            program: text(args, "command").and_then(|c| crate::program::program_of(&c)),
-            agent_id: text(c, "agentId"),
+            program: command.as_deref().and_then(crate::program::program_of),
+            agent_id: text(c.agent_id),
         });
     }
 }
@@ -283,17 +378,22 @@ impl AgentSpec for Gemini {
             }
             let (text, lossy) = utf8_line(raw);
             out.lossy_utf8 += usize::from(lossy);
-            let Ok(v) = serde_json::from_str::<Value>(&text) else {
+            let mut rewritten = String::new();
+            let Ok(record) =
+                crate::agents::lenient::from_json::<ObjOr<Message<'_>>>(&text, &mut rewritten)
+            else {
                 out.malformed += 1;
                 continue;
             };
+            let record = record.object();
             // A header (`kind` main or subagent) names the file's session; a sub-agent file
             // belongs to its parent, which its folder names.
-            if let Some(id) = v.get("sessionId").and_then(Value::as_str)
-                && v.get("kind").is_some()
+            if let Some(r) = record
+                && let Some(id) = r.session_id.str()
+                && r.kind.0.is_some()
             {
                 if st.session.is_none() {
-                    st.session = Some(id.to_owned());
+                    st.session = Some(id.into_owned());
                 }
                 continue;
             }
@@ -307,17 +407,20 @@ impl AgentSpec for Gemini {
                 out: &mut out,
                 session: &session,
             };
-            if let Some(set) = v.get("$set") {
-                for m in set
-                    .get("messages")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    r.message(m);
+            match record {
+                Some(rec) if rec.set.0.is_some() => {
+                    let mut set_text = String::new();
+                    let set: Option<SetMessages<'_>> = fields(rec.set, &mut set_text);
+                    let mut list_text = String::new();
+                    let messages =
+                        set.and_then(|s| items::<ObjOr<Message<'_>>>(s.messages, &mut list_text));
+                    for m in messages.iter().flatten() {
+                        r.message(m.object());
+                    }
                 }
-            } else if v.get("$rewindTo").is_none() {
-                r.message(&v);
+                Some(rec) if rec.rewind_to.0.is_some() => {}
+                Some(rec) => r.message(Some(rec)),
+                None => r.message(None),
             }
         }
         out.consumed = lines.consumed();

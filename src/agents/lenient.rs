@@ -157,6 +157,98 @@ impl<'de> Deserialize<'de> for ToolInputPath {
     }
 }
 
+/// A field's raw JSON when the key is there, `null` included (as `Value::get` sees a null):
+/// kept unparsed while the rest of the record is read, for a reader that learns only at the
+/// end what the record is, or reads a value only in some cases.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct Present<'a>(pub Option<&'a serde_json::value::RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Present<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'a serde_json::value::RawValue>::deserialize(d).map(|r| Present(Some(r)))
+    }
+}
+
+impl<'a> Present<'a> {
+    /// The value as `T`; `null` and absence are `None`. Repeated keys inside keep the last
+    /// value. Err: the value is not a `T`.
+    pub fn get<T: serde::de::DeserializeOwned>(self) -> Result<Option<T>, NotA> {
+        let Some(raw) = self.0 else { return Ok(None) };
+        let mut rewritten = String::new();
+        from_json::<Option<T>>(raw.get(), &mut rewritten).map_err(|_| NotA)
+    }
+
+    /// The value when it is a string (borrowed unless it has escapes), as `Value::as_str`.
+    pub fn str(self) -> Option<Cow<'a, str>> {
+        let raw = self.0?.get();
+        raw.starts_with('"')
+            .then(|| serde_json::from_str::<Cow<'a, str>>(raw).ok())?
+    }
+
+    /// The raw value, unless it is absent or `null`.
+    pub fn raw(self) -> Option<&'a serde_json::value::RawValue> {
+        self.0.filter(|r| r.get() != "null")
+    }
+}
+
+/// A value is not of the type its reader wants: the record is malformed.
+#[derive(Debug)]
+pub struct NotA;
+
+/// An object read as `T`, or any other JSON value (`Other`) without failing the record: a
+/// derived struct would read an array's items by position, or refuse a string.
+pub enum ObjOr<T> {
+    Object(T),
+    Other,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjOr<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = ObjOr<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ObjOr<T>, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ObjOr::Object)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ObjOr<T>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ObjOr::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ObjOr<T>, E> {
+                Ok(ObjOr::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<ObjOr<T>, E> {
+                Ok(ObjOr::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<ObjOr<T>, E> {
+                Ok(ObjOr::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<ObjOr<T>, E> {
+                Ok(ObjOr::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<ObjOr<T>, E> {
+                Ok(ObjOr::Other)
+            }
+            fn visit_unit<E>(self) -> Result<ObjOr<T>, E> {
+                Ok(ObjOr::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<T> ObjOr<T> {
+    pub fn object(&self) -> Option<&T> {
+        match self {
+            ObjOr::Object(t) => Some(t),
+            ObjOr::Other => None,
+        }
+    }
+}
+
 /// Whether a parse failed only because an object repeats a key (serde's derived types
 /// refuse that; JSON itself leaves it open).
 pub fn is_duplicate_key(e: &serde_json::Error) -> bool {
