@@ -51,7 +51,7 @@ pub fn read(ctx: &Ctx, store: &mut Store, scope: Scope<'_>, how: How) -> Result<
         ));
         let session = match scope {
             Scope::Session(_, id) => Some(id.to_owned()),
-            Scope::Path(_, path) => store.files()?.get(path).and_then(|r| r.session_id.clone()),
+            Scope::Path(_, path) => store.file(path)?.and_then(|r| r.session_id),
             _ => None,
         };
         return Ok(Outcome { session });
@@ -142,7 +142,7 @@ fn read_path(ctx: &Ctx, store: &mut Store, tool: Agent, path: &Path, how: How) -
         .unwrap_or_else(|| outside_roots(spec, path));
     let hint = src.role.session_hint.clone();
     let report = ingest(ctx, store, vec![src], How { price: true, ..how })?;
-    let stored = store.files()?.get(path).and_then(|r| r.session_id.clone());
+    let stored = store.file(path)?.and_then(|r| r.session_id);
     let session = stored
         .or(hint)
         .with_context(|| format!("{} names no session", path.display()))?;

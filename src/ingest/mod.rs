@@ -165,7 +165,7 @@ pub fn ingest_with(
     } else {
         CHUNK
     };
-    let known = store.files()?;
+    let known = store.files_of(files.iter().map(|f| f.path.as_path()))?;
     let mut report = IngestReport {
         files_seen: files.len(),
         ..Default::default()

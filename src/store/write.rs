@@ -1,7 +1,7 @@
 //! What ingest writes: file records, usage, tool calls, compactions, sessions.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use rusqlite::{OptionalExtension, Statement, ToSql, Transaction, params, params_from_iter};
@@ -45,6 +45,9 @@ pub struct FileUpdate<'a> {
 
 const FILE_COLUMNS: &str = "id, path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash, parser_version, parser_state";
 
+/// Up to this many files are looked up one by one.
+const FEW_FILES: usize = 512;
+
 fn file_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRecord> {
     Ok(FileRecord {
         id: r.get(0)?,
@@ -74,6 +77,36 @@ impl Store {
             }
             Ok(out)
         })
+    }
+
+    /// The records of these files (those the ledger knows): one lookup each for a few, one
+    /// scan of the table for many (a session's read must not cost what the history does).
+    pub fn files_of<'p>(
+        &self,
+        paths: impl IntoIterator<Item = &'p Path>,
+    ) -> Result<HashMap<PathBuf, FileRecord>> {
+        let paths: Vec<&Path> = paths.into_iter().collect();
+        if paths.len() > FEW_FILES {
+            return self.files();
+        }
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {FILE_COLUMNS} FROM source_files WHERE path = ?1"
+            ))?;
+            let mut out = HashMap::new();
+            for p in paths {
+                let Some(key) = p.to_str() else { continue };
+                if let Some(r) = st.query_row([key], file_row).optional()? {
+                    out.insert(r.path.clone(), r);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The record of one file, if the ledger knows it.
+    pub fn file(&self, path: &Path) -> Result<Option<FileRecord>> {
+        Ok(self.files_of([path])?.remove(path))
     }
 
     /// The files known to belong to one session.

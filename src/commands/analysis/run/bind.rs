@@ -56,7 +56,7 @@ pub(super) fn settle(
     let changed = changed_since(&before.files, crate::discover::discover(&ctx.env, &[fmt]));
     let paths: Vec<std::path::PathBuf> = changed.iter().map(|f| f.path.clone()).collect();
     read(ctx, store, Scope::Files(changed), How::default())?;
-    let records = store.files()?;
+    let records = store.files_of(paths.iter().map(std::path::PathBuf::as_path))?;
     let mut sessions: Vec<String> = paths
         .iter()
         .filter_map(|p| records.get(p).and_then(|r| r.session_id.clone()))
