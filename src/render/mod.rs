@@ -17,9 +17,12 @@ use comfy_table::{ContentArrangement, Table, presets};
 /// Pretty JSON plus a newline. Serialised first, then written: a write error then stays an
 /// `io::Error` (serde_json would wrap it), so a closed pipe (`| head`) is a quiet exit.
 pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result<()> {
-    let mut buf = serde_json::to_vec_pretty(value)?;
-    buf.push(b'\n');
-    out.write_all(&buf)?;
+    // Streamed: a whole history's session list is tens of MB, which a buffer of the whole
+    // document held twice over at its peak (most of a cold read's memory on many small files).
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut w, value)?;
+    w.write_all(b"\n")?;
+    w.flush()?;
     Ok(())
 }
 
