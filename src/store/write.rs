@@ -309,7 +309,7 @@ struct TotalsDelta {
 const INSERT_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, scope, call_id, session_id, name, called_at_ms, result_at_ms,
                                         failed, duration_ms, file_path, response_key, command, agent_id, program)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                 ON CONFLICT(tool, scope, call_id) DO NOTHING";
+                 ON CONFLICT(call_id, scope, tool) DO NOTHING";
 
 /// A later half or copy of a stored call, folded in as [`ToolCall::merge`] does (the session
 /// stays the first copy's). It takes the insert's parameters; `?4`, the session, is unused.
@@ -324,7 +324,7 @@ const MERGE_TOOL_CALL: &str = "UPDATE tool_calls SET
                      command = coalesce(command, ?12),
                      agent_id = coalesce(agent_id, ?13),
                      program = coalesce(program, ?14)
-                 WHERE tool = ?1 AND scope = ?2 AND call_id = ?3";
+                 WHERE call_id = ?3 AND scope = ?2 AND tool = ?1";
 
 const ADD_COMPACTION: &str = "INSERT OR IGNORE INTO compactions(dedup_key, tool, session_id, kind, at_ms, trigger, pre_tokens)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
