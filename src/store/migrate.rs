@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/0007_price_sources.sql"),
     include_str!("sql/0008_statusline_and_programs.sql"),
     include_str!("sql/0009_push.sql"),
+    include_str!("sql/0010_tool_call_key_order.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

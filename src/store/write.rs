@@ -259,7 +259,8 @@ pub struct IngestTx<'t> {
     /// [`IngestTx::finish`]. Kept here rather than by triggers: a trigger's upsert per
     /// response, and the statement journal it needs, made a first read ~15% slower.
     totals: FxHashMap<String, Vec<(Agent, String, TotalsDelta)>>,
-    add_tool_call: Statement<'t>,
+    insert_tool_call: Statement<'t>,
+    merge_tool_call: Statement<'t>,
     add_compaction: Statement<'t>,
     touch_session: Statement<'t>,
     /// The prices that priced this read's responses as they were parsed, if any did.
@@ -333,20 +334,30 @@ struct TotalsDelta {
     pending: i64,
 }
 
-const ADD_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, scope, call_id, session_id, name, called_at_ms, result_at_ms,
+/// A call not stored yet (the common case in any read): a plain insert that does nothing
+/// when its key is taken. Without an UPDATE part it needs no statement journal: an upsert's
+/// DO UPDATE carries `tool_calls`' UPDATE trigger (migration 9's push log), and a statement
+/// that may fire a trigger copies every page it first touches into a statement journal
+/// (that copying was a quarter of a first read's writer instructions).
+const INSERT_TOOL_CALL: &str = "INSERT INTO tool_calls(tool, scope, call_id, session_id, name, called_at_ms, result_at_ms,
                                         failed, duration_ms, file_path, response_key, command, agent_id, program)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                 ON CONFLICT(tool, scope, call_id) DO UPDATE SET
-                     name = coalesce(name, excluded.name),
-                     called_at_ms = coalesce(min(called_at_ms, excluded.called_at_ms), called_at_ms, excluded.called_at_ms),
-                     result_at_ms = coalesce(excluded.result_at_ms, result_at_ms),
-                     failed = coalesce(excluded.failed, failed),
-                     duration_ms = coalesce(excluded.duration_ms, duration_ms),
-                     file_path = coalesce(file_path, excluded.file_path),
-                     response_key = coalesce(response_key, excluded.response_key),
-                     command = coalesce(command, excluded.command),
-                     agent_id = coalesce(agent_id, excluded.agent_id),
-                     program = coalesce(program, excluded.program)";
+                 ON CONFLICT(call_id, scope, tool) DO NOTHING";
+
+/// A later half or copy of a stored call, folded in as [`ToolCall::merge`] does (the session
+/// stays the first copy's). It takes the insert's parameters; `?4`, the session, is unused.
+const MERGE_TOOL_CALL: &str = "UPDATE tool_calls SET
+                     name = coalesce(name, ?5),
+                     called_at_ms = coalesce(min(called_at_ms, ?6), called_at_ms, ?6),
+                     result_at_ms = coalesce(?7, result_at_ms),
+                     failed = coalesce(?8, failed),
+                     duration_ms = coalesce(?9, duration_ms),
+                     file_path = coalesce(file_path, ?10),
+                     response_key = coalesce(response_key, ?11),
+                     command = coalesce(command, ?12),
+                     agent_id = coalesce(agent_id, ?13),
+                     program = coalesce(program, ?14)
+                 WHERE call_id = ?3 AND scope = ?2 AND tool = ?1";
 
 const ADD_COMPACTION: &str = "INSERT OR IGNORE INTO compactions(dedup_key, tool, session_id, kind, at_ms, trigger, pre_tokens)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -373,7 +384,8 @@ impl<'t> IngestTx<'t> {
             update_usage: tx.prepare(UPDATE_USAGE)?,
             add_totals: tx.prepare(ADD_TOTALS)?,
             totals: FxHashMap::default(),
-            add_tool_call: tx.prepare(ADD_TOOL_CALL)?,
+            insert_tool_call: tx.prepare(INSERT_TOOL_CALL)?,
+            merge_tool_call: tx.prepare(MERGE_TOOL_CALL)?,
             add_compaction: tx.prepare(ADD_COMPACTION)?,
             touch_session: tx.prepare(TOUCH_SESSION)?,
         })
@@ -552,23 +564,28 @@ impl<'t> IngestTx<'t> {
         Ok(())
     }
 
+    /// Store a call, or fold it into the stored copy of the same call.
     pub fn add_tool_call(&mut self, tool: Agent, c: &ToolCall) -> Result<()> {
-        self.add_tool_call.execute(params![
-            tool.as_str(),
-            c.scope,
-            c.call_id,
-            c.session_id,
-            c.name,
-            c.called_at_ms,
-            c.result_at_ms,
-            c.failed,
-            c.duration_ms,
-            c.file_path,
-            c.response_key,
-            c.command,
-            c.agent_id,
-            c.program
-        ])?;
+        let tool_name = tool.as_str();
+        let p: [&dyn ToSql; 14] = [
+            &tool_name,
+            &c.scope,
+            &c.call_id,
+            &c.session_id,
+            &c.name,
+            &c.called_at_ms,
+            &c.result_at_ms,
+            &c.failed,
+            &c.duration_ms,
+            &c.file_path,
+            &c.response_key,
+            &c.command,
+            &c.agent_id,
+            &c.program,
+        ];
+        if self.insert_tool_call.execute(p.as_slice())? == 0 {
+            self.merge_tool_call.execute(p.as_slice())?;
+        }
         Ok(())
     }
 
