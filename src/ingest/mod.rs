@@ -17,7 +17,6 @@ mod write;
 pub use price::{Pending, Repriced, settle_costs, settle_costs_with, settle_pending};
 
 use std::sync::mpsc::sync_channel;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -27,7 +26,7 @@ use crate::discover::SourceFile;
 use crate::store::Store;
 
 use file::{Chunk, read_file, unchanged};
-use order::{InOrder, Queue, StopOnDrop};
+use order::{InOrder, Queue, ReaderGone, StopOnDrop};
 use price::PRICE_WHILE_READING;
 use write::{account, write_chunk};
 
@@ -218,42 +217,30 @@ pub fn ingest_with(
             });
             tx
         });
-        // One channel per file: a reader takes the next file to read from the queue, and the
-        // writer drains the files' channels in order.
-        let (senders, receivers): (Vec<_>, Vec<_>) = todo
-            .iter()
-            .map(|_| {
-                let (tx, rx) = sync_channel::<Chunk>(2);
-                (Mutex::new(Some(tx)), rx)
-            })
-            .unzip();
-        // Held by the readers only: when the last one ends (or panics), the senders of files
-        // nobody took are dropped and the writer's wait for them ends.
-        let senders = Arc::new(senders);
+        // A reader takes the next file from the queue and opens its channel; the writer
+        // drains the files' channels in order.
+        queue.lock().readers = workers;
         for _ in 0..workers {
-            let (senders, queue, known, todo) = (Arc::clone(&senders), &queue, &known, &todo);
+            let (queue, known, todo) = (&queue, &known, &todo);
             scope.spawn(move || {
+                // However the reader ends (a panic included), the writer stops waiting on it.
+                let _gone = ReaderGone(queue);
                 while let Some(i) = queue.take(todo.len()) {
-                    let tx = senders[i]
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .take();
-                    if let Some(tx) = tx {
-                        let f = &todo[i];
-                        read_file(f, known.get(&f.path), pricer, &tx, chunk_size);
-                    }
+                    let (tx, rx) = sync_channel::<Chunk>(2);
+                    queue.opened(i, rx);
+                    let f = &todo[i];
+                    read_file(f, known.get(&f.path), pricer, &tx, chunk_size);
                 }
             });
         }
-        drop(senders);
         // However the writing ends (done, deadline, error), readers waiting for a turn stop.
         let _stop = StopOnDrop(&queue);
         // Write in file order (oldest first), so which copy of a response is read first,
         // and so owns it, does not depend on thread timing.
         let mut chunks = InOrder {
             files: &todo,
-            receivers: &receivers,
             queue: &queue,
+            current: None,
             next_file: 0,
             deadline,
         };
