@@ -19,6 +19,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/0007_price_sources.sql"),
     include_str!("sql/0008_statusline_and_programs.sql"),
     include_str!("sql/0009_push.sql"),
+    // 0010-0014 are another branch's (issue #18's brief reserves them): placeholders until
+    // that branch is merged, when its migrations take these places.
+    "-- 0010: reserved",
+    "-- 0011: reserved",
+    "-- 0012: reserved",
+    "-- 0013: reserved",
+    "-- 0014: reserved",
+    include_str!("sql/0015_usage_slots.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

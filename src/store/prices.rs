@@ -103,11 +103,15 @@ impl Store {
             } else {
                 "priced = 1 AND price_source IS NOT ?1 AND ?2 IS NULL AND ?3 IS NULL"
             };
-            let parts: Vec<(String, String, String, i64, i64, i64)> = {
+            // Per slot too, for the rollup (`usage_slots`).
+            let slotted: Vec<(String, String, String, i64, i64, i64, i64)> = {
                 let mut st = tx.prepare(&format!(
                     "SELECT tool, session_id, coalesce(model, ''), coalesce(sum(cost_nusd), 0),
-                            sum(cost_nusd IS NULL), count(*)
-                     FROM usage_events WHERE {filter} GROUP BY 1, 2, 3"
+                            sum(cost_nusd IS NULL), count(*),
+                            coalesce(ts_ms - (((ts_ms % {slot}) + {slot}) % {slot}), {untimed})
+                     FROM usage_events WHERE {filter} GROUP BY 1, 2, 3, 7",
+                    slot = super::rollup::SLOT_MS,
+                    untimed = super::rollup::UNTIMED_SLOT,
                 ))?;
                 let rows = st.query_map(params![source, tool, id], |r| {
                     Ok((
@@ -117,10 +121,29 @@ impl Store {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get(6)?,
                     ))
                 })?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
+            let mut slots = super::rollup::SlotDeltas::default();
+            let mut by_model: std::collections::BTreeMap<
+                (String, String, String),
+                (i64, i64, i64),
+            > = std::collections::BTreeMap::new();
+            for (t, s, m, cost, unpriced, n, slot) in &slotted {
+                slots.priced(t, s, m, *slot, (-cost, -unpriced, *n));
+                let e = by_model
+                    .entry((t.clone(), s.clone(), m.clone()))
+                    .or_default();
+                e.0 += cost;
+                e.1 += unpriced;
+                e.2 += n;
+            }
+            let parts: Vec<(String, String, String, i64, i64, i64)> = by_model
+                .into_iter()
+                .map(|((t, s, m), (c, u, n))| (t, s, m, c, u, n))
+                .collect();
             if parts.is_empty() {
                 return Ok(Vec::new());
             }
@@ -132,6 +155,7 @@ impl Store {
             for (t, s, m, cost, unpriced, n) in &parts {
                 totals.execute(params![t, s, m, cost, unpriced, n])?;
             }
+            slots.write(tx)?;
             tx.execute(
                 &format!(
                     "UPDATE usage_events SET priced = 0, cost_nusd = NULL, price_source = NULL
