@@ -30,7 +30,7 @@ COMMANDS = {
     "daily-table": ["report", "daily"],
     "daily-since": ["report", "daily", "--json", "--since", "30d"],
     "daily-tz": ["report", "daily", "--json", "--tz", "Asia/Kolkata"],
-    "daily-project": ["report", "daily", "--json", "--project", "app"],
+    "daily-project": ["report", "daily", "--json", "--project", "webapp"],
     "daily-codex": ["report", "daily", "--json", "--tool", "codex"],
     "weekly": ["report", "weekly", "--json"],
     "weekly-table": ["report", "weekly"],

@@ -201,7 +201,304 @@ const TIMES_AGAIN: &str = "UPDATE usage_slots SET
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::agents::Agent;
+    use crate::reports::blocks::{Responses, blocks};
+    use crate::reports::usage::SlotSums;
+    use crate::store::Store;
+    use crate::store::reports::ReportFilter;
+    use crate::store::write::FileUpdate;
+    use crate::usage::SessionInfo;
+
+    /// 2026-03-02T00:00:00Z
+    const DAY: i64 = 1_772_409_600_000;
+    const H: i64 = 3_600_000;
+    const M: i64 = 60_000;
+
+    fn event(
+        key: &str,
+        session: &str,
+        ts: Option<i64>,
+        model: Option<&str>,
+        out: i64,
+    ) -> UsageEvent {
+        UsageEvent {
+            dedup_key: key.into(),
+            session_id: session.into(),
+            request_id: None,
+            timestamp_ms: ts,
+            model: model.map(str::to_owned),
+            tokens: Tokens {
+                input_tokens: 10,
+                cache_read_tokens: 100,
+                output_tokens: out,
+                ..Tokens::default()
+            },
+            sidechain: false,
+            speed: None,
+            priced: false,
+            cost_nusd: None,
+        }
+    }
+
+    /// The rollup as the writer keeps it, and as the responses sum.
+    fn both(store: &Store) -> (Vec<Vec<Option<i64>>>, Vec<Vec<Option<i64>>>) {
+        let cols = "responses, first_ms, last_ms, input_tokens, cache_creation_tokens,
+                    cache_read_tokens, output_tokens, cost_nusd, unpriced, pending";
+        let kept = format!(
+            "SELECT slot_ms, {cols} FROM usage_slots ORDER BY slot_ms, tool, session_id, model"
+        );
+        let summed = format!(
+            "SELECT coalesce(ts_ms - (((ts_ms % {SLOT_MS}) + {SLOT_MS}) % {SLOT_MS}), {UNTIMED_SLOT}), count(*),
+                    min(ts_ms), max(ts_ms), sum(input_tokens), sum(cache_creation_tokens),
+                    sum(cache_read_tokens), sum(output_tokens), coalesce(sum(cost_nusd), 0),
+                    sum(priced = 1 AND cost_nusd IS NULL), sum(priced = 0)
+             FROM usage_events GROUP BY 1, tool, session_id, coalesce(model, '')
+             ORDER BY 1, tool, session_id, coalesce(model, '')"
+        );
+        let rows = |sql: &str| {
+            store
+                .read(|c| {
+                    let mut st = c.prepare(sql)?;
+                    let rows = st.query_map([], |r| (0..11).map(|i| r.get(i)).collect())?;
+                    Ok(rows.collect::<rusqlite::Result<Vec<Vec<Option<i64>>>>>()?)
+                })
+                .expect("query")
+        };
+        (rows(&kept), rows(&summed))
+    }
+
+    /// Reports read from the rollup equal the same reports summed from the responses.
+    fn reports_agree(store: &Store, f: &ReportFilter) {
+        let mut from_slots = SlotSums::new(SLOT_MS);
+        store
+            .for_each_slot(f, |r| from_slots.add_slot(r))
+            .expect("slots");
+        let mut from_rows = SlotSums::new(SLOT_MS);
+        store
+            .for_each_response(f, |r| from_rows.add(r))
+            .expect("rows");
+        assert_eq!(from_slots.finish(), from_rows.finish(), "{f:?}");
+        let mut by_slot = Responses::default();
+        store
+            .for_each_slot(f, |r| by_slot.add_slot(r))
+            .expect("slots");
+        for slot in by_slot.take_split_slots() {
+            store
+                .for_each_response(&f.within(slot, slot + SLOT_MS), |r| {
+                    if r.ts_ms.is_some() {
+                        by_slot.add(r);
+                    }
+                })
+                .expect("split slot");
+        }
+        let mut by_row = Responses::default();
+        store.for_each_response(f, |r| by_row.add(r)).expect("rows");
+        let now = DAY + 40 * H;
+        assert_eq!(
+            blocks(by_slot, now, false),
+            blocks(by_row, now, false),
+            "{f:?}"
+        );
+        let bounded = ReportFilter {
+            since_ms: f.since_ms.or(Some(DAY - 3 * H - 7 * M)),
+            ..f.clone()
+        };
+        let mut rows_sql = store.usage_by_session(&bounded).expect("bounded");
+        rows_sql.sort_by(|a, b| (&a.session_id, &a.model).cmp(&(&b.session_id, &b.model)));
+        let mut want: std::collections::BTreeMap<(String, String), Tokens> = Default::default();
+        store
+            .read(|c| {
+                let mut st = c.prepare(
+                    "SELECT session_id, coalesce(model, ''), ts_ms, input_tokens, cache_read_tokens, output_tokens
+                     FROM usage_events WHERE ts_ms IS NOT NULL AND (?1 IS NULL OR tool = ?1)
+                         AND (?2 IS NULL OR session_id IN
+                              (SELECT session_id FROM sessions WHERE project LIKE '%/' || ?2))",
+                )?;
+                let mut rows = st.query(rusqlite::params![f.tool.map(Agent::as_str), f.project])?;
+                while let Some(r) = rows.next()? {
+                    let ts: i64 = r.get(2)?;
+                    if bounded.since_ms.is_some_and(|s| ts < s) || bounded.until_ms.is_some_and(|u| ts >= u) {
+                        continue;
+                    }
+                    let t = want.entry((r.get(0)?, r.get(1)?)).or_default();
+                    t.input_tokens += r.get::<_, i64>(3)?;
+                    t.cache_read_tokens += r.get::<_, i64>(4)?;
+                    t.output_tokens += r.get::<_, i64>(5)?;
+                }
+                Ok(())
+            })
+            .expect("rows");
+        let got: std::collections::BTreeMap<(String, String), Tokens> = rows_sql
+            .into_iter()
+            .map(|u| ((u.session_id, u.model), u.tokens))
+            .collect();
+        assert_eq!(
+            got,
+            want.into_iter().filter(|(_, t)| !t.is_zero()).collect(),
+            "{bounded:?}"
+        );
+    }
+
+    #[test]
+    fn the_rollup_equals_the_responses_through_merges_moves_and_reprices() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store =
+            Store::open(&dir.path().join("l.db"), Duration::from_secs(1)).expect("open");
+        let claude = Agent::Claude;
+        let at = |h: i64, m: i64| Some(DAY + h * H + m * M);
+        store
+            .ingest(|w| {
+                let file = w.save_file(&FileUpdate {
+                    path: "/t/a.jsonl",
+                    tool: claude,
+                    session_id: Some("s1"),
+                    size: 1,
+                    mtime_ns: 1,
+                    consumed: 1,
+                    head_hash: 0,
+                    tail_hash: 0,
+                    parser_version: 1,
+                    parser_state: None,
+                    read_at_ms: 0,
+                })?;
+                let mut info = SessionInfo::new("s1");
+                info.cwd = Some("/home/dev/app".into());
+                w.touch_session(claude, &info, "/t/a.jsonl", true, 0)?;
+                let mut info = SessionInfo::new("s2");
+                info.cwd = Some("/home/dev/other".into());
+                w.touch_session(claude, &info, "/t/b.jsonl", true, 0)?;
+                // Streaming copies of one response (the same place, growing output).
+                for out in [9, 9, 250] {
+                    w.add_usage(
+                        claude,
+                        file,
+                        &event("r1", "s1", at(9, 42), Some("opus"), out),
+                    )?;
+                }
+                w.add_usage(
+                    claude,
+                    file,
+                    &event("r2", "s1", at(13, 59), Some("sonnet"), 20),
+                )?;
+                w.add_usage(
+                    claude,
+                    file,
+                    &event("r3", "s1", at(14, 1), Some("sonnet"), 30),
+                )?;
+                // A block opened at 00:00 ends at 05:00: a response exactly then is in it, one
+                // later in that quarter hour is not.
+                w.add_usage(claude, file, &event("e0", "s2", Some(DAY), Some("opus"), 1))?;
+                w.add_usage(
+                    claude,
+                    file,
+                    &event("e1", "s2", Some(DAY + 5 * H), Some("opus"), 2),
+                )?;
+                w.add_usage(
+                    claude,
+                    file,
+                    &event("e2", "s2", Some(DAY + 5 * H + 3 * M), Some("opus"), 3),
+                )?;
+                w.add_usage(claude, file, &event("u1", "s2", None, Some("opus"), 5))?;
+                w.add_usage(
+                    Agent::Codex,
+                    file,
+                    &event("c1", "x1", at(20, 30), Some("gpt-5"), 7),
+                )?;
+                // A copy read later with an earlier time: the response moves to another slot.
+                w.add_usage(
+                    claude,
+                    file,
+                    &event("r3", "s1", at(12, 0), Some("sonnet"), 31),
+                )?;
+                Ok(())
+            })
+            .expect("first read");
+        let (kept, summed) = both(&store);
+        assert_eq!(kept, summed);
+        store
+            .ingest(|w| {
+                // A sidechain replay first, then the main copy in another session and with a
+                // model named: the response moves session and model; its old slot empties.
+                let mut side = event("m1", "agent-1", at(10, 5), None, 4);
+                side.sidechain = true;
+                w.add_usage(claude, 1, &side)?;
+                Ok(())
+            })
+            .expect("sidechain");
+        store
+            .ingest(|w| {
+                w.add_usage(claude, 1, &event("m1", "s2", at(10, 5), Some("haiku"), 6))?;
+                w.add_usage(claude, 1, &event("u1", "s2", at(3, 0), Some("opus"), 5))?;
+                Ok(())
+            })
+            .expect("main copy");
+        let (kept, summed) = both(&store);
+        assert_eq!(kept, summed);
+        let emptied: i64 = store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM usage_slots WHERE session_id = 'agent-1'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .expect("count");
+        assert_eq!(emptied, 0, "a slot left without responses is deleted");
+        // Priced, then taken back by other prices and priced again.
+        let pending = store.unpriced(None).expect("pending");
+        let costs: Vec<(i64, Option<i64>)> = pending
+            .iter()
+            .map(|u| {
+                (
+                    u.rowid,
+                    (u.model.as_deref() != Some("haiku")).then_some(u.tokens.total() * 1000),
+                )
+            })
+            .collect();
+        store.set_costs(&costs, 1).expect("priced");
+        assert_eq!(both(&store).0, both(&store).1);
+        store.unprice_other_sources(2, None).expect("unpriced");
+        assert_eq!(both(&store).0, both(&store).1);
+        let half: Vec<_> = costs.iter().step_by(2).copied().collect();
+        store.set_costs(&half, 2).expect("repriced");
+        let (kept, summed) = both(&store);
+        assert_eq!(kept, summed);
+        for f in [
+            ReportFilter::default(),
+            ReportFilter {
+                tool: Some(claude),
+                ..ReportFilter::default()
+            },
+            ReportFilter {
+                project: Some("app".into()),
+                ..ReportFilter::default()
+            },
+            ReportFilter {
+                since_ms: Some(DAY + 9 * H + 50 * M),
+                ..ReportFilter::default()
+            },
+            ReportFilter {
+                until_ms: Some(DAY + 13 * H + 59 * M + 1),
+                ..ReportFilter::default()
+            },
+            ReportFilter {
+                since_ms: Some(DAY + 9 * H + 41 * M),
+                until_ms: Some(DAY + 9 * H + 43 * M),
+                ..ReportFilter::default()
+            },
+            ReportFilter {
+                since_ms: Some(DAY + 4 * H + 59 * M),
+                until_ms: Some(DAY + 14 * H + 7 * M),
+                tool: Some(claude),
+                ..ReportFilter::default()
+            },
+        ] {
+            reports_agree(&store, &f);
+        }
+    }
 
     #[test]
     fn slots_are_quarter_hours_of_utc() {
