@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     "-- 0013: reserved",
     "-- 0014: reserved",
     include_str!("sql/0015_usage_slots.sql"),
+    include_str!("sql/0016_resolved_prices.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

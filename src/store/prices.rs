@@ -15,11 +15,95 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::Store;
 use super::sessions::tokens_at;
 use crate::agents::Agent;
+use crate::cost::{Rates, ResolvedRates};
 use crate::usage::{ModelUsage, Snapshot, Tokens};
 
 const PRICES_ALL: &str = "prices_all";
 
 impl Store {
+    /// The rates `source` resolved (and the ledger kept) for these UTC days.
+    pub fn resolved_rates(&self, source: i64, days: &[i64]) -> Result<Vec<ResolvedRates>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT model, tool, day, priced, input, output, cache_read, cache_write, cache_write_1h,
+                        model_id, provider_id, flat_up_to, tiered_from
+                 FROM resolved_prices WHERE source = ?1 AND day = ?2",
+            )?;
+            let mut out = Vec::new();
+            for day in days {
+                let rows = st.query_map(params![source, day], |r| {
+                    let tool: String = r.get(1)?;
+                    let priced: bool = r.get(3)?;
+                    let rates = if priced {
+                        Some((
+                            Rates {
+                                input: r.get(4)?,
+                                output: r.get(5)?,
+                                cache_read: r.get(6)?,
+                                cache_write: r.get(7)?,
+                                cache_write_1h: r.get(8)?,
+                            },
+                            r.get(9)?,
+                            r.get(10)?,
+                            r.get(11)?,
+                            r.get(12)?,
+                        ))
+                    } else {
+                        None
+                    };
+                    Ok((tool, r.get(0)?, r.get(2)?, rates))
+                })?;
+                for row in rows {
+                    let (tool, model, day, rates) = row?;
+                    if let Some(tool) = Agent::parse(&tool) {
+                        out.push(ResolvedRates {
+                            tool,
+                            model,
+                            day,
+                            rates,
+                        });
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Keep the rates `source` resolved (those already kept stay as they are).
+    pub fn keep_resolved_rates(&mut self, source: i64, rows: &[ResolvedRates]) -> Result<()> {
+        if rows.is_empty() || self.read_only().is_some() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO resolved_prices VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?;
+            for r in rows {
+                let (rates, model_id, provider_id, up_to, from) = match &r.rates {
+                    Some((rates, m, p, u, f)) => (Some(*rates), Some(m), Some(p), Some(*u), Some(*f)),
+                    None => (None, None, None, None, None),
+                };
+                st.execute(params![
+                    source,
+                    r.model,
+                    r.tool.as_str(),
+                    r.day,
+                    rates.is_some(),
+                    rates.map(|x| x.input),
+                    rates.map(|x| x.output),
+                    rates.and_then(|x| x.cache_read),
+                    rates.and_then(|x| x.cache_write),
+                    rates.and_then(|x| x.cache_write_1h),
+                    model_id,
+                    provider_id,
+                    up_to,
+                    from
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
     /// The id of the prices `fingerprint` names (recorded the first time it prices).
     pub fn price_source(&mut self, fingerprint: &str, described: &str) -> Result<i64> {
         let known = self.read(|c| {
