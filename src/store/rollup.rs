@@ -45,8 +45,11 @@ struct SlotDelta {
 /// the common case looks up without allocating).
 #[derive(Debug, Default)]
 pub struct SlotDeltas {
-    by_session: FxHashMap<String, Vec<(String, String, FxHashMap<i64, SlotDelta>)>>,
+    by_session: FxHashMap<String, Vec<ToolModelSlots>>,
 }
+
+/// One (tool, model) of a session, and its changes per slot.
+type ToolModelSlots = (String, String, FxHashMap<i64, SlotDelta>);
 
 impl SlotDeltas {
     fn entry(&mut self, tool: &str, session: &str, model: &str, slot: i64) -> &mut SlotDelta {
@@ -244,7 +247,9 @@ mod tests {
     }
 
     /// The rollup as the writer keeps it, and as the responses sum.
-    fn both(store: &Store) -> (Vec<Vec<Option<i64>>>, Vec<Vec<Option<i64>>>) {
+    type Rows = Vec<Vec<Option<i64>>>;
+
+    fn both(store: &Store) -> (Rows, Rows) {
         let cols = "responses, first_ms, last_ms, input_tokens, cache_creation_tokens,
                     cache_read_tokens, output_tokens, cost_nusd, unpriced, pending";
         let kept = format!(
