@@ -237,6 +237,21 @@ fn db_usage(t: &Tokens) -> Usage {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Input sizes up to this are probed for a long-context tier (the largest contexts today hold
+/// a few million tokens).
+const TIER_PROBE_MAX: i64 = 100_000_000;
+
+/// One (model, agent, UTC day) as the database resolved it, as the ledger keeps it
+/// (`resolved_prices`, migration 0012): `rates` is `None` when the database has no price for
+/// it. Requests of up to `flat_up_to` input tokens cost the flat rates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedRates {
+    pub tool: Agent,
+    pub model: String,
+    pub day: i64,
+    pub rates: Option<(Rates, String, String, i64, i64)>,
+}
+
 /// What one (model, provider, day) resolved to, with what is known about where its prices
 /// are flat (below any long-context tier) so most requests need no database call.
 #[derive(Clone, Debug)]
@@ -370,7 +385,14 @@ impl Pricer {
         Some((c.total_price, c.model_id, c.provider_id))
     }
 
-    fn resolve(normalized: &str, provider: Option<&'static str>, day: i64) -> Option<Resolved> {
+    /// `hint`: another day's resolution of the model; when its flat rates are these and its
+    /// tier bounds check out at this day (two probes), they are taken instead of bisecting.
+    fn resolve(
+        normalized: &str,
+        provider: Option<&'static str>,
+        day: i64,
+        hint: Option<(Rates, i64, i64)>,
+    ) -> Option<Resolved> {
         let provider = provider?;
         let at = day * DAY_MS + DAY_MS / 2;
         let probe = |t: Tokens| Self::db_price(normalized, provider, &t, at);
@@ -405,12 +427,48 @@ impl Pricer {
                 ..Tokens::default()
             })),
         };
+        // Where a long-context tier starts (the smallest input size not priced flat), found
+        // once by bisection, so that every smaller request is priced without the database
+        // — and, with the rates kept in the ledger ([`Pricer::resolved`]), without loading it.
+        let flat_at = |size: i64| {
+            let t = Tokens {
+                input_tokens: size,
+                ..Tokens::default()
+            };
+            let Some((exact, _, _)) = probe(t) else {
+                return true;
+            };
+            let flat = flat.price(&t);
+            (exact - flat).abs() <= 1e-9 * exact.abs().max(1e-12)
+        };
+        let (mut lo, mut hi) = (k, TIER_PROBE_MAX);
+        let hinted = hint.filter(|(rates, up_to, from)| {
+            *rates == flat
+                && flat_at(*up_to)
+                && if *from == i64::MAX {
+                    *up_to == TIER_PROBE_MAX
+                } else {
+                    !flat_at(*from)
+                }
+        });
+        let (flat_up_to, tiered_from) = if let Some((_, up_to, from)) = hinted {
+            (up_to, from)
+        } else if flat_at(hi) {
+            (hi, i64::MAX)
+        } else {
+            // flat at `lo`, not at `hi`.
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if flat_at(mid) { lo = mid } else { hi = mid }
+            }
+            (lo, hi)
+        };
         Some(Resolved {
             model_id: Some(model_id),
             provider_id,
             flat,
-            flat_up_to: -1,
-            tiered_from: i64::MAX,
+            flat_up_to,
+            tiered_from,
         })
     }
 
@@ -460,6 +518,7 @@ impl Pricer {
             &normalized,
             provider_hint(tool, &normalized),
             at_ms.div_euclid(DAY_MS),
+            None,
         )?;
         Some((
             r.flat,
@@ -468,6 +527,74 @@ impl Pricer {
                 model_id: r.model_id.unwrap_or_default(),
             },
         ))
+    }
+
+    /// The database resolutions this pricer made (or was given), for the ledger to keep.
+    /// Models the price file prices are left out (they need no database).
+    pub fn resolved(&self) -> Vec<ResolvedRates> {
+        let Ok(cache) = self.cache.lock() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (model, e) in cache.iter().filter(|(_, e)| e.file.is_none()) {
+            for ((provider, day), r) in &e.days {
+                // The provider follows from the agent; keep one agent per provider.
+                let Some(tool) = Agent::ALL
+                    .iter()
+                    .copied()
+                    .find(|t| provider_hint(Some(*t), &e.normalized) == *provider)
+                else {
+                    continue;
+                };
+                out.push(ResolvedRates {
+                    tool,
+                    model: model.clone(),
+                    day: *day,
+                    rates: r.as_ref().map(|r| {
+                        (
+                            r.flat,
+                            r.model_id.clone().unwrap_or_default(),
+                            r.provider_id.clone(),
+                            r.flat_up_to,
+                            r.tiered_from,
+                        )
+                    }),
+                });
+            }
+        }
+        out
+    }
+
+    /// Take resolutions the ledger kept (made by the same prices: the caller matches the
+    /// price source), so that pricing requests below a tier needs no database load.
+    pub fn seed(&self, rows: &[ResolvedRates]) {
+        let Ok(mut cache) = self.cache.lock() else {
+            return;
+        };
+        for r in rows {
+            if !cache.contains_key(&r.model) {
+                let e = self.entry(&r.model);
+                cache.insert(r.model.clone(), e);
+            }
+            let Some(e) = cache.get_mut(&r.model) else {
+                continue;
+            };
+            if e.file.is_some() {
+                continue;
+            }
+            let provider = provider_hint(Some(r.tool), &e.normalized);
+            e.days.entry((provider, r.day)).or_insert_with(|| {
+                r.rates
+                    .as_ref()
+                    .map(|(flat, model_id, provider_id, up_to, from)| Resolved {
+                        model_id: Some(model_id.clone()),
+                        provider_id: provider_id.clone(),
+                        flat: *flat,
+                        flat_up_to: *up_to,
+                        tiered_from: *from,
+                    })
+            });
+        }
     }
 
     /// The price of one request (one response's usage), or `None` when the model has no
@@ -498,11 +625,16 @@ impl Pricer {
         let provider = provider_hint(Some(tool), &e.normalized);
         let day = at_ms.div_euclid(DAY_MS);
         let normalized = e.normalized.clone();
-        let r = e
-            .days
-            .entry((provider, day))
-            .or_insert_with(|| Self::resolve(&normalized, provider, day))
-            .as_mut()?;
+        if !e.days.contains_key(&(provider, day)) {
+            let hint = e
+                .days
+                .iter()
+                .filter(|((p, _), _)| *p == provider)
+                .find_map(|(_, r)| r.as_ref().map(|r| (r.flat, r.flat_up_to, r.tiered_from)));
+            let r = Self::resolve(&normalized, provider, day, hint);
+            e.days.insert((provider, day), r);
+        }
+        let r = e.days.get_mut(&(provider, day))?.as_mut()?;
         let size = t.input_side();
         let flat = r.flat.price(t);
         if size <= r.flat_up_to && size < r.tiered_from {

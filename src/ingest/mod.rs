@@ -297,5 +297,9 @@ pub fn ingest_with(
     });
     store.set_bulk(false);
     read?;
+    // The rates resolved while pricing, for later small pricings (issue #18).
+    if let (Some(p), Some(s)) = (pricer, source) {
+        price::keep_rates(store, p, s)?;
+    }
     Ok(report)
 }

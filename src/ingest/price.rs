@@ -69,7 +69,7 @@ pub fn settle_costs_with(
         Vec::new()
     };
     let pending = store.unpriced(session)?;
-    let costs = costs_of(pricer, &pending);
+    let costs = costs_with_kept_rates(store, pricer, source, &pending)?;
     store.set_costs(&costs, source)?;
     if others && session.is_none() {
         store.set_prices_all(source)?;
@@ -109,7 +109,42 @@ pub fn settle_pending(store: &mut Store, pricer: &Pricer, which: Pending<'_>) ->
         return Ok(());
     }
     let source = store.price_source(&pricer.fingerprint(), &pricer.describe())?;
-    store.set_costs(&costs_of(pricer, &pending), source)
+    let costs = costs_with_kept_rates(store, pricer, source, &pending)?;
+    store.set_costs(&costs, source)
+}
+
+/// [`costs_of`], with the rates the ledger kept for the responses' days given to the pricer
+/// first, and what it resolved anew kept after: a few new responses (a status line) are then
+/// priced without loading the price database.
+fn costs_with_kept_rates(
+    store: &mut Store,
+    pricer: &Pricer,
+    source: i64,
+    pending: &[crate::store::write::Unpriced],
+) -> Result<Vec<(i64, Option<i64>)>> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut days: Vec<i64> = pending
+        .iter()
+        .map(|u| u.ts_ms.unwrap_or(now).div_euclid(86_400_000))
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    let kept = store.resolved_rates(source, &days)?;
+    pricer.seed(&kept);
+    let costs = costs_of(pricer, pending);
+    let resolved = pricer.resolved();
+    if resolved.len() > kept.len() {
+        store.keep_resolved_rates(source, &resolved)?;
+    }
+    Ok(costs)
+}
+
+/// After a read priced on its reader threads: keep the rates it resolved.
+pub(super) fn keep_rates(store: &mut Store, pricer: &Pricer, source: i64) -> Result<()> {
+    store.keep_resolved_rates(source, &pricer.resolved())
 }
 
 /// Each response's cost (`None`: its model has no price).

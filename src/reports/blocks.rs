@@ -14,53 +14,125 @@
 
 use std::collections::HashMap;
 
-use crate::store::reports::ResponseRef;
+use crate::store::reports::{ResponseRef, SlotRef};
 use crate::usage::Tokens;
 
 pub const BLOCK_MS: i64 = 5 * 3_600_000;
 const HOUR_MS: i64 = 3_600_000;
 
-/// One response, as blocks need it (its model by index into [`Responses::models`]).
+/// One response, or the responses of one model in one quarter hour (from the rollup), as
+/// blocks need them (the model by index into [`Responses::models`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
+    /// The earliest and latest time of its responses.
     ts_ms: i64,
+    last_ms: i64,
+    responses: i64,
     model: usize,
     tokens: Tokens,
     cost_nusd: i64,
     unpriced: i64,
+    /// The quarter hour, for a rollup part.
+    slot: Option<i64>,
 }
 
-/// The responses a report covers, gathered one at a time.
+/// The responses a report covers, gathered one at a time or per quarter hour.
 #[derive(Debug, Default)]
 pub struct Responses {
     entries: Vec<Entry>,
     models: Vec<String>,
     index: HashMap<String, usize>,
+    /// Rollup parts by (quarter hour, model).
+    parts: HashMap<(i64, usize), usize>,
     /// Responses without a time: in no block.
     pub untimed: i64,
 }
 
 impl Responses {
+    fn model(&mut self, model: &str) -> usize {
+        match self.index.get(model) {
+            Some(&i) => i,
+            None => {
+                self.models.push(model.to_owned());
+                self.index.insert(model.to_owned(), self.models.len() - 1);
+                self.models.len() - 1
+            }
+        }
+    }
+
     pub fn add(&mut self, r: &ResponseRef<'_>) {
         let Some(ts_ms) = r.ts_ms else {
             self.untimed += 1;
             return;
         };
-        let model = match self.index.get(r.model) {
-            Some(&i) => i,
-            None => {
-                self.models.push(r.model.to_owned());
-                self.index.insert(r.model.to_owned(), self.models.len() - 1);
-                self.models.len() - 1
-            }
-        };
+        let model = self.model(r.model);
         self.entries.push(Entry {
             ts_ms,
+            last_ms: ts_ms,
+            responses: 1,
             model,
             tokens: r.tokens,
             cost_nusd: r.cost_nusd,
             unpriced: r.unpriced,
+            slot: None,
         });
+    }
+
+    /// Add a rollup part (several sessions' parts of one quarter hour and model are summed).
+    pub fn add_slot(&mut self, r: &SlotRef<'_>) {
+        let (Some(slot), Some(first), Some(last)) = (r.slot_ms, r.first_ms, r.last_ms) else {
+            self.untimed += r.responses;
+            return;
+        };
+        let model = self.model(r.model);
+        if let Some(&i) = self.parts.get(&(slot, model)) {
+            let e = &mut self.entries[i];
+            e.ts_ms = e.ts_ms.min(first);
+            e.last_ms = e.last_ms.max(last);
+            e.responses += r.responses;
+            e.tokens = e.tokens.add(&r.tokens);
+            e.cost_nusd += r.cost_nusd;
+            e.unpriced += r.unpriced;
+            return;
+        }
+        self.parts.insert((slot, model), self.entries.len());
+        self.entries.push(Entry {
+            ts_ms: first,
+            last_ms: last,
+            responses: r.responses,
+            model,
+            tokens: r.tokens,
+            cost_nusd: r.cost_nusd,
+            unpriced: r.unpriced,
+            slot: Some(slot),
+        });
+    }
+
+    /// The quarter hours that a block's end could cut in two, taken out: a block ends five
+    /// hours after a whole hour, and a response exactly then is still in it while a later
+    /// one of the same quarter hour is not. They are to be added again response by
+    /// response. (Every other quarter hour lies wholly in one block: a gap of over five
+    /// hours cannot lie inside one.)
+    pub fn take_split_slots(&mut self) -> Vec<i64> {
+        let mut split: Vec<i64> = self
+            .entries
+            .iter()
+            .filter(|e| e.slot.is_some() && e.ts_ms.rem_euclid(HOUR_MS) == 0 && e.last_ms > e.ts_ms)
+            .filter_map(|e| e.slot)
+            .collect();
+        split.sort_unstable();
+        split.dedup();
+        if !split.is_empty() {
+            self.entries
+                .retain(|e| e.slot.is_none_or(|s| split.binary_search(&s).is_err()));
+            self.parts.clear();
+            for (i, e) in self.entries.iter().enumerate() {
+                if let Some(s) = e.slot {
+                    self.parts.insert((s, e.model), i);
+                }
+            }
+        }
+        split
     }
 }
 
@@ -125,16 +197,18 @@ pub fn blocks(mut r: Responses, now_ms: i64, active_only: bool) -> BlocksReport 
     let mut rows = Vec::new();
     let mut current: Vec<Entry> = Vec::new();
     let mut start = 0;
+    // The latest response of the current block (entries of one quarter hour overlap).
+    let mut last_ms = i64::MIN;
     for e in r.entries {
-        if let Some(last) = current.last()
-            && (e.ts_ms - start > BLOCK_MS || e.ts_ms - last.ts_ms > BLOCK_MS)
-        {
+        if !current.is_empty() && (e.ts_ms - start > BLOCK_MS || e.ts_ms - last_ms > BLOCK_MS) {
             rows.push(block(start, &current, &r.models, now_ms));
             current.clear();
         }
         if current.is_empty() {
             start = e.ts_ms.div_euclid(HOUR_MS) * HOUR_MS;
+            last_ms = e.last_ms;
         }
+        last_ms = last_ms.max(e.last_ms);
         current.push(e);
     }
     if !current.is_empty() {
@@ -151,7 +225,7 @@ pub fn blocks(mut r: Responses, now_ms: i64, active_only: bool) -> BlocksReport 
 
 fn block(start_ms: i64, entries: &[Entry], models: &[String], now_ms: i64) -> Block {
     let first_ms = entries.first().map_or(start_ms, |e| e.ts_ms);
-    let last_ms = entries.last().map_or(start_ms, |e| e.ts_ms);
+    let last_ms = entries.iter().map(|e| e.last_ms).max().unwrap_or(start_ms);
     let end_ms = start_ms + BLOCK_MS;
     let mut tokens = Tokens::default();
     let (mut cost, mut unpriced) = (0, 0);
@@ -186,7 +260,7 @@ fn block(start_ms: i64, entries: &[Entry], models: &[String], now_ms: i64) -> Bl
         end_ms,
         first_ms,
         last_ms,
-        responses: super::count(entries.len()),
+        responses: entries.iter().map(|e| e.responses).sum(),
         tokens,
         cost_known_usd,
         unpriced,

@@ -7,12 +7,12 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use chrono_tz::Tz;
 
 use crate::dates::local_date;
-use crate::store::reports::{ResponseRef, SessionMeta, SessionModelUsage};
+use crate::store::reports::{ResponseRef, SessionMeta, SessionModelUsage, SlotRef};
 use crate::usage::{Tokens, earliest};
 
 /// The span usage is first summed over for the time reports: every UTC offset in use since
 /// the 1970s is a whole number of quarter hours, so no quarter hour holds two local days.
-pub const SLOT_MS: i64 = 15 * 60_000;
+pub const SLOT_MS: i64 = crate::store::rollup::SLOT_MS;
 
 /// The cost of one model's part of a row.
 pub trait Prices {
@@ -402,6 +402,25 @@ impl SlotSums {
         };
         let start = ts.div_euclid(self.slot_ms) * self.slot_ms;
         // Look the model up by &str: a String is made once per model, not per response.
+        let slots = match self.by_model.get_mut(r.model) {
+            Some(s) => s,
+            None => self.by_model.entry(r.model.to_owned()).or_default(),
+        };
+        let t = slots.entry(start).or_default();
+        t.0 = t.0.add(&r.tokens);
+        t.1 += r.cost_nusd;
+        t.2 += r.unpriced;
+    }
+
+    /// Add a part of the rollup (or one response of it), already summed per quarter hour:
+    /// `slot_ms` must be a multiple of this sum's slot length.
+    pub fn add_slot(&mut self, r: &SlotRef<'_>) {
+        let Some(ts) = r.slot_ms else {
+            self.untimed.responses += r.responses;
+            self.untimed.tokens = self.untimed.tokens.add(&r.tokens);
+            return;
+        };
+        let start = ts.div_euclid(self.slot_ms) * self.slot_ms;
         let slots = match self.by_model.get_mut(r.model) {
             Some(s) => s,
             None => self.by_model.entry(r.model.to_owned()).or_default(),

@@ -20,6 +20,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sql/0008_statusline_and_programs.sql"),
     include_str!("sql/0009_push.sql"),
     include_str!("sql/0010_tool_call_key_order.sql"),
+    include_str!("sql/0011_usage_slots.sql"),
+    include_str!("sql/0012_resolved_prices.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

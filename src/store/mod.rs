@@ -11,6 +11,7 @@ mod migrate;
 mod prices;
 pub mod push;
 pub mod reports;
+pub mod rollup;
 pub mod sessions;
 pub mod snapshots;
 pub mod spans;

@@ -15,11 +15,95 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::Store;
 use super::sessions::tokens_at;
 use crate::agents::Agent;
+use crate::cost::{Rates, ResolvedRates};
 use crate::usage::{ModelUsage, Snapshot, Tokens};
 
 const PRICES_ALL: &str = "prices_all";
 
 impl Store {
+    /// The rates `source` resolved (and the ledger kept) for these UTC days.
+    pub fn resolved_rates(&self, source: i64, days: &[i64]) -> Result<Vec<ResolvedRates>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT model, tool, day, priced, input, output, cache_read, cache_write, cache_write_1h,
+                        model_id, provider_id, flat_up_to, tiered_from
+                 FROM resolved_prices WHERE source = ?1 AND day = ?2",
+            )?;
+            let mut out = Vec::new();
+            for day in days {
+                let rows = st.query_map(params![source, day], |r| {
+                    let tool: String = r.get(1)?;
+                    let priced: bool = r.get(3)?;
+                    let rates = if priced {
+                        Some((
+                            Rates {
+                                input: r.get(4)?,
+                                output: r.get(5)?,
+                                cache_read: r.get(6)?,
+                                cache_write: r.get(7)?,
+                                cache_write_1h: r.get(8)?,
+                            },
+                            r.get(9)?,
+                            r.get(10)?,
+                            r.get(11)?,
+                            r.get(12)?,
+                        ))
+                    } else {
+                        None
+                    };
+                    Ok((tool, r.get(0)?, r.get(2)?, rates))
+                })?;
+                for row in rows {
+                    let (tool, model, day, rates) = row?;
+                    if let Some(tool) = Agent::parse(&tool) {
+                        out.push(ResolvedRates {
+                            tool,
+                            model,
+                            day,
+                            rates,
+                        });
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Keep the rates `source` resolved (those already kept stay as they are).
+    pub fn keep_resolved_rates(&mut self, source: i64, rows: &[ResolvedRates]) -> Result<()> {
+        if rows.is_empty() || self.read_only().is_some() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO resolved_prices VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?;
+            for r in rows {
+                let (rates, model_id, provider_id, up_to, from) = match &r.rates {
+                    Some((rates, m, p, u, f)) => (Some(*rates), Some(m), Some(p), Some(*u), Some(*f)),
+                    None => (None, None, None, None, None),
+                };
+                st.execute(params![
+                    source,
+                    r.model,
+                    r.tool.as_str(),
+                    r.day,
+                    rates.is_some(),
+                    rates.map(|x| x.input),
+                    rates.map(|x| x.output),
+                    rates.and_then(|x| x.cache_read),
+                    rates.and_then(|x| x.cache_write),
+                    rates.and_then(|x| x.cache_write_1h),
+                    model_id,
+                    provider_id,
+                    up_to,
+                    from
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
     /// The id of the prices `fingerprint` names (recorded the first time it prices).
     pub fn price_source(&mut self, fingerprint: &str, described: &str) -> Result<i64> {
         let known = self.read(|c| {
@@ -103,11 +187,15 @@ impl Store {
             } else {
                 "priced = 1 AND price_source IS NOT ?1 AND ?2 IS NULL AND ?3 IS NULL"
             };
-            let parts: Vec<(String, String, String, i64, i64, i64)> = {
+            // Per slot too, for the rollup (`usage_slots`).
+            let slotted: Vec<(String, String, String, i64, i64, i64, i64)> = {
                 let mut st = tx.prepare(&format!(
                     "SELECT tool, session_id, coalesce(model, ''), coalesce(sum(cost_nusd), 0),
-                            sum(cost_nusd IS NULL), count(*)
-                     FROM usage_events WHERE {filter} GROUP BY 1, 2, 3"
+                            sum(cost_nusd IS NULL), count(*),
+                            coalesce(ts_ms - (((ts_ms % {slot}) + {slot}) % {slot}), {untimed})
+                     FROM usage_events WHERE {filter} GROUP BY 1, 2, 3, 7",
+                    slot = super::rollup::SLOT_MS,
+                    untimed = super::rollup::UNTIMED_SLOT,
                 ))?;
                 let rows = st.query_map(params![source, tool, id], |r| {
                     Ok((
@@ -117,10 +205,29 @@ impl Store {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get(6)?,
                     ))
                 })?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
+            let mut slots = super::rollup::SlotDeltas::default();
+            let mut by_model: std::collections::BTreeMap<
+                (String, String, String),
+                (i64, i64, i64),
+            > = std::collections::BTreeMap::new();
+            for (t, s, m, cost, unpriced, n, slot) in &slotted {
+                slots.priced(t, s, m, *slot, (-cost, -unpriced, *n));
+                let e = by_model
+                    .entry((t.clone(), s.clone(), m.clone()))
+                    .or_default();
+                e.0 += cost;
+                e.1 += unpriced;
+                e.2 += n;
+            }
+            let parts: Vec<(String, String, String, i64, i64, i64)> = by_model
+                .into_iter()
+                .map(|((t, s, m), (c, u, n))| (t, s, m, c, u, n))
+                .collect();
             if parts.is_empty() {
                 return Ok(Vec::new());
             }
@@ -132,6 +239,7 @@ impl Store {
             for (t, s, m, cost, unpriced, n) in &parts {
                 totals.execute(params![t, s, m, cost, unpriced, n])?;
             }
+            slots.write(tx)?;
             tx.execute(
                 &format!(
                     "UPDATE usage_events SET priced = 0, cost_nusd = NULL, price_source = NULL

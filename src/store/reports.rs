@@ -8,6 +8,7 @@ use anyhow::Result;
 use rusqlite::Connection;
 
 use super::Store;
+use super::rollup::{SLOT_MS, UNTIMED_SLOT, slot_of};
 use super::sessions::{SUM_COLUMNS, tokens_at};
 use crate::agents::Agent;
 use crate::usage::Tokens;
@@ -106,6 +107,70 @@ fn query<T>(
     let tool = f.tool.map(Agent::as_str);
     let rows = st.query_map(params(f, &tool, extra).as_slice(), map)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Usage of one quarter hour (or of one response in it), session and model, borrowed from
+/// the query ([`Store::for_each_slot`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotRef<'a> {
+    /// The quarter hour's start; `None` for responses without a time.
+    pub slot_ms: Option<i64>,
+    /// `""` when the transcript named none.
+    pub model: &'a str,
+    pub responses: i64,
+    /// The earliest and latest time of these responses.
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    pub tokens: Tokens,
+    /// Stored cost (nano-USD), and how many responses have no price.
+    pub cost_nusd: i64,
+    pub unpriced: i64,
+}
+
+/// A filter's time range as whole quarter hours `[lo, hi)` (read from the rollup) and the
+/// pieces at its ends (read response by response).
+struct SlotSpan {
+    lo: i64,
+    hi: i64,
+    ends: Vec<(i64, i64)>,
+}
+
+impl SlotSpan {
+    fn of(f: &ReportFilter) -> SlotSpan {
+        let ceil = |t: i64| {
+            slot_of(Some(t)).saturating_add(if t.rem_euclid(SLOT_MS) == 0 {
+                0
+            } else {
+                SLOT_MS
+            })
+        };
+        let lo = f
+            .since_ms
+            .map_or(i64::MIN, |s| ceil(s.max(i64::MIN + SLOT_MS)));
+        let hi = f.until_ms.map_or(i64::MAX, |u| slot_of(Some(u)));
+        if let (Some(s), Some(u)) = (f.since_ms, f.until_ms)
+            && lo >= hi
+        {
+            // Less than a whole quarter hour: all of it from the responses.
+            return SlotSpan {
+                lo: 0,
+                hi: 0,
+                ends: vec![(s, u)],
+            };
+        }
+        let mut ends = Vec::new();
+        if let Some(s) = f.since_ms
+            && s < lo
+        {
+            ends.push((s, lo));
+        }
+        if let Some(u) = f.until_ms
+            && hi < u
+        {
+            ends.push((hi, u));
+        }
+        SlotSpan { lo, hi, ends }
+    }
 }
 
 /// One session's usage of one model.
@@ -231,6 +296,81 @@ impl Store {
         })
     }
 
+    /// Call `each` with the usage in `f` per quarter hour (`usage_slots`), session and model,
+    /// in no particular order: the rollup's rows for the whole quarter hours of the range,
+    /// and one part per response for the pieces of quarter hours at its ends (a bound such
+    /// as `--since 30m` need not fall on one). Untimed usage (`slot_ms: None`) is passed
+    /// whatever the bounds, as [`Store::for_each_response`] does.
+    pub fn for_each_slot(
+        &self,
+        f: &ReportFilter,
+        mut each: impl FnMut(&SlotRef<'_>),
+    ) -> Result<()> {
+        let span = SlotSpan::of(f);
+        let rest = ReportFilter {
+            since_ms: None,
+            until_ms: None,
+            ..f.clone()
+        };
+        self.read(|c| {
+            let sql = format!(
+                "SELECT x.slot_ms, x.model, x.responses, x.first_ms, x.last_ms, x.input_tokens,
+                        x.cache_creation_tokens, x.cache_creation_5m_tokens, x.cache_creation_1h_tokens,
+                        x.cache_read_tokens, x.output_tokens, x.reasoning_tokens, x.cost_nusd, x.unpriced
+                 FROM usage_slots x
+                 WHERE (x.slot_ms = {UNTIMED_SLOT} OR (x.slot_ms >= :lo AND x.slot_ms < :hi))
+                   AND x.responses > 0 AND {}",
+                filter_sql("x", "NULL")
+            );
+            let mut st = c.prepare(&sql)?;
+            let tool = rest.tool.map(Agent::as_str);
+            let extra: [(&str, &dyn rusqlite::ToSql); 2] = [(":lo", &span.lo), (":hi", &span.hi)];
+            let mut rows = st.query(params(&rest, &tool, &extra).as_slice())?;
+            while let Some(r) = rows.next()? {
+                let slot: i64 = r.get(0)?;
+                each(&SlotRef {
+                    slot_ms: (slot != UNTIMED_SLOT).then_some(slot),
+                    model: r.get_ref(1)?.as_str()?,
+                    responses: r.get(2)?,
+                    first_ms: r.get(3)?,
+                    last_ms: r.get(4)?,
+                    tokens: tokens_at(r, 5)?,
+                    cost_nusd: r.get(12)?,
+                    unpriced: r.get(13)?,
+                });
+            }
+            // The ends, response by response, by the time index.
+            let sql = format!(
+                "SELECT u.ts_ms, coalesce(u.model, ''), u.input_tokens, u.cache_creation_tokens,
+                        u.cache_creation_5m_tokens, u.cache_creation_1h_tokens, u.cache_read_tokens,
+                        u.output_tokens, u.reasoning_tokens, coalesce(u.cost_nusd, 0),
+                        u.priced = 1 AND u.cost_nusd IS NULL
+                 FROM usage_events u INDEXED BY usage_events_time
+                 WHERE u.ts_ms >= :a AND u.ts_ms < :b AND {}",
+                filter_sql("u", "u.ts_ms")
+            );
+            let mut st = c.prepare(&sql)?;
+            for (a, b) in span.ends {
+                let extra: [(&str, &dyn rusqlite::ToSql); 2] = [(":a", &a), (":b", &b)];
+                let mut rows = st.query(params(&rest, &tool, &extra).as_slice())?;
+                while let Some(r) = rows.next()? {
+                    let ts: i64 = r.get(0)?;
+                    each(&SlotRef {
+                        slot_ms: Some(slot_of(Some(ts))),
+                        model: r.get_ref(1)?.as_str()?,
+                        responses: 1,
+                        first_ms: Some(ts),
+                        last_ms: Some(ts),
+                        tokens: tokens_at(r, 2)?,
+                        cost_nusd: r.get(9)?,
+                        unpriced: r.get(10)?,
+                    });
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Usage per session and model. Without time bounds it is read from the running totals
     /// (`session_usage`, a few rows per session, the numbers `sessions list` shows, and
     /// responses without a time included); with bounds, summed from the responses in range.
@@ -248,15 +388,54 @@ impl Store {
                 })
             };
             if f.bounded() {
+                // The whole quarter hours of the range from the rollup, its ends from the
+                // responses (by the time index).
+                let span = SlotSpan::of(f);
+                let rest = ReportFilter {
+                    since_ms: None,
+                    until_ms: None,
+                    ..f.clone()
+                };
+                let none = (0, 0);
+                let e1 = span.ends.first().copied().unwrap_or(none);
+                let e2 = span.ends.get(1).copied().unwrap_or(none);
+                // Untimed responses are in no range.
+                let lo = span.lo.max(UNTIMED_SLOT + 1);
+                let rows_part = |a: &str, b: &str| {
+                    format!(
+                        "SELECT u.tool, u.session_id, coalesce(u.model, '') AS model, u.ts_ms AS first_ms,
+                                u.input_tokens, u.cache_creation_tokens, u.cache_creation_5m_tokens,
+                                u.cache_creation_1h_tokens, u.cache_read_tokens, u.output_tokens,
+                                u.reasoning_tokens, coalesce(u.cost_nusd, 0) AS cost_nusd,
+                                u.priced = 1 AND u.cost_nusd IS NULL AS unpriced
+                         FROM usage_events u INDEXED BY usage_events_time
+                         WHERE u.ts_ms >= {a} AND u.ts_ms < {b} AND {}",
+                        filter_sql("u", "u.ts_ms")
+                    )
+                };
                 let sql = format!(
-                    "SELECT u.tool, u.session_id, coalesce(u.model, ''), min(u.ts_ms), {SUM_COLUMNS},
-                            coalesce(sum(u.cost_nusd), 0), coalesce(sum(u.priced = 1 AND u.cost_nusd IS NULL), 0)
-                     FROM usage_events u
-                     WHERE ts_ms IS NOT NULL AND {}
+                    "SELECT tool, session_id, model, min(first_ms), {SUM_COLUMNS}, sum(cost_nusd), sum(unpriced)
+                     FROM (SELECT x.tool, x.session_id, x.model, x.first_ms, x.input_tokens,
+                                  x.cache_creation_tokens, x.cache_creation_5m_tokens, x.cache_creation_1h_tokens,
+                                  x.cache_read_tokens, x.output_tokens, x.reasoning_tokens, x.cost_nusd, x.unpriced
+                           FROM usage_slots x
+                           WHERE x.slot_ms >= :lo AND x.slot_ms < :hi AND {}
+                           UNION ALL {}
+                           UNION ALL {})
                      GROUP BY 1, 2, 3",
-                    filter_sql("u", "u.ts_ms")
+                    filter_sql("x", "NULL"),
+                    rows_part(":e1a", ":e1b"),
+                    rows_part(":e2a", ":e2b"),
                 );
-                query(c, &sql, f, &[], map)
+                let extra: [(&str, &dyn rusqlite::ToSql); 6] = [
+                    (":lo", &lo),
+                    (":hi", &span.hi),
+                    (":e1a", &e1.0),
+                    (":e1b", &e1.1),
+                    (":e2a", &e2.0),
+                    (":e2b", &e2.1),
+                ];
+                query(c, &sql, &rest, &extra, map)
             } else {
                 let sql = format!(
                     "SELECT u.tool, u.session_id, u.model,

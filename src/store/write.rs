@@ -202,13 +202,12 @@ impl Store {
             let mut st = tx.prepare(
                 "UPDATE usage_events SET priced = 1, cost_nusd = ?2, price_source = ?3
                  WHERE id = ?1 AND priced = 0
-                 RETURNING tool, session_id, coalesce(model, '')",
+                 RETURNING tool, session_id, coalesce(model, ''), ts_ms",
             )?;
-            let mut totals = tx.prepare(
-                "UPDATE session_usage SET cost_nusd = cost_nusd + ?4, unpriced = unpriced + ?5,
-                     pending = pending - 1
-                 WHERE tool = ?1 AND session_id = ?2 AND model = ?3",
-            )?;
+            // The running totals and the rollup change once per (session, model[, slot]),
+            // not once per response: pricing a whole history is ~300k responses.
+            let mut totals: HashMap<(String, String, String), (i64, i64, i64)> = HashMap::new();
+            let mut slots = super::rollup::SlotDeltas::default();
             for (id, cost) in costs {
                 let row = st
                     .query_row(params![id, cost, source], |r| {
@@ -216,19 +215,29 @@ impl Store {
                             r.get::<_, String>(0)?,
                             r.get::<_, String>(1)?,
                             r.get::<_, String>(2)?,
+                            r.get::<_, Option<i64>>(3)?,
                         ))
                     })
                     .optional()?;
-                if let Some((tool, session, model)) = row {
-                    totals.execute(params![
-                        tool,
-                        session,
-                        model,
-                        cost.unwrap_or(0),
-                        i64::from(cost.is_none())
-                    ])?;
+                if let Some((tool, session, model, ts_ms)) = row {
+                    let change = (cost.unwrap_or(0), i64::from(cost.is_none()), -1);
+                    let slot = super::rollup::slot_of(ts_ms);
+                    slots.priced(&tool, &session, &model, slot, change);
+                    let t = totals.entry((tool, session, model)).or_default();
+                    t.0 = t.0.saturating_add(change.0);
+                    t.1 += change.1;
+                    t.2 += change.2;
                 }
             }
+            let mut add = tx.prepare(
+                "UPDATE session_usage SET cost_nusd = cost_nusd + ?4, unpriced = unpriced + ?5,
+                     pending = pending + ?6
+                 WHERE tool = ?1 AND session_id = ?2 AND model = ?3",
+            )?;
+            for ((tool, session, model), (cost, unpriced, pending)) in &totals {
+                add.execute(params![tool, session, model, cost, unpriced, pending])?;
+            }
+            slots.write(tx)?;
             Ok(())
         })
     }
@@ -265,6 +274,9 @@ pub struct IngestTx<'t> {
     touch_session: Statement<'t>,
     /// The prices that priced this read's responses as they were parsed, if any did.
     price_source: Option<i64>,
+    /// Rollup (issue #18): the same changes per quarter hour, for `usage_slots`.
+    slots: super::rollup::SlotDeltas,
+    tx: &'t Transaction<'t>,
 }
 
 const SAVE_FILE: &str = "INSERT INTO source_files(path, tool, session_id, size, mtime_ns, consumed, head_hash, tail_hash,
@@ -378,6 +390,8 @@ impl<'t> IngestTx<'t> {
     fn new(tx: &'t Transaction<'t>, price_source: Option<i64>) -> Result<Self> {
         Ok(IngestTx {
             price_source,
+            slots: super::rollup::SlotDeltas::default(),
+            tx,
             save_file: tx.prepare(SAVE_FILE)?,
             insert_usage: tx.prepare(INSERT_USAGE)?,
             find_usage: tx.prepare(FIND_USAGE)?,
@@ -460,6 +474,7 @@ impl<'t> IngestTx<'t> {
         ))?;
         if n == 1 {
             self.count(tool, e, 1);
+            self.slots.count(tool.as_str(), e, 1);
         }
         Ok(n == 1)
     }
@@ -516,6 +531,7 @@ impl<'t> IngestTx<'t> {
         ))?;
         self.count(tool, old, -1);
         self.count(tool, &new, 1);
+        self.slots.moved(tool.as_str(), old, &new);
         Ok(())
     }
 
@@ -561,6 +577,7 @@ impl<'t> IngestTx<'t> {
                 ))?;
             }
         }
+        self.slots.write(self.tx)?;
         Ok(())
     }
 

@@ -29,8 +29,10 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         ctx,
         &mut store,
         crate::read::Scope::Agents(&tools),
+        // A large read prices as it goes (on the reader threads, issue #18): the first
+        // report after it then has nothing left to price.
         crate::read::How {
-            price: false,
+            price: true,
             progress: true,
         },
     )?;

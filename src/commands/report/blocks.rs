@@ -23,8 +23,18 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut filters = args.filters.clone();
     filters.tool = filters.tool.or(Some(Agent::Claude));
     let p = super::prepare(ctx, &filters, None, args.format.table())?;
+    // Quarter hours from the rollup; the few a block's end could cut, response by response.
     let mut responses = Responses::default();
-    p.store.for_each_response(&p.filter, |r| responses.add(r))?;
+    p.store
+        .for_each_slot(&p.filter, |r| responses.add_slot(r))?;
+    for slot in responses.take_split_slots() {
+        let within = p.filter.within(slot, slot + crate::store::rollup::SLOT_MS);
+        p.store.for_each_response(&within, |r| {
+            if r.ts_ms.is_some() {
+                responses.add(r);
+            }
+        })?;
+    }
     let report = blocks(
         responses,
         chrono::Utc::now().timestamp_millis(),

@@ -273,10 +273,14 @@ fn slot_usage(store: &Store, f: &ReportFilter, slot_ms: i64) -> Result<SlotUsage
     Ok(sums.finish())
 }
 
-/// daily, weekly, monthly: usage with a time, per period of the zone.
+/// daily, weekly, monthly: usage with a time, per period of the zone. The quarter hours come
+/// from the rollup (`usage_slots`, docs/REPORTS.md), which holds the same sums as the
+/// responses.
 pub fn period_report(ctx: &Ctx, args: &UsageArgs, period: Period) -> Result<()> {
     let p = prepare(ctx, &args.filters, None, true)?;
-    let usage = slot_usage(&p.store, &p.filter, SLOT_MS)?;
+    let mut sums = SlotSums::new(SLOT_MS);
+    p.store.for_each_slot(&p.filter, |r| sums.add_slot(r))?;
+    let usage = sums.finish();
     let mut periods = Periods::new(p.tz, period);
     // A quarter hour that holds two local days (historic offsets): read it again response by
     // response.
