@@ -395,40 +395,47 @@ impl SlotSums {
     }
 
     pub fn add(&mut self, r: &ResponseRef<'_>) {
-        let Some(ts) = r.ts_ms else {
-            self.untimed.responses += 1;
-            self.untimed.tokens = self.untimed.tokens.add(&r.tokens);
-            return;
-        };
-        let start = ts.div_euclid(self.slot_ms) * self.slot_ms;
-        // Look the model up by &str: a String is made once per model, not per response.
-        let slots = match self.by_model.get_mut(r.model) {
-            Some(s) => s,
-            None => self.by_model.entry(r.model.to_owned()).or_default(),
-        };
-        let t = slots.entry(start).or_default();
-        t.0 = t.0.add(&r.tokens);
-        t.1 += r.cost_nusd;
-        t.2 += r.unpriced;
+        self.add_at(r.ts_ms, 1, r.model, &r.tokens, r.cost_nusd, r.unpriced);
     }
 
     /// Add a part of the rollup (or one response of it), already summed per quarter hour:
     /// `slot_ms` must be a multiple of this sum's slot length.
     pub fn add_slot(&mut self, r: &SlotRef<'_>) {
-        let Some(ts) = r.slot_ms else {
-            self.untimed.responses += r.responses;
-            self.untimed.tokens = self.untimed.tokens.add(&r.tokens);
+        self.add_at(
+            r.slot_ms,
+            r.responses,
+            r.model,
+            &r.tokens,
+            r.cost_nusd,
+            r.unpriced,
+        );
+    }
+
+    /// `responses` responses of `model` at `ts` (none: untimed), summed.
+    fn add_at(
+        &mut self,
+        ts: Option<i64>,
+        responses: i64,
+        model: &str,
+        tokens: &Tokens,
+        cost_nusd: i64,
+        unpriced: i64,
+    ) {
+        let Some(ts) = ts else {
+            self.untimed.responses += responses;
+            self.untimed.tokens = self.untimed.tokens.add(tokens);
             return;
         };
         let start = ts.div_euclid(self.slot_ms) * self.slot_ms;
-        let slots = match self.by_model.get_mut(r.model) {
+        // Look the model up by &str: a String is made once per model, not per response.
+        let slots = match self.by_model.get_mut(model) {
             Some(s) => s,
-            None => self.by_model.entry(r.model.to_owned()).or_default(),
+            None => self.by_model.entry(model.to_owned()).or_default(),
         };
         let t = slots.entry(start).or_default();
-        t.0 = t.0.add(&r.tokens);
-        t.1 += r.cost_nusd;
-        t.2 += r.unpriced;
+        t.0 = t.0.add(tokens);
+        t.1 += cost_nusd;
+        t.2 += unpriced;
     }
 
     pub fn finish(self) -> SlotUsage {

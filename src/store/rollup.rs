@@ -72,16 +72,16 @@ impl SlotDeltas {
         let model = u.model.as_deref().unwrap_or_default();
         let d = self.entry(tool, &u.session_id, model, slot_of(u.timestamp_ms));
         d.responses += sign;
-        d.tokens = if sign > 0 {
-            d.tokens.add(&u.tokens)
-        } else {
-            d.tokens.sub(&u.tokens)
-        };
-        d.cost_nusd = d
-            .cost_nusd
-            .saturating_add(sign.saturating_mul(u.cost_nusd.unwrap_or(0)));
-        d.unpriced += sign * i64::from(u.priced && u.cost_nusd.is_none());
-        d.pending += sign * i64::from(!u.priced);
+        super::write::count_into(
+            (
+                &mut d.tokens,
+                &mut d.cost_nusd,
+                &mut d.unpriced,
+                &mut d.pending,
+            ),
+            u,
+            sign,
+        );
         if sign > 0 {
             d.first_ms = crate::usage::earliest(d.first_ms, u.timestamp_ms);
             d.last_ms = d.last_ms.max(u.timestamp_ms);
