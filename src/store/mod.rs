@@ -451,6 +451,28 @@ impl Drop for Waiting {
     }
 }
 
+/// A response's share of running sums (tokens, cost, unpriced, pending), added (`sign` 1) or
+/// taken out (−1): the running totals and the rollup count responses alike.
+pub(crate) fn count_into(
+    (tokens, cost_nusd, unpriced, pending): (
+        &mut crate::usage::Tokens,
+        &mut i64,
+        &mut i64,
+        &mut i64,
+    ),
+    u: &crate::usage::UsageEvent,
+    sign: i64,
+) {
+    *tokens = if sign > 0 {
+        tokens.add(&u.tokens)
+    } else {
+        tokens.sub(&u.tokens)
+    };
+    *cost_nusd = cost_nusd.saturating_add(sign.saturating_mul(u.cost_nusd.unwrap_or(0)));
+    *unpriced += sign * i64::from(u.priced && u.cost_nusd.is_none());
+    *pending += sign * i64::from(!u.priced);
+}
+
 pub(crate) fn token_params(t: &crate::usage::Tokens) -> [&dyn rusqlite::ToSql; 7] {
     [
         &t.input_tokens,

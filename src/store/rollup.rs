@@ -72,7 +72,7 @@ impl SlotDeltas {
         let model = u.model.as_deref().unwrap_or_default();
         let d = self.entry(tool, &u.session_id, model, slot_of(u.timestamp_ms));
         d.responses += sign;
-        super::write::count_into(
+        super::count_into(
             (
                 &mut d.tokens,
                 &mut d.cost_nusd,

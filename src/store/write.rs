@@ -336,23 +336,6 @@ fn same_response(stored: &UsageEvent, e: &UsageEvent) -> bool {
         }
 }
 
-/// A response's share of running sums (tokens, cost, unpriced, pending), added (`sign` 1) or
-/// taken out (−1): the running totals and the rollup count responses alike.
-pub(super) fn count_into(
-    (tokens, cost_nusd, unpriced, pending): (&mut Tokens, &mut i64, &mut i64, &mut i64),
-    u: &UsageEvent,
-    sign: i64,
-) {
-    *tokens = if sign > 0 {
-        tokens.add(&u.tokens)
-    } else {
-        tokens.sub(&u.tokens)
-    };
-    *cost_nusd = cost_nusd.saturating_add(sign.saturating_mul(u.cost_nusd.unwrap_or(0)));
-    *unpriced += sign * i64::from(u.priced && u.cost_nusd.is_none());
-    *pending += sign * i64::from(!u.priced);
-}
-
 /// What a transaction adds to one `session_usage` row (negative when a merge moves a
 /// response away from it).
 #[derive(Clone, Copy, Debug, Default)]
@@ -569,7 +552,7 @@ impl<'t> IngestTx<'t> {
             }
         };
         let d = &mut rows[i].2;
-        count_into(
+        super::count_into(
             (
                 &mut d.tokens,
                 &mut d.cost_nusd,
