@@ -559,9 +559,7 @@ fn on_call(
     let args = p
         .arguments
         .as_deref()
-        // An array would fill the fields by position: only an object has named arguments.
-        .filter(|a| a.trim_start().starts_with('{'))
-        .and_then(|a| crate::agents::lenient::from_json::<CallArgs<'_>>(a, &mut rewritten).ok());
+        .and_then(|a| crate::agents::lenient::object_as::<CallArgs<'_>>(a, &mut rewritten));
     let file_path = p.input.as_deref().and_then(patch_path).or_else(|| {
         let args = args.as_ref()?;
         let v = args.file_path.0.or(args.path.0)?;
@@ -787,12 +785,7 @@ struct LegacyOutput<'a> {
 
 fn judge_text(text: &str) -> (Option<bool>, Option<i64>) {
     let mut rewritten = String::new();
-    // An object only: a struct would read an array's items by position.
-    let legacy = text
-        .trim_start_matches([' ', '\t', '\n', '\r'])
-        .starts_with('{')
-        .then(|| crate::agents::lenient::from_json::<LegacyOutput<'_>>(text, &mut rewritten).ok())
-        .flatten();
+    let legacy = crate::agents::lenient::object_as::<LegacyOutput<'_>>(text, &mut rewritten);
     if let Some(raw) = legacy.and_then(|l| l.metadata.0)
         && let Ok(meta) = serde_json::from_str::<serde_json::Value>(raw.get())
     {

@@ -152,9 +152,7 @@ fn items<'a, T: Deserialize<'a>>(v: Present<'a>, rewritten: &'a mut String) -> O
 
 /// An object's fields (`None` when the value is not an object).
 fn fields<'a, T: Deserialize<'a>>(v: Present<'a>, rewritten: &'a mut String) -> Option<T> {
-    let raw = v.0?.get();
-    raw.starts_with('{')
-        .then(|| crate::agents::lenient::from_json::<T>(raw, rewritten).ok())?
+    crate::agents::lenient::object_as(v.0?.get(), rewritten)
 }
 
 struct Reader<'a> {

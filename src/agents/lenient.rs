@@ -191,6 +191,14 @@ impl<'a> Present<'a> {
     }
 }
 
+/// `text` read as the fields of `T` when it is a JSON object, else `None`: a derived struct
+/// would read an array's items by position. Repeated keys keep the last value.
+pub fn object_as<'a, T: Deserialize<'a>>(text: &'a str, rewritten: &'a mut String) -> Option<T> {
+    text.trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+        .then(|| from_json::<T>(text, rewritten).ok())?
+}
+
 /// A value is not of the type its reader wants: the record is malformed.
 #[derive(Debug)]
 pub struct NotA;

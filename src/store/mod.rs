@@ -451,6 +451,24 @@ impl Drop for Waiting {
     }
 }
 
+/// The `SET` clauses of an upsert into a table of running sums (`session_usage`,
+/// `usage_slots`): the seven token buckets, cost and counts added to the row's.
+macro_rules! added_sums {
+    () => {
+        "input_tokens = input_tokens + excluded.input_tokens,
+                 cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
+                 cache_creation_5m_tokens = cache_creation_5m_tokens + excluded.cache_creation_5m_tokens,
+                 cache_creation_1h_tokens = cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
+                 cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+                 output_tokens = output_tokens + excluded.output_tokens,
+                 reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+                 cost_nusd = cost_nusd + excluded.cost_nusd,
+                 unpriced = unpriced + excluded.unpriced,
+                 pending = pending + excluded.pending"
+    };
+}
+pub(crate) use added_sums;
+
 /// A response's share of running sums (tokens, cost, unpriced, pending), added (`sign` 1) or
 /// taken out (−1): the running totals and the rollup count responses alike.
 pub(crate) fn count_into(

@@ -175,24 +175,17 @@ impl SlotDeltas {
     }
 }
 
-const ADD_SLOT: &str = "INSERT INTO usage_slots(slot_ms, tool, session_id, model, responses, first_ms, last_ms,
+const ADD_SLOT: &str = concat!(
+    "INSERT INTO usage_slots(slot_ms, tool, session_id, model, responses, first_ms, last_ms,
                  input_tokens, cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens,
                  cache_read_tokens, output_tokens, reasoning_tokens, cost_nusd, unpriced, pending)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT DO UPDATE SET
                  responses = responses + excluded.responses,
                  first_ms = coalesce(min(first_ms, excluded.first_ms), first_ms, excluded.first_ms),
-                 last_ms = coalesce(max(last_ms, excluded.last_ms), last_ms, excluded.last_ms),
-                 input_tokens = input_tokens + excluded.input_tokens,
-                 cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
-                 cache_creation_5m_tokens = cache_creation_5m_tokens + excluded.cache_creation_5m_tokens,
-                 cache_creation_1h_tokens = cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
-                 cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-                 output_tokens = output_tokens + excluded.output_tokens,
-                 reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
-                 cost_nusd = cost_nusd + excluded.cost_nusd,
-                 unpriced = unpriced + excluded.unpriced,
-                 pending = pending + excluded.pending";
+                 last_ms = coalesce(max(last_ms, excluded.last_ms), last_ms, excluded.last_ms), ",
+    super::added_sums!()
+);
 
 /// A slot's first and last times read again from its responses (by the session index).
 const TIMES_AGAIN: &str = "UPDATE usage_slots SET

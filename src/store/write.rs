@@ -312,18 +312,11 @@ const UPDATE_USAGE: &str =
              WHERE id = ?1";
 
 /// Add a transaction's changes to the running totals (one row per session and model touched).
-const ADD_TOTALS: &str = "INSERT INTO session_usage VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT DO UPDATE SET
-                 input_tokens = input_tokens + excluded.input_tokens,
-                 cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
-                 cache_creation_5m_tokens = cache_creation_5m_tokens + excluded.cache_creation_5m_tokens,
-                 cache_creation_1h_tokens = cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
-                 cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-                 output_tokens = output_tokens + excluded.output_tokens,
-                 reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
-                 cost_nusd = cost_nusd + excluded.cost_nusd,
-                 unpriced = unpriced + excluded.unpriced,
-                 pending = pending + excluded.pending";
+const ADD_TOTALS: &str = concat!(
+    "INSERT INTO session_usage VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT DO UPDATE SET ",
+    super::added_sums!()
+);
 
 /// Two copies under one key whose request ids both exist and differ, neither a sidechain
 /// replay, are different responses (the second is kept under `key:request_id`).
